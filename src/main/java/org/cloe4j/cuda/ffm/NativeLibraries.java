@@ -1,0 +1,168 @@
+package org.cloe4j.cuda.ffm;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Finds the shared libraries the generated bindings call, lazily: nothing is opened until the first function of a
+ * library is used, so loading a binding class on a machine without a GPU never fails. The outcome of each lookup,
+ * success (which file) or failure (why), is kept and can be asked for with {@link #describe(Library)}.
+ *
+ * <p>libcuda comes from the loader path ({@code libcuda.so.1}, installed with the driver). cuBLAS and cuDNN are
+ * looked for, in order: the environment variable ({@code CLOE_CUBLAS}, {@code CLOE_CUDNN}) or system property
+ * ({@code cloe.cublas}, {@code cloe.cudnn}) naming the file; the Python {@code nvidia} packages in the usual
+ * site-packages folders (where pip and PyTorch put them: {@code nvidia/cu13/lib/libcublas.so.13},
+ * {@code nvidia/cudnn/lib/libcudnn.so.9}); the folders {@code python3} itself reports; the loader path.
+ */
+@SuppressWarnings("restricted")
+public final class NativeLibraries {
+
+    /** The libraries with generated bindings. */
+    public enum Library {
+        CUDA("libcuda.so.1", null, null, List.of()),
+        CUBLAS("libcublas.so.13", "CLOE_CUBLAS", "cloe.cublas",
+                List.of("nvidia/cu13/lib/libcublas.so.13", "nvidia/cublas/lib/libcublas.so.13")),
+        CUDNN("libcudnn.so.9", "CLOE_CUDNN", "cloe.cudnn",
+                List.of("nvidia/cudnn/lib/libcudnn.so.9", "nvidia/cu13/lib/libcudnn.so.9"));
+
+        final String soname;
+        final String env;
+        final String property;
+        final List<String> sitePackagePaths;
+
+        Library(String soname, String env, String property, List<String> sitePackagePaths) {
+            this.soname = soname;
+            this.env = env;
+            this.property = property;
+            this.sitePackagePaths = sitePackagePaths;
+        }
+    }
+
+    private record Loaded(SymbolLookup lookup, String file, String error) {
+    }
+
+    private static final Map<Library, Loaded> LOADED = new EnumMap<>(Library.class);
+
+    private NativeLibraries() {
+    }
+
+    /** The address of {@code symbol} in {@code lib}; throws (saying what was tried) when either is missing. */
+    public static MemorySegment find(Library lib, String symbol) {
+        Loaded l = load(lib);
+        if (l.lookup == null) throw new UnsatisfiedLinkError(lib.soname + " is not available: " + l.error);
+        return l.lookup.find(symbol).orElseThrow(() ->
+                new UnsatisfiedLinkError("symbol " + symbol + " not found in " + l.file));
+    }
+
+    /** Whether the library can be opened here (opens it on the first call). Never throws. */
+    public static boolean isAvailable(Library lib) {
+        return load(lib).lookup != null;
+    }
+
+    /** "loaded FILE" or "not available: WHY". Never throws. */
+    public static String describe(Library lib) {
+        Loaded l = load(lib);
+        return l.lookup != null ? "loaded " + l.file : "not available: " + l.error;
+    }
+
+    private static synchronized Loaded load(Library lib) {
+        Loaded l = LOADED.get(lib);
+        if (l == null) {
+            l = open(lib);
+            LOADED.put(lib, l);
+        }
+        return l;
+    }
+
+    private static Loaded open(Library lib) {
+        List<String> tried = new ArrayList<>();
+        String forced = lib.env == null ? null : firstNonBlank(System.getProperty(lib.property), System.getenv(lib.env));
+        if (forced != null) {
+            // A file named explicitly is the only one tried: silently falling back would hide a typo.
+            SymbolLookup l = tryOpen(forced, tried);
+            return l != null ? new Loaded(l, forced, null)
+                    : new Loaded(null, null, "cannot open " + forced + " (named by " + lib.property + " / " + lib.env + "): " + tried);
+        }
+        for (boolean askPython : new boolean[]{false, true}) {
+            if (lib.sitePackagePaths.isEmpty()) break;
+            for (Path dir : sitePackages(askPython)) {
+                for (String rel : lib.sitePackagePaths) {
+                    Path p = dir.resolve(rel);
+                    if (!Files.isRegularFile(p)) continue;
+                    SymbolLookup l = tryOpen(p.toString(), tried);
+                    if (l != null) return new Loaded(l, p.toString(), null);
+                }
+            }
+        }
+        SymbolLookup l = tryOpen(lib.soname, tried);
+        if (l != null) return new Loaded(l, lib.soname + " (from the loader path)", null);
+        return new Loaded(null, null, "tried " + String.join("; ", tried));
+    }
+
+    private static SymbolLookup tryOpen(String nameOrPath, List<String> tried) {
+        try {
+            return nameOrPath.contains("/")
+                    ? SymbolLookup.libraryLookup(Path.of(nameOrPath), Arena.global())
+                    : SymbolLookup.libraryLookup(nameOrPath, Arena.global());
+        } catch (IllegalArgumentException | UnsatisfiedLinkError | IllegalCallerException e) {
+            tried.add(nameOrPath + " (" + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    /** Candidate site-packages folders; with {@code askPython}, the ones python3 reports (slower: a subprocess). */
+    static List<Path> sitePackages(boolean askPython) {
+        List<Path> out = new ArrayList<>();
+        if (askPython) {
+            try {
+                Process p = new ProcessBuilder("python3", "-c",
+                        "import site, sys; print('\\n'.join(site.getsitepackages() + [site.getusersitepackages()] + sys.path))")
+                        .redirectErrorStream(true).start();
+                if (p.waitFor(10, TimeUnit.SECONDS)) {
+                    for (String s : new String(p.getInputStream().readAllBytes()).split("\n")) {
+                        if (!s.isBlank() && Files.isDirectory(Path.of(s.strip()))) out.add(Path.of(s.strip()));
+                    }
+                } else {
+                    p.destroyForcibly();
+                }
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                // no python3 here: nothing more to look at
+            }
+            return out;
+        }
+        String home = System.getProperty("user.home", "/root");
+        List<String> roots = List.of("/usr/local/lib", "/usr/lib", home + "/.local/lib", "/opt/conda/lib", "/usr/lib64");
+        for (String root : roots) {
+            Path r = Path.of(root);
+            if (!Files.isDirectory(r)) continue;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(r, "python3*")) {
+                for (Path py : ds) {
+                    for (String sub : List.of("site-packages", "dist-packages")) {
+                        Path sp = py.resolve(sub);
+                        if (Files.isDirectory(sp)) out.add(sp);
+                    }
+                }
+            } catch (IOException e) {
+                // unreadable folder: skip it
+            }
+        }
+        out.add(Path.of("/usr/lib/python3/dist-packages"));
+        return out;
+    }
+
+    private static String firstNonBlank(String a, String b) {
+        if (a != null && !a.isBlank()) return a.strip();
+        if (b != null && !b.isBlank()) return b.strip();
+        return null;
+    }
+}
