@@ -1,0 +1,1038 @@
+package org.cloe4j.cuda;
+
+import org.cloe4j.backend.AdamConfig;
+import org.cloe4j.backend.Backend;
+import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.cuda.ffm.cuda_h;
+import org.cloe4j.tensor.DeviceStorage;
+import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * The CUDA backend: every op of {@link Backend} on cloe4j's own kernels ({@code kernels/*.cu}, one fatbin loaded with
+ * cuModuleLoadData), launched through Panama (default) or JCuda ({@code -Dcloe.cuda.launcher=jcuda}).
+ *
+ * <p><b>conv3d</b> is the exception: our 3D convolution kernels are the next issue (6). Until then the three conv3d
+ * methods run through cuDNN when it can be loaded ({@code CLOE_CUDNN} / {@code -Dcloe.cudnn}, or the Python
+ * {@code nvidia} packages), and otherwise throw {@link UnsupportedOperationException}.
+ *
+ * <p>Nothing touches the GPU before first use: constructing this class (ServiceLoader does it everywhere) is free,
+ * and {@link #isAvailable()} probes once and never throws; without a driver, a GPU, or the kernels fatbin it is false
+ * and {@link #unavailableReason()} says which ("no kernels" when the build had no nvcc).
+ *
+ * <p>All work is queued on one stream per backend, in call order; {@link #toHost} and {@link #synchronize} wait.
+ * Kernel versions (the simple first one beside the fast one) are chosen per call with
+ * {@code -Dcloe.cuda.kernel.<op>=1|2} for the ops {@code sumTo}, {@code upsampleBackward}, {@code instanceNorm},
+ * {@code pairwiseCosine}, {@code weightedSum}; the default is 2.
+ */
+public final class CudaBackend implements Backend {
+    private static final int BLOCK = 256;
+    /** Most experts the fused CLoE kernels take (their C ABI has eight pointer slots). */
+    public static final int MAX_EXPERTS = 8;
+
+    private final int requestedDevice;
+    private volatile boolean probed;
+    private volatile String reason = "";
+    private CudaDevice device;
+    private CudaStream stream;
+    private DeviceAllocator alloc;
+    private PinnedBuffers pinned;
+    private KernelLauncher launcher;
+    private int maxBlocks;
+    private CudnnConv cudnn;
+    private String cudnnWhy;
+    private boolean cudnnTried;
+
+    public CudaBackend() {
+        this(Integer.getInteger("cloe.cuda.device", 0));
+    }
+
+    public CudaBackend(int deviceOrdinal) {
+        this.requestedDevice = deviceOrdinal;
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public int priority() {
+        return 100;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        try {
+            probe();
+            return reason.isEmpty();
+        } catch (Throwable t) {
+            reason = "CUDA backend failed to start: " + t;
+            return false;
+        }
+    }
+
+    @Override
+    public String unavailableReason() {
+        isAvailable();
+        return reason;
+    }
+
+    private synchronized void probe() {
+        if (probed) return;
+        probed = true;
+        try {
+            CudaDriver driver = CudaDriver.get();
+            if (!driver.isAvailable()) {
+                reason = driver.unavailableReason();
+                return;
+            }
+            byte[] fatbin = KernelImage.load();
+            if (fatbin == null) {
+                reason = "no kernels: org/cloe4j/cuda/cloe_kernels.fatbin is not on the class path (the build had no nvcc; run scripts/build-kernels)";
+                return;
+            }
+            device = driver.device(requestedDevice);
+            device.makeCurrent();
+            String which = System.getProperty("cloe.cuda.launcher", "panama");
+            switch (which) {
+                case "panama" -> {
+                    stream = CudaStream.create(device);
+                    launcher = new PanamaLauncher(device, stream, fatbin);
+                }
+                case "jcuda" -> {
+                    // JCuda launches on the NULL stream; use it for our copies too so that everything stays ordered
+                    stream = CudaStream.legacyDefault(device);
+                    launcher = (KernelLauncher) Class.forName("org.cloe4j.cuda.jcuda.JCudaLauncher")
+                            .getConstructor(int.class, byte[].class).newInstance(device.ordinal(), fatbin);
+                }
+                default -> throw new IllegalArgumentException("cloe.cuda.launcher must be panama or jcuda, got '" + which + "'");
+            }
+            alloc = new DeviceAllocator(device);
+            pinned = new PinnedBuffers(device);
+            maxBlocks = device.multiprocessors() * 16;
+        } catch (Throwable t) {
+            reason = "CUDA backend failed to start: " + t;
+        }
+    }
+
+    private void ready() {
+        probe();
+        if (!reason.isEmpty()) throw new IllegalStateException("CUDA backend unavailable: " + reason);
+        device.makeCurrent();
+    }
+
+    /** The device this backend runs on (starts the backend). */
+    public CudaDevice device() {
+        ready();
+        return device;
+    }
+
+    /** The stream all work is queued on. */
+    public CudaStream stream() {
+        ready();
+        return stream;
+    }
+
+    /** The launch path in use ("panama" or "jcuda"). */
+    public String launcherName() {
+        ready();
+        return launcher.name();
+    }
+
+    /** The caching allocator (for statistics). */
+    public DeviceAllocator allocator() {
+        ready();
+        return alloc;
+    }
+
+    /** Which cuDNN file conv3d uses, or why there is none. */
+    public String cudnnStatus() {
+        ready();
+        CudnnConv c = cudnn();
+        return c != null ? c.describe() : cudnnWhy;
+    }
+
+    private synchronized CudnnConv cudnn() {
+        if (!cudnnTried) {
+            cudnnTried = true;
+            String[] why = new String[1];
+            cudnn = CudnnConv.open(stream, why);
+            cudnnWhy = why[0];
+        }
+        return cudnn;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // helpers
+
+    static int version(String op) {
+        String v = System.getProperty("cloe.cuda.kernel." + op, "2");
+        return switch (v) {
+            case "1" -> 1;
+            case "2" -> 2;
+            default -> throw new IllegalArgumentException("-Dcloe.cuda.kernel." + op + " must be 1 or 2, got '" + v + "'");
+        };
+    }
+
+    private int grid(long n) {
+        return (int) Math.max(1, Math.min((n + BLOCK - 1) / BLOCK, maxBlocks));
+    }
+
+    private void k(String kernel, long n, Object... args) {
+        launcher.launch(kernel, grid(n), BLOCK, args);
+    }
+
+    private static long p(Tensor t, String op) {
+        if (t == null) return 0L;
+        if (!(t.storage() instanceof DeviceStorage)) {
+            throw new IllegalArgumentException(op + ": tensor " + t.shape() + " lives on the Java heap, not on the CUDA device");
+        }
+        return t.devicePointer();
+    }
+
+    private static int n(Tensor t, String op) {
+        long s = t.shape().size();
+        if (s > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": tensor " + t.shape() + " has more than 2^31 elements");
+        return (int) s;
+    }
+
+    private static void same(String op, Tensor a, Tensor b) {
+        if (!a.shape().equals(b.shape())) {
+            throw new IllegalArgumentException(op + ": shapes differ: " + a.shape() + " vs " + b.shape());
+        }
+    }
+
+    private static void shape(String op, String what, Tensor t, Shape expected) {
+        if (t != null && !t.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": " + what + " has shape " + t.shape() + ", expected " + expected);
+        }
+    }
+
+    private static void volume(String op, Tensor t) {
+        if (t.shape().rank() != 5) throw new IllegalArgumentException(op + ": expected an NCDHW tensor, got " + t.shape());
+    }
+
+    private static int spatialOf(Shape s) {
+        return (int) (s.size() / ((long) s.dim(0) * s.dim(1)));
+    }
+
+    private long scratch(long floats, String what) {
+        return alloc.allocate(Math.max(1, floats) * Float.BYTES, what);
+    }
+
+    private void zero(long ptr, long floats) {
+        CudaException.check(cuda_h.cuMemsetD32Async(ptr, 0, floats, stream.handle()), "cuMemsetD32Async(" + floats + ")");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // memory
+
+    @Override
+    public Tensor allocate(Shape shape) {
+        ready();
+        long ptr = alloc.allocate(shape.bytes(), "tensor " + shape);
+        return new Tensor(shape, new DeviceStorage(ptr, shape.bytes(), device.ordinal()));
+    }
+
+    @Override
+    public void release(Tensor t) {
+        ready();
+        alloc.free(p(t, "release"));
+    }
+
+    @Override
+    public Tensor fromHost(Shape shape, float[] data) {
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("fromHost: " + data.length + " floats for shape " + shape);
+        }
+        Tensor t = allocate(shape);
+        long bytes = shape.bytes();
+        try (PinnedBuffers.Lease l = pinned.acquire(bytes)) {
+            MemorySegment.copy(data, 0, l.segment(), ValueLayout.JAVA_FLOAT, 0, data.length);
+            CudaException.check(cuda_h.cuMemcpyHtoDAsync_v2(t.devicePointer(), l.segment(), bytes, stream.handle()),
+                    "cuMemcpyHtoDAsync_v2(" + shape + ")");
+            // the staging buffer goes back to the pool: the copy must be done before it is reused
+            stream.synchronize();
+        }
+        return t;
+    }
+
+    @Override
+    public float[] toHost(Tensor t) {
+        ready();
+        long bytes = t.shape().bytes();
+        float[] out = new float[t.shape().intSize()];
+        try (PinnedBuffers.Lease l = pinned.acquire(bytes)) {
+            CudaException.check(cuda_h.cuMemcpyDtoHAsync_v2(l.segment(), p(t, "toHost"), bytes, stream.handle()),
+                    "cuMemcpyDtoHAsync_v2(" + t.shape() + ")");
+            stream.synchronize();
+            MemorySegment.copy(l.segment(), ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+        }
+        return out;
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        ready();
+        same("copy", src, dst);
+        CudaException.check(cuda_h.cuMemcpyDtoDAsync_v2(p(dst, "copy"), p(src, "copy"), src.shape().bytes(), stream.handle()),
+                "cuMemcpyDtoDAsync_v2(" + src.shape() + ")");
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        ready();
+        CudaException.check(cuda_h.cuMemsetD32Async(p(t, "fill"), Float.floatToRawIntBits(value), t.shape().size(), stream.handle()),
+                "cuMemsetD32Async(fill " + t.shape() + ")");
+    }
+
+    @Override
+    public void addInPlace(Tensor acc, Tensor x) {
+        ready();
+        same("addInPlace", acc, x);
+        int n = n(acc, "addInPlace");
+        k("cloe_add_inplace", n, p(acc, "addInPlace"), p(x, "addInPlace"), n);
+    }
+
+    @Override
+    public long bytesInUse() {
+        return isAvailable() ? alloc.bytesInUse() : 0;
+    }
+
+    @Override
+    public long peakBytes() {
+        return isAvailable() ? alloc.peakBytes() : 0;
+    }
+
+    @Override
+    public void resetPeak() {
+        if (isAvailable()) alloc.resetPeak();
+    }
+
+    @Override
+    public void synchronize() {
+        ready();
+        stream.synchronize();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!probed || !reason.isEmpty()) return;
+        device.makeCurrent();
+        stream.synchronize();
+        if (cudnn != null) cudnn.close();
+        launcher.close();
+        pinned.close();
+        alloc.close();
+        stream.close();
+        reason = "closed";
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // convolution (cuDNN until issue 6's kernels)
+
+    private CudnnConv requireCudnn() {
+        CudnnConv c = cudnn();
+        if (c == null) throw new UnsupportedOperationException("conv3d on CUDA needs issue 6's kernels or cuDNN (" + cudnnWhy + ")");
+        return c;
+    }
+
+    private boolean reflect(ConvSpec spec) {
+        return spec.padding() == ConvSpec.Padding.REFLECT && spec.pad() > 0;
+    }
+
+    /** An explicitly reflect-padded copy of x (pad 1), for cuDNN, which only pads with zeros. */
+    private Tensor padReflect(Tensor x) {
+        Shape s = x.shape();
+        Tensor xp = allocate(Shape.ncdhw(s.n(), s.c(), s.d() + 2, s.h() + 2, s.w() + 2));
+        k("cloe_pad_reflect1_fwd", xp.shape().size(), p(x, "conv3d"), xp.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
+        return xp;
+    }
+
+    /** Uses cuDNN (our conv3d kernels are issue 6). */
+    @Override
+    public void conv3d(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec spec) {
+        ready();
+        Shape ys = spec.outputShape(x.shape(), w.shape());
+        shape("conv3d", "y", y, ys);
+        shape("conv3d", "bias", bias, Shape.of(w.shape().dim(0)));
+        CudnnConv c = requireCudnn();
+        if (reflect(spec)) {
+            Tensor xp = padReflect(x);
+            try {
+                c.forward(alloc, xp.devicePointer(), xp.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, 0, spec.stride());
+            } finally {
+                release(xp);
+            }
+        } else {
+            c.forward(alloc, p(x, "conv3d"), x.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, spec.pad(), spec.stride());
+        }
+        if (bias != null) {
+            k("cloe_bias_add_channels", ys.size(), y.devicePointer(), bias.devicePointer(), ys.n(), ys.c(), ys.spatialSize());
+        }
+    }
+
+    /** Uses cuDNN (our conv3d kernels are issue 6). */
+    @Override
+    public void conv3dBackwardData(Tensor gy, Tensor w, Tensor gx, ConvSpec spec) {
+        ready();
+        shape("conv3dBackwardData", "gy", gy, spec.outputShape(gx.shape(), w.shape()));
+        CudnnConv c = requireCudnn();
+        Shape xs = gx.shape();
+        if (reflect(spec)) {
+            Tensor gxp = allocate(Shape.ncdhw(xs.n(), xs.c(), xs.d() + 2, xs.h() + 2, xs.w() + 2));
+            try {
+                c.backwardData(alloc, p(gy, "conv3dBackwardData"), gy.shape(), p(w, "conv3dBackwardData"), w.shape(),
+                        gxp.devicePointer(), gxp.shape(), 0, spec.stride());
+                k("cloe_pad_reflect1_bwd", xs.size(), gxp.devicePointer(), gx.devicePointer(), xs.n() * xs.c(), xs.d(), xs.h(), xs.w());
+            } finally {
+                release(gxp);
+            }
+        } else {
+            c.backwardData(alloc, p(gy, "conv3dBackwardData"), gy.shape(), p(w, "conv3dBackwardData"), w.shape(),
+                    p(gx, "conv3dBackwardData"), xs, spec.pad(), spec.stride());
+        }
+    }
+
+    /** Uses cuDNN (our conv3d kernels are issue 6); the bias gradient uses our sumTo kernel. */
+    @Override
+    public void conv3dBackwardWeight(Tensor x, Tensor gy, Tensor gw, Tensor gb, ConvSpec spec) {
+        ready();
+        shape("conv3dBackwardWeight", "gy", gy, spec.outputShape(x.shape(), gw.shape()));
+        shape("conv3dBackwardWeight", "gb", gb, Shape.of(gw.shape().dim(0)));
+        CudnnConv c = requireCudnn();
+        if (reflect(spec)) {
+            Tensor xp = padReflect(x);
+            try {
+                c.backwardFilter(alloc, xp.devicePointer(), xp.shape(), p(gy, "conv3dBackwardWeight"), gy.shape(),
+                        p(gw, "conv3dBackwardWeight"), gw.shape(), 0, spec.stride());
+            } finally {
+                release(xp);
+            }
+        } else {
+            c.backwardFilter(alloc, p(x, "conv3dBackwardWeight"), x.shape(), p(gy, "conv3dBackwardWeight"), gy.shape(),
+                    p(gw, "conv3dBackwardWeight"), gw.shape(), spec.pad(), spec.stride());
+        }
+        if (gb != null) {
+            Shape g = gy.shape();
+            // gy seen as [1, 1, N, Co, S]: sum over N (dim 2) and S (dim 4)
+            sumToRaw(gy.devicePointer(), gb.devicePointer(), g.c(), new int[]{1, 1, g.n(), g.c(), g.spatialSize()}, (1 << 2) | (1 << 4));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // resampling and normalisation
+
+    @Override
+    public void upsample2x(Tensor x, Tensor y) {
+        ready();
+        volume("upsample2x", x);
+        Shape s = x.shape();
+        shape("upsample2x", "y", y, Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()));
+        k("cloe_upsample2x_fwd", y.shape().size(), p(x, "upsample2x"), p(y, "upsample2x"), s.n() * s.c(), s.d(), s.h(), s.w());
+    }
+
+    @Override
+    public void upsample2xBackward(Tensor gy, Tensor gx) {
+        ready();
+        volume("upsample2xBackward", gx);
+        Shape s = gx.shape();
+        shape("upsample2xBackward", "gy", gy, Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()));
+        if (version("upsampleBackward") == 1) {
+            zero(p(gx, "upsample2xBackward"), s.size());
+            k("cloe_upsample2x_bwd_v1", gy.shape().size(), p(gy, "upsample2xBackward"), gx.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
+        } else {
+            k("cloe_upsample2x_bwd_v2", s.size(), p(gy, "upsample2xBackward"), p(gx, "upsample2xBackward"), s.n() * s.c(), s.d(), s.h(), s.w());
+        }
+    }
+
+    @Override
+    public void instanceNorm(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd, float eps) {
+        ready();
+        String op = "instanceNorm";
+        Shape s = x.shape();
+        if (s.rank() < 3) throw new IllegalArgumentException(op + ": expected [N,C,...] with spatial dims, got " + s);
+        same(op, x, y);
+        shape(op, "mean", mean, Shape.of(s.n(), s.c()));
+        shape(op, "rstd", rstd, Shape.of(s.n(), s.c()));
+        shape(op, "gamma", gamma, Shape.of(s.c()));
+        shape(op, "beta", beta, Shape.of(s.c()));
+        int nc = s.n() * s.c(), sp = spatialOf(s);
+        if (version(op) == 1) {
+            k("cloe_instance_norm_fwd_v1", nc, p(x, op), p(gamma, op), p(beta, op), p(y, op), p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
+        } else {
+            launcher.launch("cloe_instance_norm_fwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gamma, op), p(beta, op), p(y, op),
+                    p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
+        }
+    }
+
+    @Override
+    public void instanceNormBackward(Tensor x, Tensor gy, Tensor mean, Tensor rstd, Tensor gamma,
+                                     Tensor gx, Tensor ggamma, Tensor gbeta) {
+        ready();
+        String op = "instanceNormBackward";
+        Shape s = x.shape();
+        same(op, x, gy);
+        same(op, x, gx);
+        shape(op, "mean", mean, Shape.of(s.n(), s.c()));
+        shape(op, "rstd", rstd, Shape.of(s.n(), s.c()));
+        shape(op, "gamma", gamma, Shape.of(s.c()));
+        shape(op, "ggamma", ggamma, Shape.of(s.c()));
+        shape(op, "gbeta", gbeta, Shape.of(s.c()));
+        int nc = s.n() * s.c(), sp = spatialOf(s);
+        long part = scratch(2L * nc, op + " partial sums");
+        try {
+            if (version("instanceNorm") == 1) {
+                k("cloe_instance_norm_bwd_v1", nc, p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
+            } else {
+                launcher.launch("cloe_instance_norm_bwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gy, op), p(mean, op),
+                        p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
+            }
+            if (ggamma != null || gbeta != null) {
+                k("cloe_instance_norm_affine_grad", s.c(), part, p(ggamma, op), p(gbeta, op), s.n(), s.c());
+            }
+        } finally {
+            alloc.free(part);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // element-wise
+
+    @Override
+    public void leakyRelu(Tensor x, Tensor y, float slope) {
+        ready();
+        same("leakyRelu", x, y);
+        int n = n(x, "leakyRelu");
+        k("cloe_leaky_relu_fwd", n, p(x, "leakyRelu"), p(y, "leakyRelu"), slope, n);
+    }
+
+    @Override
+    public void leakyReluBackward(Tensor x, Tensor gy, Tensor gx, float slope) {
+        ready();
+        same("leakyReluBackward", x, gy);
+        same("leakyReluBackward", x, gx);
+        int n = n(x, "leakyReluBackward");
+        k("cloe_leaky_relu_bwd", n, p(x, "leakyReluBackward"), p(gy, "leakyReluBackward"), p(gx, "leakyReluBackward"), slope, n);
+    }
+
+    @Override
+    public void sigmoid(Tensor x, Tensor y) {
+        ready();
+        same("sigmoid", x, y);
+        int n = n(x, "sigmoid");
+        k("cloe_sigmoid_fwd", n, p(x, "sigmoid"), p(y, "sigmoid"), n);
+    }
+
+    @Override
+    public void sigmoidBackward(Tensor y, Tensor gy, Tensor gx) {
+        ready();
+        same("sigmoidBackward", y, gy);
+        same("sigmoidBackward", y, gx);
+        int n = n(y, "sigmoidBackward");
+        k("cloe_sigmoid_bwd", n, p(y, "sigmoidBackward"), p(gy, "sigmoidBackward"), p(gx, "sigmoidBackward"), n);
+    }
+
+    @Override
+    public void scale(Tensor x, float s, Tensor y) {
+        ready();
+        same("scale", x, y);
+        int n = n(x, "scale");
+        k("cloe_scale", n, p(x, "scale"), s, p(y, "scale"), n);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor y) {
+        broadcast("add", 0, a, b, y);
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor y) {
+        broadcast("mul", 1, a, b, y);
+    }
+
+    private void broadcast(String op, int code, Tensor a, Tensor b, Tensor y) {
+        ready();
+        int r = y.shape().rank();
+        if (a.shape().rank() != r || b.shape().rank() != r) {
+            throw new IllegalArgumentException(op + ": ranks differ: " + a.shape() + ", " + b.shape() + " -> " + y.shape());
+        }
+        int[] yd = pad5(y.shape().dims(), 1);
+        int[] ad = pad5(a.shape().dims(), 1), bd = pad5(b.shape().dims(), 1);
+        for (int i = 0; i < 5; i++) {
+            int full = Math.max(ad[i], bd[i]);
+            if ((ad[i] != full && ad[i] != 1) || (bd[i] != full && bd[i] != 1) || yd[i] != full) {
+                throw new IllegalArgumentException(op + ": cannot broadcast " + a.shape() + " and " + b.shape() + " to " + y.shape());
+            }
+        }
+        int[] as = broadcastStrides(ad), bs = broadcastStrides(bd);
+        int n = n(y, op);
+        k("cloe_broadcast_binary", n, p(a, op), p(b, op), p(y, op), code, n, yd[0], yd[1], yd[2], yd[3], yd[4],
+                as[0], as[1], as[2], as[3], as[4], bs[0], bs[1], bs[2], bs[3], bs[4]);
+    }
+
+    /** The dims right-aligned in five, leading dims filled with {@code fill}. */
+    private static int[] pad5(int[] dims, int fill) {
+        int[] out = new int[5];
+        Arrays.fill(out, fill);
+        System.arraycopy(dims, 0, out, 5 - dims.length, dims.length);
+        return out;
+    }
+
+    /** Row-major element strides, 0 where the dim has size 1 (so the index does not move on broadcast dims). */
+    private static int[] broadcastStrides(int[] dims) {
+        int[] s = new int[5];
+        int st = 1;
+        for (int i = 4; i >= 0; i--) {
+            s[i] = dims[i] == 1 ? 0 : st;
+            st *= dims[i];
+        }
+        return s;
+    }
+
+    @Override
+    public void sumTo(Tensor x, Tensor y) {
+        ready();
+        int r = x.shape().rank();
+        if (y.shape().rank() != r) throw new IllegalArgumentException("sumTo: ranks differ: " + x.shape() + " -> " + y.shape());
+        int[] xd = pad5(x.shape().dims(), 1), yd = pad5(y.shape().dims(), 1);
+        int mask = 0;
+        for (int i = 0; i < 5; i++) {
+            if (yd[i] == xd[i]) continue;
+            if (yd[i] != 1) throw new IllegalArgumentException("sumTo: cannot reduce " + x.shape() + " to " + y.shape());
+            mask |= 1 << i;
+        }
+        sumToRaw(p(x, "sumTo"), p(y, "sumTo"), n(y, "sumTo"), xd, mask);
+    }
+
+    private void sumToRaw(long x, long y, int ny, int[] xd, int mask) {
+        if (version("sumTo") == 1) {
+            k("cloe_sum_to_v1", ny, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
+        } else {
+            launcher.launch("cloe_sum_to_v2", Math.min(ny, 1 << 20), BLOCK, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // channels
+
+    @Override
+    public void softmaxChannels(Tensor x, Tensor y) {
+        ready();
+        same("softmaxChannels", x, y);
+        Shape s = x.shape();
+        if (s.rank() < 2) throw new IllegalArgumentException("softmaxChannels: needs a channel dim, got " + s);
+        int sp = spatialOf(s);
+        k("cloe_softmax_channels_fwd", (long) s.n() * sp, p(x, "softmaxChannels"), p(y, "softmaxChannels"), s.n(), s.c(), sp);
+    }
+
+    @Override
+    public void softmaxChannelsBackward(Tensor y, Tensor gy, Tensor gx) {
+        ready();
+        String op = "softmaxChannelsBackward";
+        same(op, y, gy);
+        same(op, y, gx);
+        Shape s = y.shape();
+        int sp = spatialOf(s);
+        k("cloe_softmax_channels_bwd", (long) s.n() * sp, p(y, op), p(gy, op), p(gx, op), s.n(), s.c(), sp);
+    }
+
+    @Override
+    public void concatChannels(Tensor[] xs, Tensor y) {
+        ready();
+        Shape ys = y.shape();
+        int total = 0;
+        for (Tensor x : xs) {
+            Shape s = x.shape();
+            if (s.rank() != ys.rank() || s.n() != ys.n() || spatialOf(s) != spatialOf(ys)
+                    || !Arrays.equals(Arrays.copyOfRange(s.dims(), 2, s.rank()), Arrays.copyOfRange(ys.dims(), 2, ys.rank()))) {
+                throw new IllegalArgumentException("concatChannels: input " + s + " does not fit output " + ys);
+            }
+            total += s.c();
+        }
+        if (total != ys.c()) throw new IllegalArgumentException("concatChannels: inputs have " + total + " channels, output " + ys);
+        int off = 0, sp = spatialOf(ys);
+        for (Tensor x : xs) {
+            int c = x.shape().c();
+            k("cloe_copy_channels", x.shape().size(), p(x, "concatChannels"), p(y, "concatChannels"), ys.n(), c, sp, c, 0, ys.c(), off);
+            off += c;
+        }
+    }
+
+    @Override
+    public void sliceChannels(Tensor x, int offset, Tensor y) {
+        ready();
+        Shape xs = x.shape(), ys = y.shape();
+        if (xs.rank() != ys.rank() || xs.n() != ys.n() || spatialOf(xs) != spatialOf(ys) || offset < 0 || offset + ys.c() > xs.c()) {
+            throw new IllegalArgumentException("sliceChannels: cannot take " + ys + " at channel " + offset + " of " + xs);
+        }
+        k("cloe_copy_channels", ys.size(), p(x, "sliceChannels"), p(y, "sliceChannels"), ys.n(), ys.c(), spatialOf(ys), xs.c(), offset, ys.c(), 0);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // dense and the gate
+
+    @Override
+    public void dense(Tensor x, Tensor w, Tensor b, Tensor y) {
+        ready();
+        String op = "dense";
+        if (x.shape().rank() != 2 || w.shape().rank() != 2) throw new IllegalArgumentException(op + ": x " + x.shape() + ", w " + w.shape() + " must be rank 2");
+        int batch = x.shape().dim(0), in = x.shape().dim(1), out = w.shape().dim(0);
+        if (w.shape().dim(1) != in) throw new IllegalArgumentException(op + ": x " + x.shape() + " does not fit w " + w.shape());
+        shape(op, "b", b, Shape.of(out));
+        shape(op, "y", y, Shape.of(batch, out));
+        k("cloe_dense_fwd", (long) batch * out, p(x, op), p(w, op), p(b, op), p(y, op), batch, in, out);
+    }
+
+    @Override
+    public void denseBackward(Tensor x, Tensor w, Tensor gy, Tensor gx, Tensor gw, Tensor gb) {
+        ready();
+        String op = "denseBackward";
+        int batch = x.shape().dim(0), in = x.shape().dim(1), out = w.shape().dim(0);
+        shape(op, "gy", gy, Shape.of(batch, out));
+        shape(op, "gx", gx, x.shape());
+        shape(op, "gw", gw, w.shape());
+        shape(op, "gb", gb, Shape.of(out));
+        if (gx != null) k("cloe_dense_bwd_x", (long) batch * in, p(gy, op), p(w, op), p(gx, op), batch, in, out);
+        if (gw != null) k("cloe_dense_bwd_w", (long) out * in, p(x, op), p(gy, op), p(gw, op), batch, in, out);
+        if (gb != null) k("cloe_dense_bwd_b", out, p(gy, op), p(gb, op), batch, out);
+    }
+
+    /** All entries masked gives all zeros (checking would need a device-to-host copy per call). */
+    @Override
+    public void maskedSoftmax(Tensor logits, Tensor mask, Tensor y) {
+        ready();
+        same("maskedSoftmax", logits, mask);
+        same("maskedSoftmax", logits, y);
+        launcher.launch("cloe_masked_softmax_fwd", 1, 1, p(logits, "maskedSoftmax"), p(mask, "maskedSoftmax"), p(y, "maskedSoftmax"), n(y, "maskedSoftmax"));
+    }
+
+    @Override
+    public void maskedSoftmaxBackward(Tensor y, Tensor gy, Tensor gx) {
+        ready();
+        String op = "maskedSoftmaxBackward";
+        same(op, y, gy);
+        same(op, y, gx);
+        launcher.launch("cloe_masked_softmax_bwd", 1, 1, p(y, op), p(gy, op), p(gx, op), n(y, op));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // CLoE's own ops
+
+    private static Object[] slots(Tensor[] ts, String op) {
+        Object[] out = new Object[MAX_EXPERTS];
+        for (int i = 0; i < MAX_EXPERTS; i++) out[i] = i < ts.length ? p(ts[i], op) : 0L;
+        return out;
+    }
+
+    private static Object[] concat(Object[]... parts) {
+        int n = 0;
+        for (Object[] p : parts) n += p.length;
+        Object[] out = new Object[n];
+        int i = 0;
+        for (Object[] p : parts) {
+            System.arraycopy(p, 0, out, i, p.length);
+            i += p.length;
+        }
+        return out;
+    }
+
+    private void checkExperts(String op, Tensor[] xs, Tensor region) {
+        if (xs.length < 1 || xs.length > MAX_EXPERTS) {
+            throw new IllegalArgumentException(op + ": " + xs.length + " maps; the CUDA kernels take 1.." + MAX_EXPERTS);
+        }
+        for (Tensor x : xs) {
+            volume(op, x);
+            same(op, xs[0], x);
+        }
+        Shape s = xs[0].shape();
+        shape(op, "region", region, Shape.ncdhw(s.n(), 1, s.d(), s.h(), s.w()));
+    }
+
+    /**
+     * The packed pairwise dot products [K] (or [2K], plain then region-weighted, when {@code both}) into a scratch
+     * buffer the caller frees.
+     */
+    private long pairwiseDots(String op, Tensor[] xs, Tensor region, boolean both) {
+        int m = xs.length, kp = m * (m + 1) / 2, kk = both ? 2 * kp : kp;
+        Shape s = xs[0].shape();
+        int batch = s.n(), c = s.c(), sp = s.spatialSize();
+        long total = s.size();
+        long dots = scratch(kk, op + " dots");
+        if (version("pairwiseCosine") == 1) {
+            zero(dots, kk);
+            for (int pass = 0; pass < (both ? 2 : 1); pass++) {
+                long r = (both && pass == 0) ? 0L : p(region, op);
+                int k = 0;
+                for (int a = 0; a < m; a++) {
+                    for (int b = a; b < m; b++, k++) {
+                        k("cloe_dot_v1", total, p(xs[a], op), p(xs[b], op), r, dots + 4L * (pass * kp + k), batch, c, sp);
+                    }
+                }
+            }
+        } else {
+            int blocks = (int) Math.max(1, Math.min((total / 4 + BLOCK - 1) / BLOCK, device.multiprocessors() * 4L));
+            long partials = scratch((long) blocks * kk, op + " partials");
+            try {
+                launcher.launch("cloe_pairwise_dots_v2_m" + m, blocks, BLOCK,
+                        concat(slots(xs, op), new Object[]{p(region, op), partials, batch, c, sp, both ? 1 : 0}));
+                launcher.launch("cloe_reduce_columns", kk, BLOCK, partials, blocks, kk, dots, 1f);
+            } finally {
+                alloc.free(partials);
+            }
+        }
+        return dots;
+    }
+
+    @Override
+    public void pairwiseCosine(Tensor[] xs, Tensor region, Tensor s) {
+        ready();
+        String op = "pairwiseCosine";
+        checkExperts(op, xs, region);
+        int m = xs.length;
+        shape(op, "s", s, Shape.of(m, m));
+        long dots = pairwiseDots(op, xs, region, false);
+        try {
+            k("cloe_cosine_finish", (long) m * m, dots, p(s, op), m);
+        } finally {
+            alloc.free(dots);
+        }
+    }
+
+    /**
+     * MEC and REC together: the plain cosines into {@code sPlain} and the region-weighted ones into {@code sRegion}
+     * with one pass over the experts' maps (version 2; version 1 runs the two separately). Not part of
+     * {@link Backend}; the graph can use it when it runs on CUDA.
+     */
+    public void pairwiseCosineBoth(Tensor[] xs, Tensor region, Tensor sPlain, Tensor sRegion) {
+        ready();
+        String op = "pairwiseCosineBoth";
+        checkExperts(op, xs, region);
+        if (region == null) throw new IllegalArgumentException(op + ": needs a region map");
+        int m = xs.length;
+        shape(op, "sPlain", sPlain, Shape.of(m, m));
+        shape(op, "sRegion", sRegion, Shape.of(m, m));
+        long dots = pairwiseDots(op, xs, region, true);
+        try {
+            k("cloe_cosine_finish", (long) m * m, dots, p(sPlain, op), m);
+            k("cloe_cosine_finish", (long) m * m, dots + 4L * (m * (m + 1) / 2), p(sRegion, op), m);
+        } finally {
+            alloc.free(dots);
+        }
+    }
+
+    @Override
+    public void pairwiseCosineBackward(Tensor[] xs, Tensor region, Tensor gs, Tensor[] gxs, Tensor gregion) {
+        ready();
+        String op = "pairwiseCosineBackward";
+        checkExperts(op, xs, region);
+        int m = xs.length;
+        shape(op, "gs", gs, Shape.of(m, m));
+        if (gxs != null && gxs.length != m) throw new IllegalArgumentException(op + ": " + gxs.length + " gradients for " + m + " maps");
+        Tensor[] g = gxs == null ? new Tensor[0] : gxs;
+        for (Tensor t : g) if (t != null) same(op, xs[0], t);
+        if (gregion != null) {
+            if (region == null) throw new IllegalArgumentException(op + ": gregion without a region");
+            same(op, region, gregion);
+        }
+        Shape s = xs[0].shape();
+        long dots = pairwiseDots(op, xs, region, false);
+        long coeffs = scratch((long) m * m, op + " coefficients");
+        try {
+            k("cloe_cosine_bwd_coeffs", m, dots, p(gs, op), coeffs, m);
+            Object[] gslots = new Object[MAX_EXPERTS];
+            for (int i = 0; i < MAX_EXPERTS; i++) gslots[i] = i < g.length ? p(g[i], op) : 0L;
+            k("cloe_cosine_bwd_apply_m" + m, (long) s.n() * s.spatialSize(), concat(slots(xs, op),
+                    new Object[]{p(region, op), coeffs}, gslots, new Object[]{p(gregion, op), s.n(), s.c(), s.spatialSize()}));
+        } finally {
+            alloc.free(coeffs);
+            alloc.free(dots);
+        }
+    }
+
+    @Override
+    public void weightedSum(Tensor[] xs, Tensor w, Tensor y) {
+        ready();
+        String op = "weightedSum";
+        if (xs.length < 1 || xs.length > MAX_EXPERTS) throw new IllegalArgumentException(op + ": " + xs.length + " inputs; CUDA takes 1.." + MAX_EXPERTS);
+        for (Tensor x : xs) same(op, y, x);
+        shape(op, "w", w, Shape.of(xs.length));
+        int n = n(y, op), m = xs.length;
+        if (version(op) == 1) {
+            for (int k = 0; k < m; k++) k("cloe_weighted_sum_v1", n, p(xs[k], op), p(w, op), k, p(y, op), n, k > 0 ? 1 : 0);
+        } else {
+            k("cloe_weighted_sum_v2", (n + 3) / 4, concat(slots(xs, op), new Object[]{p(w, op), p(y, op), m, n}));
+        }
+    }
+
+    @Override
+    public void weightedSumBackward(Tensor[] xs, Tensor w, Tensor gy, Tensor[] gxs, Tensor gw) {
+        ready();
+        String op = "weightedSumBackward";
+        int m = xs.length;
+        if (m < 1 || m > MAX_EXPERTS) throw new IllegalArgumentException(op + ": " + m + " inputs; CUDA takes 1.." + MAX_EXPERTS);
+        for (Tensor x : xs) same(op, gy, x);
+        shape(op, "w", w, Shape.of(m));
+        shape(op, "gw", gw, Shape.of(m));
+        Tensor[] g = gxs == null ? new Tensor[0] : gxs;
+        if (g.length != 0 && g.length != m) throw new IllegalArgumentException(op + ": " + g.length + " gradients for " + m + " inputs");
+        for (Tensor t : g) if (t != null) same(op, gy, t);
+        int n = n(gy, op);
+        if (version("weightedSum") == 1) {
+            for (int k = 0; k < g.length; k++) {
+                if (g[k] != null) k("cloe_weighted_sum_bwd_gx_v1", n, p(gy, op), p(w, op), k, p(g[k], op), n);
+            }
+            if (gw != null) {
+                zero(gw.devicePointer(), m);
+                for (int k = 0; k < m; k++) {
+                    k("cloe_dot_v1", n, p(gy, op), p(xs[k], op), 0L, gw.devicePointer() + 4L * k, 1, 1, n);
+                }
+            }
+        } else {
+            int blocks = grid((n + 3) / 4);
+            long partials = scratch((long) blocks * m, op + " partials");
+            try {
+                Object[] gslots = new Object[MAX_EXPERTS];
+                for (int i = 0; i < MAX_EXPERTS; i++) gslots[i] = i < g.length ? p(g[i], op) : 0L;
+                launcher.launch("cloe_weighted_sum_bwd_v2", blocks, BLOCK,
+                        concat(slots(xs, op), new Object[]{p(w, op), p(gy, op)}, gslots, new Object[]{partials, m, n}));
+                if (gw != null) launcher.launch("cloe_reduce_columns", m, BLOCK, partials, blocks, m, gw.devicePointer(), 1f);
+            } finally {
+                alloc.free(partials);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // losses
+
+    private void lossShapes(String op, Tensor p, Tensor target, Tensor loss) {
+        same(op, p, target);
+        if (p.shape().rank() < 2) throw new IllegalArgumentException(op + ": expected [N,C,...], got " + p.shape());
+        shape(op, "loss", loss, Shape.scalar());
+    }
+
+    /** Per-(n, c) map sums [nc * k] of the loss (mode 0: cross-entropy, 1: Dice) into scratch the caller frees. */
+    private long mapSums(String op, Tensor p, Tensor t, int mode) {
+        Shape s = p.shape();
+        int nc = s.n() * s.c(), sp = spatialOf(s), kk = mode == 0 ? 2 : 3;
+        int splits = (int) Math.max(1, Math.min((sp + BLOCK * 8L - 1) / (BLOCK * 8L), Math.max(1, maxBlocks / nc)));
+        long partials = scratch((long) splits * nc * kk, op + " partials");
+        long sums = scratch((long) nc * kk, op + " sums");
+        try {
+            launcher.launch("cloe_loss_map_sums", splits, nc, 1, BLOCK, 1, 1, 0, p(p, op), p(t, op), partials, nc, sp, mode);
+            launcher.launch("cloe_reduce_columns", Math.min(nc * kk, 65535), BLOCK, partials, splits, nc * kk, sums, 1f);
+        } finally {
+            alloc.free(partials);
+        }
+        return sums;
+    }
+
+    @Override
+    public void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
+        ready();
+        String op = "weightedCrossEntropy";
+        lossShapes(op, p, target, loss);
+        long sums = mapSums(op, p, target, 0);
+        try {
+            launcher.launch("cloe_wce_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+        } finally {
+            alloc.free(sums);
+        }
+    }
+
+    @Override
+    public void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+        ready();
+        String op = "weightedCrossEntropyBackward";
+        lossShapes(op, p, target, gloss);
+        same(op, p, gp);
+        long sums = mapSums(op, p, target, 0);
+        try {
+            k("cloe_wce_bwd", p.shape().size(), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+        } finally {
+            alloc.free(sums);
+        }
+    }
+
+    @Override
+    public void softDice(Tensor p, Tensor target, Tensor loss) {
+        ready();
+        String op = "softDice";
+        lossShapes(op, p, target, loss);
+        long sums = mapSums(op, p, target, 1);
+        try {
+            launcher.launch("cloe_dice_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c());
+        } finally {
+            alloc.free(sums);
+        }
+    }
+
+    @Override
+    public void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+        ready();
+        String op = "softDiceBackward";
+        lossShapes(op, p, target, gloss);
+        same(op, p, gp);
+        long sums = mapSums(op, p, target, 1);
+        try {
+            k("cloe_dice_bwd", p.shape().size(), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+        } finally {
+            alloc.free(sums);
+        }
+    }
+
+    @Override
+    public void binaryCrossEntropy(Tensor p, Tensor target, Tensor loss) {
+        ready();
+        String op = "binaryCrossEntropy";
+        same(op, p, target);
+        shape(op, "loss", loss, Shape.scalar());
+        int n = n(p, op), blocks = grid(n);
+        long partials = scratch(blocks, op + " partials");
+        try {
+            launcher.launch("cloe_bce_partials", blocks, BLOCK, p(p, op), p(target, op), partials, n);
+            launcher.launch("cloe_reduce_columns", 1, BLOCK, partials, blocks, 1, p(loss, op), 1f / n);
+        } finally {
+            alloc.free(partials);
+        }
+    }
+
+    @Override
+    public void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+        ready();
+        String op = "binaryCrossEntropyBackward";
+        same(op, p, target);
+        same(op, p, gp);
+        shape(op, "gloss", gloss, Shape.scalar());
+        int n = n(p, op);
+        k("cloe_bce_bwd", n, p(p, op), p(target, op), p(gloss, op), p(gp, op), n);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // optimiser
+
+    @Override
+    public void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor vmax, float lr, int t, AdamConfig cfg) {
+        ready();
+        String op = "adamStep";
+        same(op, param, grad);
+        same(op, param, m);
+        same(op, param, v);
+        if (cfg.amsgrad()) {
+            if (vmax == null) throw new IllegalArgumentException(op + ": amsgrad needs vmax");
+            same(op, param, vmax);
+        }
+        if (t < 1) throw new IllegalArgumentException(op + ": step t is 1-based, got " + t);
+        double bc1 = 1 - Math.pow(cfg.beta1(), t), bc2 = 1 - Math.pow(cfg.beta2(), t);
+        int n = n(param, op);
+        k("cloe_adam_step", n, p(param, op), p(grad, op), p(m, op), p(v, op), cfg.amsgrad() ? p(vmax, op) : 0L, lr,
+                cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), (float) bc1, (float) Math.sqrt(bc2),
+                cfg.amsgrad() ? 1 : 0, n);
+    }
+}
