@@ -30,6 +30,8 @@ public final class Graph {
     /** For each node index: its position in the backward order, or -1. */
     private final int[] backwardPos;
     private final long plannedPeakBytes;
+    /** Constants the kept ops read (uploaded by each run). */
+    private final Value[] constants;
 
     Graph(GraphBuilder b, Value loss, List<Value> outputs) {
         this.values = b.values.toArray(new Value[0]);
@@ -49,6 +51,9 @@ public final class Graph {
             for (Value in : n.inputs()) needed[in.id] = true;
         }
         this.forward = fwd.toArray(new Value.Node[0]);
+        List<Value> consts = new ArrayList<>();
+        for (Value v : values) if (v.kind == Value.Kind.CONSTANT && needed[v.id]) consts.add(v);
+        this.constants = consts.toArray(new Value[0]);
         this.inputs = new java.util.HashMap<>();
         for (Value v : values) if (v.kind == Value.Kind.INPUT && needed[v.id]) inputs.put(v.name, v);
 
@@ -228,6 +233,10 @@ public final class Graph {
                 vals[v.id] = t;
             }
             for (Value v : values) if (v.kind == Value.Kind.PARAMETER) vals[v.id] = v.parameter.value();
+            for (Value v : constants) {
+                vals[v.id] = be.fromHost(v.shape, v.constant);
+                owned[v.id] = true;
+            }
             for (int s = 0; s < forward.length; s++) {
                 Value.Node n = forward[s];
                 Value out = outputOf(n);

@@ -28,6 +28,17 @@ public final class GraphBuilder {
         return v;
     }
 
+    /** A constant tensor fixed when the graph is built (masks, pair weights); each run uploads it. */
+    public Value constant(String name, Shape shape, float[] data) {
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("constant '" + name + "': " + data.length + " values for shape " + shape);
+        }
+        Value v = new Value(values.size(), Value.Kind.CONSTANT, shape, name, null, null);
+        v.constant = data.clone();
+        values.add(v);
+        return v;
+    }
+
     /** A parameter; the same parameter used twice is one value (its gradients add up). */
     public Value param(Parameter p) {
         return params.computeIfAbsent(p, k -> {

@@ -5,7 +5,7 @@ import org.cloe4j.tensor.Shape;
 /** A tensor-valued node of a graph under construction: a named input, a parameter, or an op's output. */
 public final class Value {
     /** What produces the value. */
-    public enum Kind { INPUT, PARAMETER, OP }
+    public enum Kind { INPUT, CONSTANT, PARAMETER, OP }
 
     final int id;
     final Kind kind;
@@ -13,6 +13,8 @@ public final class Value {
     final String name;
     final Parameter parameter;
     final Node node;
+    /** The host values of a constant (uploaded by each run). */
+    float[] constant;
 
     Value(int id, Kind kind, Shape shape, String name, Parameter parameter, Node node) {
         this.id = id;
