@@ -1,0 +1,112 @@
+package org.cloe4j.backend.cpu;
+
+import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
+
+/** Ops across the channel dimension of NCDHW tensors: softmax, concat, slice. */
+final class CpuChannels {
+    private CpuChannels() {
+    }
+
+    static void softmax(Tensor x, Tensor y) {
+        CpuChecks.volume("softmaxChannels", x);
+        CpuChecks.sameShape("softmaxChannels", x, y);
+        Shape s = x.shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        float[] in = x.data();
+        float[] out = y.data();
+        int blocks = (sp + 1023) / 1024;
+        Parallel.forRange(s.n() * blocks, 1, (lo, hi) -> {
+            for (int job = lo; job < hi; job++) {
+                int n = job / blocks;
+                int from = (job % blocks) * 1024;
+                int to = Math.min(sp, from + 1024);
+                int base = n * c * sp;
+                for (int v = from; v < to; v++) {
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int k = 0; k < c; k++) max = Math.max(max, in[base + k * sp + v]);
+                    double sum = 0;
+                    for (int k = 0; k < c; k++) {
+                        float e = (float) Math.exp(in[base + k * sp + v] - max);
+                        out[base + k * sp + v] = e;
+                        sum += e;
+                    }
+                    float inv = (float) (1.0 / sum);
+                    for (int k = 0; k < c; k++) out[base + k * sp + v] *= inv;
+                }
+            }
+        });
+    }
+
+    static void softmaxBackward(Tensor y, Tensor gy, Tensor gx) {
+        CpuChecks.volume("softmaxChannels backward", y);
+        CpuChecks.sameShape("softmaxChannels backward", y, gy);
+        CpuChecks.sameShape("softmaxChannels backward", y, gx);
+        Shape s = y.shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        float[] ys = y.data();
+        float[] g = gy.data();
+        float[] out = gx.data();
+        int blocks = (sp + 1023) / 1024;
+        Parallel.forRange(s.n() * blocks, 1, (lo, hi) -> {
+            for (int job = lo; job < hi; job++) {
+                int n = job / blocks;
+                int from = (job % blocks) * 1024;
+                int to = Math.min(sp, from + 1024);
+                int base = n * c * sp;
+                for (int v = from; v < to; v++) {
+                    float dot = 0;
+                    for (int k = 0; k < c; k++) dot += ys[base + k * sp + v] * g[base + k * sp + v];
+                    for (int k = 0; k < c; k++) {
+                        int i = base + k * sp + v;
+                        out[i] = ys[i] * (g[i] - dot);
+                    }
+                }
+            }
+        });
+    }
+
+    static void concat(Tensor[] xs, Tensor y) {
+        CpuChecks.volume("concatChannels", y);
+        Shape ys = y.shape();
+        int total = 0;
+        for (Tensor x : xs) {
+            CpuChecks.volume("concatChannels", x);
+            Shape s = x.shape();
+            if (s.n() != ys.n() || s.d() != ys.d() || s.h() != ys.h() || s.w() != ys.w()) {
+                throw new IllegalArgumentException("concatChannels: input " + s + " does not match output " + ys);
+            }
+            total += s.c();
+        }
+        if (total != ys.c()) {
+            throw new IllegalArgumentException("concatChannels: inputs have " + total + " channels, output " + ys);
+        }
+        int sp = ys.spatialSize();
+        float[] out = y.data();
+        for (int n = 0; n < ys.n(); n++) {
+            int off = 0;
+            for (Tensor x : xs) {
+                int c = x.shape().c();
+                System.arraycopy(x.data(), n * c * sp, out, (n * ys.c() + off) * sp, c * sp);
+                off += c;
+            }
+        }
+    }
+
+    static void slice(Tensor x, int offset, Tensor y) {
+        CpuChecks.volume("sliceChannels", x);
+        CpuChecks.volume("sliceChannels", y);
+        Shape xs = x.shape();
+        Shape ys = y.shape();
+        if (xs.n() != ys.n() || xs.d() != ys.d() || xs.h() != ys.h() || xs.w() != ys.w() || offset < 0
+                || offset + ys.c() > xs.c()) {
+            throw new IllegalArgumentException("sliceChannels: cannot take " + ys + " at channel " + offset + " of " + xs);
+        }
+        int sp = xs.spatialSize();
+        for (int n = 0; n < xs.n(); n++) {
+            System.arraycopy(x.data(), (n * xs.c() + offset) * sp, y.data(), n * ys.c() * sp, ys.c() * sp);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package org.cloe4j.backend.cpu;
+
+import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
+
+/**
+ * MEC/REC agreement: all pairwise cosine similarities of the experts' maps, optionally inside a region map r.
+ * With u_m = r ⊙ x_m, every dot product u_a·u_b = Σ r² x_a x_b is gathered in one pass over memory.
+ */
+final class CpuConsistency {
+    private CpuConsistency() {
+    }
+
+    private static int check(String op, Tensor[] xs, Tensor region) {
+        if (xs.length == 0) throw new IllegalArgumentException(op + ": no expert maps");
+        Shape s = xs[0].shape();
+        CpuChecks.volume(op, xs[0]);
+        for (Tensor x : xs) CpuChecks.sameShape(op, xs[0], x);
+        if (region != null) {
+            Shape r = region.shape();
+            if (r.rank() != 5 || r.n() != s.n() || r.c() != 1 || r.d() != s.d() || r.h() != s.h() || r.w() != s.w()) {
+                throw new IllegalArgumentException(op + ": region " + r + " must be [N,1,D,H,W] for maps " + s);
+            }
+        }
+        return xs.length;
+    }
+
+    /** The symmetric matrix of dot products u_a·u_b, in double. */
+    private static double[][] gram(Tensor[] xs, Tensor region) {
+        int m = xs.length;
+        Shape s = xs[0].shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        float[][] x = new float[m][];
+        for (int k = 0; k < m; k++) x[k] = xs[k].data();
+        float[] r = region == null ? null : region.data();
+        int pairs = m * (m + 1) / 2;
+        int total = s.n() * sp;
+        double[] acc = CpuReduce.blocks(total, pairs, (lo, hi, out) -> {
+            for (int v = lo; v < hi; v++) {
+                int n = v / sp;
+                int i = v % sp;
+                float rr = r == null ? 1f : r[v] * r[v];
+                for (int ch = 0; ch < c; ch++) {
+                    int idx = (n * c + ch) * sp + i;
+                    int p = 0;
+                    for (int a = 0; a < m; a++) {
+                        float xa = x[a][idx] * rr;
+                        for (int b = a; b < m; b++) out[p++] += xa * x[b][idx];
+                    }
+                }
+            }
+        });
+        double[][] g = new double[m][m];
+        int p = 0;
+        for (int a = 0; a < m; a++) {
+            for (int b = a; b < m; b++) {
+                g[a][b] = acc[p];
+                g[b][a] = acc[p++];
+            }
+        }
+        return g;
+    }
+
+    static void pairwiseCosine(Tensor[] xs, Tensor region, Tensor s) {
+        int m = check("pairwiseCosine", xs, region);
+        CpuChecks.shape("pairwiseCosine", s, Shape.of(m, m));
+        double[][] g = gram(xs, region);
+        float[] out = s.data();
+        for (int a = 0; a < m; a++) {
+            for (int b = 0; b < m; b++) {
+                double den = Math.sqrt(g[a][a]) * Math.sqrt(g[b][b]);
+                out[a * m + b] = den > 0 ? (float) (g[a][b] / den) : 0f;
+            }
+        }
+    }
+
+    /**
+     * With c_ab = gs_ab + gs_ba and n_a = |u_a|, dL/du_a = Σ_b A_ab u_b where A_ab = c_ab / (n_a n_b) for b ≠ a and
+     * A_aa = −Σ_{b≠a} c_ab s_ab / n_a² (the diagonal s_aa is constant). Hence dL/dx_a = r² Σ_b A_ab x_b and
+     * dL/dr = r Σ_channels Σ_ab x_a A_ab x_b.
+     */
+    static void pairwiseCosineBackward(Tensor[] xs, Tensor region, Tensor gs, Tensor[] gxs, Tensor gregion) {
+        int m = check("pairwiseCosine backward", xs, region);
+        CpuChecks.shape("pairwiseCosine backward", gs, Shape.of(m, m));
+        double[][] g = gram(xs, region);
+        double[] norm = new double[m];
+        for (int a = 0; a < m; a++) norm[a] = Math.sqrt(g[a][a]);
+        float[] gsv = gs.data();
+        float[][] coef = new float[m][m];
+        for (int a = 0; a < m; a++) {
+            if (norm[a] == 0) continue;
+            double diag = 0;
+            for (int b = 0; b < m; b++) {
+                if (b == a || norm[b] == 0) continue;
+                double cab = gsv[a * m + b] + gsv[b * m + a];
+                double sab = g[a][b] / (norm[a] * norm[b]);
+                coef[a][b] = (float) (cab / (norm[a] * norm[b]));
+                diag -= cab * sab / (norm[a] * norm[a]);
+            }
+            coef[a][a] = (float) diag;
+        }
+        Shape s = xs[0].shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        float[][] x = new float[m][];
+        for (int k = 0; k < m; k++) x[k] = xs[k].data();
+        float[][] gx = new float[m][];
+        for (int k = 0; k < m; k++) {
+            if (gxs != null && gxs[k] != null) {
+                CpuChecks.sameShape("pairwiseCosine backward", xs[k], gxs[k]);
+                gx[k] = gxs[k].data();
+            }
+        }
+        float[] r = region == null ? null : region.data();
+        float[] gr = gregion == null ? null : gregion.data();
+        if (gregion != null && region != null) CpuChecks.sameShape("pairwiseCosine backward", region, gregion);
+        Parallel.forRange(s.n() * sp, CpuElementwise.GRAIN / Math.max(1, c * m), (lo, hi) -> {
+            float[] t = new float[m];
+            for (int v = lo; v < hi; v++) {
+                int n = v / sp;
+                int i = v % sp;
+                float rv = r == null ? 1f : r[v];
+                float quad = 0;
+                for (int ch = 0; ch < c; ch++) {
+                    int idx = (n * c + ch) * sp + i;
+                    for (int a = 0; a < m; a++) {
+                        float acc = 0;
+                        for (int b = 0; b < m; b++) acc += coef[a][b] * x[b][idx];
+                        t[a] = acc;
+                        quad += x[a][idx] * acc;
+                    }
+                    for (int a = 0; a < m; a++) if (gx[a] != null) gx[a][idx] = rv * rv * t[a];
+                }
+                if (gr != null) gr[v] = rv * quad;
+            }
+        });
+    }
+}

@@ -1,0 +1,190 @@
+package org.cloe4j.backend.cpu;
+
+import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
+
+/** The segmentation losses of CLoE (RFNet's weighted cross-entropy and soft Dice) and the region map's BCE. */
+final class CpuLoss {
+    static final float CLAMP_MIN = 0.005f;
+    static final double DICE_EPS = 1e-7;
+
+    private CpuLoss() {
+    }
+
+    private static void check(String op, Tensor p, Tensor target, Tensor loss) {
+        CpuChecks.volume(op, p);
+        CpuChecks.sameShape(op, p, target);
+        if (loss != null) CpuChecks.scalar(op, loss);
+    }
+
+    /** w[n][c] = 1 − (voxels of class c in sample n) / (voxels). */
+    private static double[][] classWeights(Tensor target) {
+        Shape s = target.shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        float[] t = target.data();
+        double[][] w = new double[s.n()][c];
+        for (int n = 0; n < s.n(); n++) {
+            for (int k = 0; k < c; k++) {
+                int base = (n * c + k) * sp;
+                double cnt = CpuReduce.blocks(sp, 1, (lo, hi, acc) -> {
+                    double a = 0;
+                    for (int i = lo; i < hi; i++) a += t[base + i];
+                    acc[0] = a;
+                })[0];
+                w[n][k] = 1.0 - cnt / sp;
+            }
+        }
+        return w;
+    }
+
+    static void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
+        check("weightedCrossEntropy", p, target, loss);
+        Shape s = p.shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        double[][] w = classWeights(target);
+        float[] pv = p.data();
+        float[] tv = target.data();
+        double sum = 0;
+        for (int n = 0; n < s.n(); n++) {
+            for (int k = 0; k < c; k++) {
+                int base = (n * c + k) * sp;
+                double wk = w[n][k];
+                sum += CpuReduce.blocks(sp, 1, (lo, hi, acc) -> {
+                    double a = 0;
+                    for (int i = lo; i < hi; i++) {
+                        float y = tv[base + i];
+                        if (y != 0) a -= y * Math.log(Math.min(1f, Math.max(CLAMP_MIN, pv[base + i])));
+                    }
+                    acc[0] = a;
+                })[0] * wk;
+            }
+        }
+        loss.data()[0] = (float) (sum / ((double) s.n() * sp));
+        if (!Float.isFinite(loss.data()[0])) {
+            throw new ArithmeticException("weightedCrossEntropy: loss is " + loss.data()[0] + " for prediction " + s);
+        }
+    }
+
+    static void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+        check("weightedCrossEntropy backward", p, target, gloss);
+        CpuChecks.sameShape("weightedCrossEntropy backward", p, gp);
+        Shape s = p.shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        double[][] w = classWeights(target);
+        float scale = (float) (gloss.data()[0] / ((double) s.n() * sp));
+        float[] pv = p.data();
+        float[] tv = target.data();
+        float[] g = gp.data();
+        for (int n = 0; n < s.n(); n++) {
+            for (int k = 0; k < c; k++) {
+                int base = (n * c + k) * sp;
+                float f = (float) (-w[n][k]) * scale;
+                Parallel.forRange(sp, CpuElementwise.GRAIN, (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                        float pi = pv[base + i];
+                        // clamp passes the gradient only inside [0.005, 1], as torch.clamp does
+                        g[base + i] = pi >= CLAMP_MIN && pi <= 1f ? f * tv[base + i] / pi : 0f;
+                    }
+                });
+            }
+        }
+    }
+
+    /** Per class: {Σ p y, Σ p, Σ y} over samples and voxels. */
+    private static double[][] diceSums(Tensor p, Tensor target) {
+        Shape s = p.shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        float[] pv = p.data();
+        float[] tv = target.data();
+        double[][] sums = new double[c][3];
+        for (int k = 0; k < c; k++) {
+            for (int n = 0; n < s.n(); n++) {
+                int base = (n * c + k) * sp;
+                double[] r = CpuReduce.blocks(sp, 3, (lo, hi, acc) -> {
+                    double i0 = 0, i1 = 0, i2 = 0;
+                    for (int i = lo; i < hi; i++) {
+                        float a = pv[base + i];
+                        float b = tv[base + i];
+                        i0 += a * b;
+                        i1 += a;
+                        i2 += b;
+                    }
+                    acc[0] = i0;
+                    acc[1] = i1;
+                    acc[2] = i2;
+                });
+                for (int j = 0; j < 3; j++) sums[k][j] += r[j];
+            }
+        }
+        return sums;
+    }
+
+    static void softDice(Tensor p, Tensor target, Tensor loss) {
+        check("softDice", p, target, loss);
+        double[][] sums = diceSums(p, target);
+        double mean = 0;
+        for (double[] k : sums) mean += 2 * k[0] / (k[1] + k[2] + DICE_EPS);
+        loss.data()[0] = (float) (1.0 - mean / sums.length);
+    }
+
+    static void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+        check("softDice backward", p, target, gloss);
+        CpuChecks.sameShape("softDice backward", p, gp);
+        Shape s = p.shape();
+        int c = s.c();
+        int sp = s.spatialSize();
+        double[][] sums = diceSums(p, target);
+        float[] tv = target.data();
+        float[] g = gp.data();
+        double gl = gloss.data()[0];
+        for (int k = 0; k < c; k++) {
+            double den = sums[k][1] + sums[k][2] + DICE_EPS;
+            // d/dp of −(1/C)·2I/den = −(1/C)·(2y·den − 2I)/den²
+            float a = (float) (-gl / c * 2 / den);
+            float b = (float) (gl / c * 2 * sums[k][0] / (den * den));
+            for (int n = 0; n < s.n(); n++) {
+                int base = (n * c + k) * sp;
+                Parallel.forRange(sp, CpuElementwise.GRAIN, (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) g[base + i] = a * tv[base + i] + b;
+                });
+            }
+        }
+    }
+
+    static void binaryCrossEntropy(Tensor p, Tensor target, Tensor loss) {
+        CpuChecks.sameShape("binaryCrossEntropy", p, target);
+        CpuChecks.scalar("binaryCrossEntropy", loss);
+        float[] pv = p.data();
+        float[] tv = target.data();
+        double sum = CpuReduce.blocks(pv.length, 1, (lo, hi, acc) -> {
+            double a = 0;
+            for (int i = lo; i < hi; i++) {
+                double lp = Math.max(-100.0, Math.log(pv[i]));
+                double lq = Math.max(-100.0, Math.log(1.0 - pv[i]));
+                a -= tv[i] * lp + (1 - tv[i]) * lq;
+            }
+            acc[0] = a;
+        })[0];
+        loss.data()[0] = (float) (sum / pv.length);
+    }
+
+    static void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+        CpuChecks.sameShape("binaryCrossEntropy backward", p, target);
+        CpuChecks.sameShape("binaryCrossEntropy backward", p, gp);
+        float[] pv = p.data();
+        float[] tv = target.data();
+        float[] g = gp.data();
+        float scale = gloss.data()[0] / pv.length;
+        Parallel.forRange(pv.length, CpuElementwise.GRAIN, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                // PyTorch: (p − t) / max(p(1 − p), 1e-12)
+                double den = Math.max((double) pv[i] * (1.0 - pv[i]), 1e-12);
+                g[i] = (float) (scale * (pv[i] - tv[i]) / den);
+            }
+        });
+    }
+}

@@ -1,0 +1,119 @@
+package org.cloe4j.model;
+
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Everything that defines a CLoE model and its training: architecture, loss weights, protocol, ablations.
+ * Choices the paper leaves open (CLOE-SPEC.md, [choice]) are fields, so they can be changed and ablated.
+ *
+ * @param preset           name of the preset this came from (paper, rfnet, tiny) or "custom"
+ * @param modalities       the input sequences in channel order (BraTS: flair, t1ce, t1, t2)
+ * @param classes          output classes including background (BraTS: 4 = bg, NCR, ED, ET)
+ * @param base             base width b (channels b, 2b, 4b, 8b)
+ * @param patch            training patch and inference window edge, voxels (a multiple of 8)
+ * @param batch            samples per optimiser step (each with its own modality mask)
+ * @param epochs           training epochs
+ * @param itersPerEpoch    optimiser steps per epoch
+ * @param lr               base learning rate of the poly schedule
+ * @param alpha            weight of the expert terms
+ * @param eta              weight of the consistency terms inside the expert terms
+ * @param lambdaRec        weight of L_REC relative to L_MEC
+ * @param gamma            weight of the region map's BCE against the whole tumour
+ * @param regionSupervised whether the region map is supervised with the whole-tumour mask ([choice])
+ * @param detachScores     whether u and v are detached before the gate ([choice])
+ * @param slope            LeakyReLU slope
+ * @param ablations        parts switched off
+ * @param seed             seed of initialisation, sampling and augmentation
+ */
+public record CloeConfig(String preset, List<String> modalities, int classes, int base, int patch, int batch,
+                         int epochs, int itersPerEpoch, float lr, float alpha, float eta, float lambdaRec, float gamma,
+                         boolean regionSupervised, boolean detachScores, float slope, Set<Ablation> ablations,
+                         long seed) {
+
+    public static final List<String> BRATS = List.of("flair", "t1ce", "t1", "t2");
+
+    public CloeConfig {
+        modalities = List.copyOf(modalities);
+        ablations = ablations.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(ablations));
+        if (modalities.isEmpty() || modalities.size() > 8) {
+            throw new IllegalArgumentException("a model needs 1..8 modalities, got " + modalities);
+        }
+        if (Set.copyOf(modalities).size() != modalities.size()) {
+            throw new IllegalArgumentException("modalities repeat: " + modalities);
+        }
+        if (base < 2 || base % 2 != 0) throw new IllegalArgumentException("base width must be even and >= 2, got " + base);
+        if (patch < 8 || patch % 8 != 0) throw new IllegalArgumentException("patch must be a multiple of 8, got " + patch);
+        if (classes < 2) throw new IllegalArgumentException("need at least 2 classes, got " + classes);
+        if (batch < 1 || epochs < 1 || itersPerEpoch < 1) {
+            throw new IllegalArgumentException("batch, epochs and iterations per epoch must be positive");
+        }
+    }
+
+    /** The paper's preset: base 16, patch 112³, batch 1, 500 epochs of 150 iterations. */
+    public static CloeConfig paper(List<String> modalities, int classes) {
+        return new CloeConfig("paper", modalities, classes, 16, 112, 1, 500, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
+                true, true, 0.2f, Set.of(), 1234);
+    }
+
+    /** RFNet's protocol: base 16, patch 80³, batch 2, 300 epochs. */
+    public static CloeConfig rfnet(List<String> modalities, int classes) {
+        return new CloeConfig("rfnet", modalities, classes, 16, 80, 2, 300, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
+                true, true, 0.2f, Set.of(), 1234);
+    }
+
+    /** Small enough to train on two CPU cores in minutes (the demo's preset). */
+    public static CloeConfig tiny(List<String> modalities, int classes) {
+        return new CloeConfig("tiny", modalities, classes, 4, 32, 1, 16, 30, 3e-3f, 1f, 0.1f, 1f, 1f,
+                true, true, 0.2f, Set.of(), 1234);
+    }
+
+    public static CloeConfig preset(String name, List<String> modalities, int classes) {
+        return switch (name) {
+            case "paper" -> paper(modalities, classes);
+            case "rfnet" -> rfnet(modalities, classes);
+            case "tiny" -> tiny(modalities, classes);
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (known: paper, rfnet, tiny)");
+        };
+    }
+
+    public boolean has(Ablation a) {
+        return ablations.contains(a);
+    }
+
+    public CloeConfig withAblations(Set<Ablation> a) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, a, seed);
+    }
+
+    public CloeConfig withTraining(int epochs, int itersPerEpoch, float lr) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed);
+    }
+
+    public CloeConfig withArchitecture(int base, int patch) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed);
+    }
+
+    public CloeConfig withSeed(long s) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, s);
+    }
+
+    public CloeConfig withRegionSupervised(boolean supervised) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, supervised, detachScores, slope, ablations, seed);
+    }
+
+    public CloeConfig withBatch(int b) {
+        return new CloeConfig(preset, modalities, classes, base, patch, b, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed);
+    }
+
+    /** Whether two configs describe the same network (same parameter names and shapes). */
+    public boolean sameArchitecture(CloeConfig o) {
+        return modalities.equals(o.modalities) && classes == o.classes && base == o.base;
+    }
+}
