@@ -184,7 +184,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void k(String kernel, long n, Object... args) {
-        launcher.launch(kernel, grid(n), BLOCK, args);
+        launcher.launch1d(kernel, grid(n), BLOCK, args);
     }
 
     private static long p(Tensor t, String op) {
@@ -466,7 +466,7 @@ public final class CudaBackend implements Backend {
         if (version(op) == 1) {
             k("cloe_instance_norm_fwd_v1", nc, p(x, op), p(gamma, op), p(beta, op), p(y, op), p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
         } else {
-            launcher.launch("cloe_instance_norm_fwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gamma, op), p(beta, op), p(y, op),
+            launcher.launch1d("cloe_instance_norm_fwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gamma, op), p(beta, op), p(y, op),
                     p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
         }
     }
@@ -490,7 +490,7 @@ public final class CudaBackend implements Backend {
             if (version("instanceNorm") == 1) {
                 k("cloe_instance_norm_bwd_v1", nc, p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
             } else {
-                launcher.launch("cloe_instance_norm_bwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gy, op), p(mean, op),
+                launcher.launch1d("cloe_instance_norm_bwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gy, op), p(mean, op),
                         p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
             }
             if (ggamma != null || gbeta != null) {
@@ -614,7 +614,7 @@ public final class CudaBackend implements Backend {
         if (version("sumTo") == 1) {
             k("cloe_sum_to_v1", ny, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
         } else {
-            launcher.launch("cloe_sum_to_v2", Math.min(ny, 1 << 20), BLOCK, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
+            launcher.launch1d("cloe_sum_to_v2", Math.min(ny, 1 << 20), BLOCK, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
         }
     }
 
@@ -709,7 +709,7 @@ public final class CudaBackend implements Backend {
         ready();
         same("maskedSoftmax", logits, mask);
         same("maskedSoftmax", logits, y);
-        launcher.launch("cloe_masked_softmax_fwd", 1, 1, p(logits, "maskedSoftmax"), p(mask, "maskedSoftmax"), p(y, "maskedSoftmax"), n(y, "maskedSoftmax"));
+        launcher.launch1d("cloe_masked_softmax_fwd", 1, 1, p(logits, "maskedSoftmax"), p(mask, "maskedSoftmax"), p(y, "maskedSoftmax"), n(y, "maskedSoftmax"));
     }
 
     @Override
@@ -718,7 +718,7 @@ public final class CudaBackend implements Backend {
         String op = "maskedSoftmaxBackward";
         same(op, y, gy);
         same(op, y, gx);
-        launcher.launch("cloe_masked_softmax_bwd", 1, 1, p(y, op), p(gy, op), p(gx, op), n(y, op));
+        launcher.launch1d("cloe_masked_softmax_bwd", 1, 1, p(y, op), p(gy, op), p(gx, op), n(y, op));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -779,9 +779,9 @@ public final class CudaBackend implements Backend {
             int blocks = (int) Math.max(1, Math.min((total / 4 + BLOCK - 1) / BLOCK, device.multiprocessors() * 4L));
             long partials = scratch((long) blocks * kk, op + " partials");
             try {
-                launcher.launch("cloe_pairwise_dots_v2_m" + m, blocks, BLOCK,
+                launcher.launch1d("cloe_pairwise_dots_v2_m" + m, blocks, BLOCK,
                         concat(slots(xs, op), new Object[]{p(region, op), partials, batch, c, sp, both ? 1 : 0}));
-                launcher.launch("cloe_reduce_columns", kk, BLOCK, partials, blocks, kk, dots, 1f);
+                launcher.launch1d("cloe_reduce_columns", kk, BLOCK, partials, blocks, kk, dots, 1f);
             } finally {
                 alloc.free(partials);
             }
@@ -899,9 +899,9 @@ public final class CudaBackend implements Backend {
             try {
                 Object[] gslots = new Object[MAX_EXPERTS];
                 for (int i = 0; i < MAX_EXPERTS; i++) gslots[i] = i < g.length ? p(g[i], op) : 0L;
-                launcher.launch("cloe_weighted_sum_bwd_v2", blocks, BLOCK,
+                launcher.launch1d("cloe_weighted_sum_bwd_v2", blocks, BLOCK,
                         concat(slots(xs, op), new Object[]{p(w, op), p(gy, op)}, gslots, new Object[]{partials, m, n}));
-                if (gw != null) launcher.launch("cloe_reduce_columns", m, BLOCK, partials, blocks, m, gw.devicePointer(), 1f);
+                if (gw != null) launcher.launch1d("cloe_reduce_columns", m, BLOCK, partials, blocks, m, gw.devicePointer(), 1f);
             } finally {
                 alloc.free(partials);
             }
@@ -926,7 +926,7 @@ public final class CudaBackend implements Backend {
         long sums = scratch((long) nc * kk, op + " sums");
         try {
             launcher.launch("cloe_loss_map_sums", splits, nc, 1, BLOCK, 1, 1, 0, p(p, op), p(t, op), partials, nc, sp, mode);
-            launcher.launch("cloe_reduce_columns", Math.min(nc * kk, 65535), BLOCK, partials, splits, nc * kk, sums, 1f);
+            launcher.launch1d("cloe_reduce_columns", Math.min(nc * kk, 65535), BLOCK, partials, splits, nc * kk, sums, 1f);
         } finally {
             alloc.free(partials);
         }
@@ -940,7 +940,7 @@ public final class CudaBackend implements Backend {
         lossShapes(op, p, target, loss);
         long sums = mapSums(op, p, target, 0);
         try {
-            launcher.launch("cloe_wce_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+            launcher.launch1d("cloe_wce_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
         } finally {
             alloc.free(sums);
         }
@@ -967,7 +967,7 @@ public final class CudaBackend implements Backend {
         lossShapes(op, p, target, loss);
         long sums = mapSums(op, p, target, 1);
         try {
-            launcher.launch("cloe_dice_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c());
+            launcher.launch1d("cloe_dice_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c());
         } finally {
             alloc.free(sums);
         }
@@ -996,8 +996,8 @@ public final class CudaBackend implements Backend {
         int n = n(p, op), blocks = grid(n);
         long partials = scratch(blocks, op + " partials");
         try {
-            launcher.launch("cloe_bce_partials", blocks, BLOCK, p(p, op), p(target, op), partials, n);
-            launcher.launch("cloe_reduce_columns", 1, BLOCK, partials, blocks, 1, p(loss, op), 1f / n);
+            launcher.launch1d("cloe_bce_partials", blocks, BLOCK, p(p, op), p(target, op), partials, n);
+            launcher.launch1d("cloe_reduce_columns", 1, BLOCK, partials, blocks, 1, p(loss, op), 1f / n);
         } finally {
             alloc.free(partials);
         }

@@ -19,7 +19,7 @@ public interface KernelLauncher extends AutoCloseable {
                 Object... args);
 
     /** One-dimensional launch. */
-    default void launch(String kernel, int grid, int block, Object... args) {
+    default void launch1d(String kernel, int grid, int block, Object... args) {
         launch(kernel, grid, 1, 1, block, 1, 1, 0, args);
     }
 

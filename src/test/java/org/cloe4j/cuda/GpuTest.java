@@ -1,0 +1,98 @@
+package org.cloe4j.cuda;
+
+import org.cloe4j.backend.cpu.CpuBackend;
+import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Shared by the GPU tests: the CUDA backend (or a clean skip, without ever loading JCuda), the CPU oracle, paired
+ * random tensors, and the llm.c-style comparison |gpu - cpu| <= atol + rtol * |cpu|.
+ */
+final class GpuTest {
+    private static CudaBackend cuda;
+    static final CpuBackend CPU = new CpuBackend();
+
+    private GpuTest() {
+    }
+
+    /** The CUDA backend; skips the calling test when there is no GPU, driver or fatbin here. */
+    static synchronized CudaBackend cudaOrSkip() {
+        if (cuda == null) cuda = new CudaBackend();
+        assumeTrue(cuda.isAvailable(), () -> "CUDA unavailable: " + cuda.unavailableReason());
+        return cuda;
+    }
+
+    /** The same values on both backends. */
+    record Pair(Tensor cpu, Tensor gpu) {
+    }
+
+    static Pair rand(CudaBackend g, SplittableRandom r, Shape s, double lo, double hi) {
+        float[] v = new float[s.intSize()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (lo + (hi - lo) * r.nextDouble());
+        return of(g, s, v);
+    }
+
+    static Pair of(CudaBackend g, Shape s, float[] v) {
+        return new Pair(Tensor.wrap(s, v.clone()), g.fromHost(s, v));
+    }
+
+    /** An output pair with undefined contents. */
+    static Pair out(CudaBackend g, Shape s) {
+        float[] v = new float[s.intSize()];
+        java.util.Arrays.fill(v, Float.NaN);
+        return of(g, s, v);
+    }
+
+    static Pair oneHot(CudaBackend g, SplittableRandom r, int n, int c, int d, int h, int w) {
+        Shape s = Shape.ncdhw(n, c, d, h, w);
+        float[] v = new float[s.intSize()];
+        int sp = d * h * w;
+        for (int b = 0; b < n; b++) for (int i = 0; i < sp; i++) v[(b * c + r.nextInt(c)) * sp + i] = 1f;
+        return of(g, s, v);
+    }
+
+    /** Probabilities (softmax over channels of random logits). */
+    static Pair probs(CudaBackend g, SplittableRandom r, Shape s) {
+        Pair logits = rand(g, r, s, -3, 3);
+        Tensor p = Tensor.wrap(s, new float[s.intSize()]);
+        CPU.softmaxChannels(logits.cpu(), p);
+        return of(g, s, p.data());
+    }
+
+    static void check(String what, CudaBackend g, Pair p, double atol, double rtol) {
+        check(what, p.cpu().data(), g.toHost(p.gpu()), atol, rtol);
+    }
+
+    static void check(String what, float[] ref, float[] got, double atol, double rtol) {
+        if (ref.length != got.length) fail(what + ": " + got.length + " values, expected " + ref.length);
+        int bad = 0;
+        StringBuilder first = new StringBuilder();
+        double worst = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double err = Math.abs((double) got[i] - ref[i]);
+            double tol = atol + rtol * Math.abs(ref[i]);
+            if (!(err <= tol)) {
+                if (bad++ < 5) first.append(String.format(" [%d] gpu %.8g cpu %.8g;", i, got[i], ref[i]));
+            }
+            if (Double.isFinite(err)) worst = Math.max(worst, err - tol);
+        }
+        if (bad > 0) fail(what + ": " + bad + " of " + ref.length + " values outside atol " + atol + " + rtol " + rtol + ":" + first);
+    }
+
+    /** Runs {@code body} with -Dcloe.cuda.kernel.op=version, restoring the property afterwards. */
+    static void withVersion(String op, int version, Runnable body) {
+        String key = "cloe.cuda.kernel." + op, old = System.getProperty(key);
+        System.setProperty(key, Integer.toString(version));
+        try {
+            body.run();
+        } finally {
+            if (old == null) System.clearProperty(key);
+            else System.setProperty(key, old);
+        }
+    }
+}
