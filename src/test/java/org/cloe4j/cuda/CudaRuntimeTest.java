@@ -115,4 +115,27 @@ class CudaRuntimeTest {
             jcuda.close();
         }
     }
+
+    @Test
+    void aCapturedGraphReplaysTheOps() {
+        CudaBackend g = GpuTest.cudaOrSkip();
+        assumeTrue(g.launcherName().equals("panama"), "the JCuda path runs on the NULL stream, which cannot be captured");
+        Tensor x = g.fromHost(Shape.of(1000), new float[1000]);
+        Tensor y = g.allocate(Shape.of(1000));
+        g.fill(x, 1f);
+        g.fill(y, 0f);
+        try (CudaGraph graph = CudaGraph.capture(g.stream(), () -> {
+            g.scale(x, 2f, x);
+            g.addInPlace(y, x);
+        })) {
+            graph.launch(g.stream());
+            graph.launch(g.stream());
+            g.synchronize();
+        }
+        float[] h = g.toHost(y);
+        assertEquals(2f + 4f, h[0], "two replays: x = 2 then 4, y = 2 + 4");
+        assertEquals(6f, h[999]);
+        g.release(x);
+        g.release(y);
+    }
 }
