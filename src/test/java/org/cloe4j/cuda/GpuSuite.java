@@ -3,6 +3,7 @@ package org.cloe4j.cuda;
 import org.cloe4j.bench.CudaKernelBench;
 import org.cloe4j.bench.CudaLaunchOverheadBench;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.ClassNameFilter;
 import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -61,7 +62,10 @@ public final class GpuSuite {
         // ---- tests
         Collector c = new Collector();
         LauncherDiscoveryRequest req = LauncherDiscoveryRequestBuilder.request()
-                .selectors(DiscoverySelectors.selectPackage("org.cloe4j.cuda")).build();
+                .selectors(DiscoverySelectors.selectPackage("org.cloe4j.cuda"))
+                // test classes only: scanning must not even load org.cloe4j.cuda.jcuda (JCuda needs libcuda)
+                .filters(ClassNameFilter.includeClassNamePatterns(".*Test"))
+                .build();
         Launcher launcher = LauncherFactory.create();
         launcher.execute(req, c);
         md.append("## Tests (org.cloe4j.cuda)\n\n");
