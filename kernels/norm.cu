@@ -11,6 +11,12 @@
 //            but the second and third reads of a small map come from L2. Backward likewise: one block
 //            reduction of (sum gy*gamma, sum gy*gamma*xhat), then gx; the per-map affine-gradient sums go to
 //            part[] and a tiny kernel adds them over the batch, so no atomics and a fixed summation order.
+//            Still only N*C blocks: at CLoE's shapes (1 x 16 maps of 112^3) 16 of 132 SMs work.
+// version 3: every map split over many blocks (grid (splits, N*C)). Forward: one pass of shifted sums
+//            (sum (x - x0), sum (x - x0)^2, x0 the map's first value, so the variance does not cancel), a column
+//            reduction, a one-thread-per-map finish, and one element-wise normalise pass: x is read twice and y
+//            written once, all SMs busy. Backward: one pass of (sum gy*xhat, sum gy) partials, the same column
+//            reduction, and one element-wise pass for gx.
 #include "common.cuh"
 
 CLOE_KERNEL void cloe_instance_norm_fwd_v1(const float *x, const float *gamma, const float *beta, float *y,
@@ -100,5 +106,76 @@ CLOE_KERNEL void cloe_instance_norm_affine_grad(const float *part, float *ggamma
         for (int n = 0; n < batch; n++) { a += part[2 * (n * c + k)]; b += part[2 * (n * c + k) + 1]; }
         if (ggamma) ggamma[k] = a;
         if (gbeta) gbeta[k] = b;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// version 3: split maps
+
+CLOE_KERNEL void cloe_instance_norm_stats_v3(const float *x, float *partials, int nc, int spatial) {
+    __shared__ float scratch[2 * 32];
+    __shared__ float out[2];
+    const int map = blockIdx.y;
+    const float *xp = x + (long long)map * spatial;
+    const float x0 = xp[0];
+    float v[2] = {0.f, 0.f};
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < spatial; i += blockDim.x * gridDim.x) {
+        const float d = xp[i] - x0;
+        v[0] += d;
+        v[1] = fmaf(d, d, v[1]);
+    }
+    cloe_block_sum_n<2>(v, scratch, out);
+    if (threadIdx.x < 2) partials[((long long)blockIdx.x * nc + map) * 2 + threadIdx.x] = out[threadIdx.x];
+}
+
+CLOE_KERNEL void cloe_instance_norm_finish_v3(const float *sums, const float *x, float *mean, float *rstd, int nc,
+                                              int spatial, float eps) {
+    CLOE_GRID_STRIDE(m, nc) {
+        const double s1 = sums[2 * m] / (double)spatial, s2 = sums[2 * m + 1] / (double)spatial;
+        double var = s2 - s1 * s1;
+        if (var < 0.0) var = 0.0;
+        mean[m] = (float)(x[(long long)m * spatial] + s1);
+        rstd[m] = rsqrtf((float)var + eps);
+    }
+}
+
+CLOE_KERNEL void cloe_instance_norm_apply_v3(const float *x, const float *gamma, const float *beta, const float *mean,
+                                             const float *rstd, float *y, int nc, int c, int spatial) {
+    const long long total = (long long)nc * spatial;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)blockDim.x * gridDim.x) {
+        const int m = (int)(i / spatial);
+        const float g = gamma ? gamma[m % c] : 1.f, b = beta ? beta[m % c] : 0.f;
+        const float a = rstd[m] * g;
+        y[i] = fmaf(x[i] - mean[m], a, b);
+    }
+}
+
+CLOE_KERNEL void cloe_instance_norm_bwd_sums_v3(const float *x, const float *gy, const float *mean, const float *rstd,
+                                                float *partials, int nc, int spatial) {
+    __shared__ float scratch[2 * 32];
+    __shared__ float out[2];
+    const int map = blockIdx.y;
+    const float *xp = x + (long long)map * spatial, *gp = gy + (long long)map * spatial;
+    const float mu = mean[map], rs = rstd[map];
+    float v[2] = {0.f, 0.f};
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < spatial; i += blockDim.x * gridDim.x) {
+        const float g = gp[i];
+        v[0] = fmaf(g, (xp[i] - mu) * rs, v[0]);
+        v[1] += g;
+    }
+    cloe_block_sum_n<2>(v, scratch, out);
+    if (threadIdx.x < 2) partials[((long long)blockIdx.x * nc + map) * 2 + threadIdx.x] = out[threadIdx.x];
+}
+
+CLOE_KERNEL void cloe_instance_norm_bwd_apply_v3(const float *x, const float *gy, const float *mean, const float *rstd,
+                                                 const float *gamma, const float *part, float *gx, int nc, int c,
+                                                 int spatial) {
+    const long long total = (long long)nc * spatial;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)blockDim.x * gridDim.x) {
+        const int m = (int)(i / spatial);
+        const float g = gamma ? gamma[m % c] : 1.f, rs = rstd[m];
+        const float mg = g * part[2 * m + 1] / spatial, mgx = g * part[2 * m] / spatial;
+        const float xh = (x[i] - mean[m]) * rs;
+        gx[i] = rs * (g * gy[i] - mg - xh * mgx);
     }
 }

@@ -65,6 +65,20 @@ CLOE_KERNEL void cloe_instance_norm_bwd_v1(const float *x, const float *gy, cons
                                            const float *gamma, float *gx, float *part, int nc, int c, int spatial);
 CLOE_KERNEL void cloe_instance_norm_bwd_v2(const float *x, const float *gy, const float *mean, const float *rstd,
                                            const float *gamma, float *gx, float *part, int nc, int c, int spatial);
+/* v3: each map split over gridDim.x blocks (grid (splits, nc)), so that N*C = 16 maps still fill the GPU.
+   stats: partials[(j * nc + map) * 2 + {0, 1}] = {sum (x - x0), sum (x - x0)^2} with x0 the map's first element
+   (the shift keeps E[x^2] - E[x]^2 from cancelling); reduce with cloe_reduce_columns, then finish and apply. */
+CLOE_KERNEL void cloe_instance_norm_stats_v3(const float *x, float *partials, int nc, int spatial);
+CLOE_KERNEL void cloe_instance_norm_finish_v3(const float *sums, const float *x, float *mean, float *rstd, int nc,
+                                              int spatial, float eps);
+CLOE_KERNEL void cloe_instance_norm_apply_v3(const float *x, const float *gamma, const float *beta, const float *mean,
+                                             const float *rstd, float *y, int nc, int c, int spatial);
+/* backward v3: partials {sum gy * xhat, sum gy} per (split, map) (reduced, they are the part[] of v1/v2), then gx. */
+CLOE_KERNEL void cloe_instance_norm_bwd_sums_v3(const float *x, const float *gy, const float *mean, const float *rstd,
+                                                float *partials, int nc, int spatial);
+CLOE_KERNEL void cloe_instance_norm_bwd_apply_v3(const float *x, const float *gy, const float *mean, const float *rstd,
+                                                 const float *gamma, const float *part, float *gx, int nc, int c,
+                                                 int spatial);
 /* ggamma[c] / gbeta[c] = sums over the batch of part (either may be null). */
 CLOE_KERNEL void cloe_instance_norm_affine_grad(const float *part, float *ggamma, float *gbeta, int batch, int c);
 

@@ -77,7 +77,7 @@ public final class CudaKernelBench {
     }
 
     private void versions(String op, String prop, String shape, long[] bytes, Op body) {
-        for (int v = 1; v <= 2; v++) {
+        for (int v = 1; v <= CudaBackend.latestVersion(prop); v++) {
             System.setProperty("cloe.cuda.kernel." + prop, Integer.toString(v));
             row(op, "v" + v, shape, bytes[v - 1], body);
         }
@@ -153,8 +153,9 @@ public final class CudaKernelBench {
         Tensor cb = filled(Shape.ncdhw(1, 16, 1, 1, 1), 1f);
         row("add (broadcast bias)", "-", fs, 2 * fb, () -> g.add(x, cb, o));
         Tensor st = g.allocate(Shape.of(1, 16)), st2 = g.allocate(Shape.of(1, 16));
-        versions("instanceNorm", "instanceNorm", fs, new long[]{2 * fb, 2 * fb}, () -> g.instanceNorm(x, null, null, o, st, st2, 1e-5f));
-        versions("instanceNormBackward", "instanceNorm", fs, new long[]{3 * fb, 3 * fb}, () -> g.instanceNormBackward(x, o, st, st2, null, o2, null, null));
+        // minimum traffic: read x, write y (v3 reads x twice: 3 * fb of real traffic); backward: read x, gy, write gx
+        versions("instanceNorm", "instanceNorm", fs, new long[]{2 * fb, 2 * fb, 2 * fb}, () -> g.instanceNorm(x, null, null, o, st, st2, 1e-5f));
+        versions("instanceNormBackward", "instanceNorm", fs, new long[]{3 * fb, 3 * fb, 3 * fb}, () -> g.instanceNormBackward(x, o, st, st2, null, o2, null, null));
         Tensor bias = g.allocate(Shape.ncdhw(1, 16, 1, 1, 1));
         versions("sumTo (bias grad)", "sumTo", fs, new long[]{fb, fb}, () -> g.sumTo(x, bias));
         Shape half = Shape.ncdhw(1, 16, 56, 56, 56);

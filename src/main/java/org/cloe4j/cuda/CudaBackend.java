@@ -26,8 +26,8 @@ import java.util.Arrays;
  *
  * <p>All work is queued on one stream per backend, in call order; {@link #toHost} and {@link #synchronize} wait.
  * Kernel versions (the simple first one beside the fast one) are chosen per call with
- * {@code -Dcloe.cuda.kernel.<op>=1|2} for the ops {@code sumTo}, {@code upsampleBackward}, {@code instanceNorm},
- * {@code pairwiseCosine}, {@code weightedSum}; the default is 2.
+ * {@code -Dcloe.cuda.kernel.<op>=N} for the ops {@code sumTo}, {@code upsampleBackward}, {@code pairwiseCosine},
+ * {@code weightedSum} (1 or 2) and {@code instanceNorm} (1, 2 or 3); the default is the newest.
  */
 public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
@@ -170,13 +170,26 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------------------------------------------------------
     // helpers
 
+    /** The newest kernel version of each op that has several; the default unless a property picks another. */
+    public static int latestVersion(String op) {
+        return op.equals("instanceNorm") ? 3 : 2;
+    }
+
     static int version(String op) {
-        String v = System.getProperty("cloe.cuda.kernel." + op, "2");
-        return switch (v) {
-            case "1" -> 1;
-            case "2" -> 2;
-            default -> throw new IllegalArgumentException("-Dcloe.cuda.kernel." + op + " must be 1 or 2, got '" + v + "'");
-        };
+        int latest = latestVersion(op);
+        String v = System.getProperty("cloe.cuda.kernel." + op, Integer.toString(latest));
+        try {
+            int k = Integer.parseInt(v.strip());
+            if (k >= 1 && k <= latest) return k;
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw new IllegalArgumentException("-Dcloe.cuda.kernel." + op + " must be 1.." + latest + ", got '" + v + "'");
+    }
+
+    /** Blocks per map for the split-map reductions: enough to fill the GPU, at least ~2K elements per block. */
+    private int splitsPerMap(int maps, int spatial) {
+        return (int) Math.max(1, Math.min((spatial + BLOCK * 8L - 1) / (BLOCK * 8L), Math.max(1, maxBlocks / maps)));
     }
 
     private int grid(long n) {
@@ -463,8 +476,21 @@ public final class CudaBackend implements Backend {
         shape(op, "gamma", gamma, Shape.of(s.c()));
         shape(op, "beta", beta, Shape.of(s.c()));
         int nc = s.n() * s.c(), sp = spatialOf(s);
-        if (version(op) == 1) {
+        int v = version(op);
+        if (v == 1) {
             k("cloe_instance_norm_fwd_v1", nc, p(x, op), p(gamma, op), p(beta, op), p(y, op), p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
+        } else if (v == 3) {
+            int splits = splitsPerMap(nc, sp);
+            long partials = scratch(2L * splits * nc, op + " partials"), sums = scratch(2L * nc, op + " sums");
+            try {
+                launcher.launch("cloe_instance_norm_stats_v3", splits, nc, 1, BLOCK, 1, 1, 0, p(x, op), partials, nc, sp);
+                launcher.launch1d("cloe_reduce_columns", Math.min(2 * nc, 65535), BLOCK, partials, splits, 2 * nc, sums, 1f);
+                k("cloe_instance_norm_finish_v3", nc, sums, p(x, op), p(mean, op), p(rstd, op), nc, sp, eps);
+                k("cloe_instance_norm_apply_v3", s.size(), p(x, op), p(gamma, op), p(beta, op), p(mean, op), p(rstd, op), p(y, op), nc, s.c(), sp);
+            } finally {
+                alloc.free(partials);
+                alloc.free(sums);
+            }
         } else {
             launcher.launch1d("cloe_instance_norm_fwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gamma, op), p(beta, op), p(y, op),
                     p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
@@ -487,7 +513,20 @@ public final class CudaBackend implements Backend {
         int nc = s.n() * s.c(), sp = spatialOf(s);
         long part = scratch(2L * nc, op + " partial sums");
         try {
-            if (version("instanceNorm") == 1) {
+            int v = version("instanceNorm");
+            if (v == 3) {
+                int splits = splitsPerMap(nc, sp);
+                long partials = scratch(2L * splits * nc, op + " partials");
+                try {
+                    launcher.launch("cloe_instance_norm_bwd_sums_v3", splits, nc, 1, BLOCK, 1, 1, 0, p(x, op), p(gy, op),
+                            p(mean, op), p(rstd, op), partials, nc, sp);
+                    launcher.launch1d("cloe_reduce_columns", Math.min(2 * nc, 65535), BLOCK, partials, splits, 2 * nc, part, 1f);
+                } finally {
+                    alloc.free(partials);
+                }
+                k("cloe_instance_norm_bwd_apply_v3", s.size(), p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op),
+                        part, p(gx, op), nc, s.c(), sp);
+            } else if (v == 1) {
                 k("cloe_instance_norm_bwd_v1", nc, p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
             } else {
                 launcher.launch1d("cloe_instance_norm_bwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gy, op), p(mean, op),
@@ -921,7 +960,7 @@ public final class CudaBackend implements Backend {
     private long mapSums(String op, Tensor p, Tensor t, int mode) {
         Shape s = p.shape();
         int nc = s.n() * s.c(), sp = spatialOf(s), kk = mode == 0 ? 2 : 3;
-        int splits = (int) Math.max(1, Math.min((sp + BLOCK * 8L - 1) / (BLOCK * 8L), Math.max(1, maxBlocks / nc)));
+        int splits = splitsPerMap(nc, sp);
         long partials = scratch((long) splits * nc * kk, op + " partials");
         long sums = scratch((long) nc * kk, op + " sums");
         try {

@@ -581,6 +581,126 @@ public final class cloe_kernels_h {
         return "cloe_instance_norm_bwd_v2";
     }
 
+    private static class cloe_instance_norm_stats_v3 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_stats_v3(const float *x, float *partials, int nc, int spatial);
+     * }
+     */
+    public static FunctionDescriptor cloe_instance_norm_stats_v3$descriptor() {
+        return cloe_instance_norm_stats_v3.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_stats_v3(const float *x, float *partials, int nc, int spatial);
+     * }
+     */
+    public static String cloe_instance_norm_stats_v3$name() {
+        return "cloe_instance_norm_stats_v3";
+    }
+
+    private static class cloe_instance_norm_finish_v3 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_FLOAT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_finish_v3(const float *sums, const float *x, float *mean, float *rstd, int nc, int spatial, float eps);
+     * }
+     */
+    public static FunctionDescriptor cloe_instance_norm_finish_v3$descriptor() {
+        return cloe_instance_norm_finish_v3.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_finish_v3(const float *sums, const float *x, float *mean, float *rstd, int nc, int spatial, float eps);
+     * }
+     */
+    public static String cloe_instance_norm_finish_v3$name() {
+        return "cloe_instance_norm_finish_v3";
+    }
+
+    private static class cloe_instance_norm_apply_v3 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_apply_v3(const float *x, const float *gamma, const float *beta, const float *mean, const float *rstd, float *y, int nc, int c, int spatial);
+     * }
+     */
+    public static FunctionDescriptor cloe_instance_norm_apply_v3$descriptor() {
+        return cloe_instance_norm_apply_v3.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_apply_v3(const float *x, const float *gamma, const float *beta, const float *mean, const float *rstd, float *y, int nc, int c, int spatial);
+     * }
+     */
+    public static String cloe_instance_norm_apply_v3$name() {
+        return "cloe_instance_norm_apply_v3";
+    }
+
+    private static class cloe_instance_norm_bwd_sums_v3 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_bwd_sums_v3(const float *x, const float *gy, const float *mean, const float *rstd, float *partials, int nc, int spatial);
+     * }
+     */
+    public static FunctionDescriptor cloe_instance_norm_bwd_sums_v3$descriptor() {
+        return cloe_instance_norm_bwd_sums_v3.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_bwd_sums_v3(const float *x, const float *gy, const float *mean, const float *rstd, float *partials, int nc, int spatial);
+     * }
+     */
+    public static String cloe_instance_norm_bwd_sums_v3$name() {
+        return "cloe_instance_norm_bwd_sums_v3";
+    }
+
+    private static class cloe_instance_norm_bwd_apply_v3 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_bwd_apply_v3(const float *x, const float *gy, const float *mean, const float *rstd, const float *gamma, const float *part, float *gx, int nc, int c, int spatial);
+     * }
+     */
+    public static FunctionDescriptor cloe_instance_norm_bwd_apply_v3$descriptor() {
+        return cloe_instance_norm_bwd_apply_v3.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_instance_norm_bwd_apply_v3(const float *x, const float *gy, const float *mean, const float *rstd, const float *gamma, const float *part, float *gx, int nc, int c, int spatial);
+     * }
+     */
+    public static String cloe_instance_norm_bwd_apply_v3$name() {
+        return "cloe_instance_norm_bwd_apply_v3";
+    }
+
     private static class cloe_instance_norm_affine_grad {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
     }
@@ -1518,6 +1638,11 @@ public final class cloe_kernels_h {
             "cloe_instance_norm_fwd_v2",
             "cloe_instance_norm_bwd_v1",
             "cloe_instance_norm_bwd_v2",
+            "cloe_instance_norm_stats_v3",
+            "cloe_instance_norm_finish_v3",
+            "cloe_instance_norm_apply_v3",
+            "cloe_instance_norm_bwd_sums_v3",
+            "cloe_instance_norm_bwd_apply_v3",
             "cloe_instance_norm_affine_grad",
             "cloe_loss_map_sums",
             "cloe_wce_finish",
@@ -1583,6 +1708,11 @@ public final class cloe_kernels_h {
             case "cloe_instance_norm_fwd_v2" -> cloe_instance_norm_fwd_v2.DESC;
             case "cloe_instance_norm_bwd_v1" -> cloe_instance_norm_bwd_v1.DESC;
             case "cloe_instance_norm_bwd_v2" -> cloe_instance_norm_bwd_v2.DESC;
+            case "cloe_instance_norm_stats_v3" -> cloe_instance_norm_stats_v3.DESC;
+            case "cloe_instance_norm_finish_v3" -> cloe_instance_norm_finish_v3.DESC;
+            case "cloe_instance_norm_apply_v3" -> cloe_instance_norm_apply_v3.DESC;
+            case "cloe_instance_norm_bwd_sums_v3" -> cloe_instance_norm_bwd_sums_v3.DESC;
+            case "cloe_instance_norm_bwd_apply_v3" -> cloe_instance_norm_bwd_apply_v3.DESC;
             case "cloe_instance_norm_affine_grad" -> cloe_instance_norm_affine_grad.DESC;
             case "cloe_loss_map_sums" -> cloe_loss_map_sums.DESC;
             case "cloe_wce_finish" -> cloe_wce_finish.DESC;
