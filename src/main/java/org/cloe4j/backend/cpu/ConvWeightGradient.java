@@ -1,7 +1,6 @@
 package org.cloe4j.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -54,9 +53,17 @@ final class ConvWeightGradient {
         return hp * s * j;
     }
 
-    /** Per-thread floats one work item needs: k plane slots plus the lane-wise partial sums. */
+    /** Per-thread floats one work item needs: k plane slots, the lane-wise partial sums, the staged gy tile. */
     int scratchSize() {
-        return k * planeLen() + partialLen();
+        return k * planeLen() + partialLen() + stageLen();
+    }
+
+    private int stageStride() {
+        return ConvCorrelation.roundUp(wOut, VL);
+    }
+
+    private int stageLen() {
+        return OB * ROW_TILE * stageStride();
     }
 
     private int partialLen() {
@@ -70,6 +77,7 @@ final class ConvWeightGradient {
     void item(int c, int lo, int hi, float[] part, int partBase, float[] buf) {
         int pl = planeLen();
         int acc = k * pl;
+        int stage = acc + partialLen();
         int k3 = k * k * k;
         Arrays.fill(buf, acc, acc + partialLen(), 0f);
         long[] tags = new long[k];
@@ -90,16 +98,17 @@ final class ConvWeightGradient {
             }
             for (int oh0 = 0; oh0 < hOut; oh0 += ROW_TILE) {
                 int oh1 = Math.min(hOut, oh0 + ROW_TILE);
-                for (int kd = 0; kd < k; kd++) {
-                    for (int kh = 0; kh < k; kh++) {
-                        for (int ob = 0; ob * OB < co; ob++) {
-                            int gyBase = ((b * co + ob * OB) * dOut + od) * hOut * wOut;
+                for (int ob = 0; ob * OB < co; ob++) {
+                    stageGy(buf, stage, b, ob, od, oh0, oh1);
+                    for (int kd = 0; kd < k; kd++) {
+                        for (int kh = 0; kh < k; kh++) {
                             int accBase = acc + ((ob * OB) * k3 + (kd * k + kh) * k) * VL;
-                            int oValid = Math.min(OB, co - ob * OB);
                             if (k == 3) {
-                                rows3(buf, slot[kd], kh, gyBase, accBase, k3 * VL, oValid, oh0, oh1);
+                                int half = 4 * ROW_TILE * stageStride(), cs = k3 * VL;
+                                rows3(buf, slot[kd], kh, stage, accBase, cs, oh0, oh1);
+                                rows3(buf, slot[kd], kh, stage + half, accBase + 4 * cs, cs, oh0, oh1);
                             } else {
-                                rows1(buf, slot[kd], gyBase, accBase, k3 * VL, oValid, oh0, oh1);
+                                rows1(buf, slot[kd], stage, accBase, k3 * VL, oh0, oh1);
                             }
                         }
                     }
@@ -110,6 +119,21 @@ final class ConvWeightGradient {
             for (int t = 0; t < k3; t++) {
                 part[partBase + o * k3 + t] =
                         FloatVector.fromArray(SPECIES, buf, acc + (o * k3 + t) * VL).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            }
+        }
+    }
+
+    /**
+     * Copies gy rows [oh0, oh1) of channels ob*8.. of plane od into buf at stage as [8][ROW_TILE][whole vectors],
+     * zero past wOut and for channels past co, so the inner loops need no masked loads (which JDK 25 runs slowly).
+     */
+    private void stageGy(float[] buf, int stage, int b, int ob, int od, int oh0, int oh1) {
+        int st = stageStride();
+        Arrays.fill(buf, stage, stage + stageLen(), 0f);
+        for (int c = 0; c < Math.min(OB, co - ob * OB); c++) {
+            int g = ((b * co + ob * OB + c) * dOut + od) * hOut * wOut;
+            for (int oh = oh0; oh < oh1; oh++) {
+                System.arraycopy(gy, g + oh * wOut, buf, stage + (c * ROW_TILE + oh - oh0) * st, wOut);
             }
         }
     }
@@ -135,76 +159,87 @@ final class ConvWeightGradient {
         }
     }
 
-    /** k = 3: 8 co × 3 kw accumulators for one (kd, kh) over output rows [oh0, oh1). */
-    private void rows3(float[] buf, int plane, int kh, int gyBase, int accBase, int cs, int oValid, int oh0, int oh1) {
-        final int hw = dOut * hOut * wOut;
+    /**
+     * k = 3: 4 co × 3 kw accumulators for one (kd, kh) over output rows [oh0, oh1); channels c0..c0+3 of the block.
+     * Four, not eight, channels per call: 24 accumulators made the method too big for C2, which then gave up inlining
+     * and boxed vectors (4× slower).
+     */
+    private void rows3(float[] buf, int plane, int kh, int stage, int accBase, int cs, int oh0, int oh1) {
+        final int gs = stageStride(), hw = ROW_TILE * gs;
         final int sj = s * j;
         final int l1 = (1 % s) * j + 1 / s, l2 = (2 % s) * j + 2 / s;
-        FloatVector a00 = ld(buf, accBase), a01 = ld(buf, accBase + VL), a02 = ld(buf, accBase + 2 * VL);
-        FloatVector a10 = ld(buf, accBase + cs), a11 = ld(buf, accBase + cs + VL), a12 = ld(buf, accBase + cs + 2 * VL);
-        FloatVector a20 = ld(buf, accBase + 2 * cs), a21 = ld(buf, accBase + 2 * cs + VL), a22 = ld(buf, accBase + 2 * cs + 2 * VL);
-        FloatVector a30 = ld(buf, accBase + 3 * cs), a31 = ld(buf, accBase + 3 * cs + VL), a32 = ld(buf, accBase + 3 * cs + 2 * VL);
-        FloatVector a40 = ld(buf, accBase + 4 * cs), a41 = ld(buf, accBase + 4 * cs + VL), a42 = ld(buf, accBase + 4 * cs + 2 * VL);
-        FloatVector a50 = ld(buf, accBase + 5 * cs), a51 = ld(buf, accBase + 5 * cs + VL), a52 = ld(buf, accBase + 5 * cs + 2 * VL);
-        FloatVector a60 = ld(buf, accBase + 6 * cs), a61 = ld(buf, accBase + 6 * cs + VL), a62 = ld(buf, accBase + 6 * cs + 2 * VL);
-        FloatVector a70 = ld(buf, accBase + 7 * cs), a71 = ld(buf, accBase + 7 * cs + VL), a72 = ld(buf, accBase + 7 * cs + 2 * VL);
+        final int b1 = accBase + cs, b2 = accBase + 2 * cs, b3 = accBase + 3 * cs;
+        FloatVector a00 = FloatVector.fromArray(SPECIES, buf, accBase);
+        FloatVector a01 = FloatVector.fromArray(SPECIES, buf, accBase + VL);
+        FloatVector a02 = FloatVector.fromArray(SPECIES, buf, accBase + 2 * VL);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, buf, b1);
+        FloatVector a11 = FloatVector.fromArray(SPECIES, buf, b1 + VL);
+        FloatVector a12 = FloatVector.fromArray(SPECIES, buf, b1 + 2 * VL);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, buf, b2);
+        FloatVector a21 = FloatVector.fromArray(SPECIES, buf, b2 + VL);
+        FloatVector a22 = FloatVector.fromArray(SPECIES, buf, b2 + 2 * VL);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, buf, b3);
+        FloatVector a31 = FloatVector.fromArray(SPECIES, buf, b3 + VL);
+        FloatVector a32 = FloatVector.fromArray(SPECIES, buf, b3 + 2 * VL);
         for (int oh = oh0; oh < oh1; oh++) {
             int xr = plane + (oh * s + kh) * sj;
-            int g = gyBase + oh * wOut;
+            int g = stage + (oh - oh0) * gs;
             for (int c = 0; c < wOut; c += VL) {
-                VectorMask<Float> m = c + VL <= wOut ? null : SPECIES.indexInRange(c, wOut);
                 FloatVector x0 = FloatVector.fromArray(SPECIES, buf, xr + c);
                 FloatVector x1 = FloatVector.fromArray(SPECIES, buf, xr + l1 + c);
                 FloatVector x2 = FloatVector.fromArray(SPECIES, buf, xr + l2 + c);
-                FloatVector g0 = ConvCorrelation.load(gy, g + c, m, true);
-                a00 = g0.fma(x0, a00); a01 = g0.fma(x1, a01); a02 = g0.fma(x2, a02);
-                FloatVector g1 = ConvCorrelation.load(gy, g + hw + c, m, 1 < oValid);
-                a10 = g1.fma(x0, a10); a11 = g1.fma(x1, a11); a12 = g1.fma(x2, a12);
-                FloatVector g2 = ConvCorrelation.load(gy, g + 2 * hw + c, m, 2 < oValid);
-                a20 = g2.fma(x0, a20); a21 = g2.fma(x1, a21); a22 = g2.fma(x2, a22);
-                FloatVector g3 = ConvCorrelation.load(gy, g + 3 * hw + c, m, 3 < oValid);
-                a30 = g3.fma(x0, a30); a31 = g3.fma(x1, a31); a32 = g3.fma(x2, a32);
-                FloatVector g4 = ConvCorrelation.load(gy, g + 4 * hw + c, m, 4 < oValid);
-                a40 = g4.fma(x0, a40); a41 = g4.fma(x1, a41); a42 = g4.fma(x2, a42);
-                FloatVector g5 = ConvCorrelation.load(gy, g + 5 * hw + c, m, 5 < oValid);
-                a50 = g5.fma(x0, a50); a51 = g5.fma(x1, a51); a52 = g5.fma(x2, a52);
-                FloatVector g6 = ConvCorrelation.load(gy, g + 6 * hw + c, m, 6 < oValid);
-                a60 = g6.fma(x0, a60); a61 = g6.fma(x1, a61); a62 = g6.fma(x2, a62);
-                FloatVector g7 = ConvCorrelation.load(gy, g + 7 * hw + c, m, 7 < oValid);
-                a70 = g7.fma(x0, a70); a71 = g7.fma(x1, a71); a72 = g7.fma(x2, a72);
+                FloatVector g0 = FloatVector.fromArray(SPECIES, buf, g + c);
+                a00 = g0.fma(x0, a00);
+                a01 = g0.fma(x1, a01);
+                a02 = g0.fma(x2, a02);
+                FloatVector g1 = FloatVector.fromArray(SPECIES, buf, g + hw + c);
+                a10 = g1.fma(x0, a10);
+                a11 = g1.fma(x1, a11);
+                a12 = g1.fma(x2, a12);
+                FloatVector g2 = FloatVector.fromArray(SPECIES, buf, g + 2 * hw + c);
+                a20 = g2.fma(x0, a20);
+                a21 = g2.fma(x1, a21);
+                a22 = g2.fma(x2, a22);
+                FloatVector g3 = FloatVector.fromArray(SPECIES, buf, g + 3 * hw + c);
+                a30 = g3.fma(x0, a30);
+                a31 = g3.fma(x1, a31);
+                a32 = g3.fma(x2, a32);
             }
         }
-        st(a00, buf, accBase); st(a01, buf, accBase + VL); st(a02, buf, accBase + 2 * VL);
-        st(a10, buf, accBase + cs); st(a11, buf, accBase + cs + VL); st(a12, buf, accBase + cs + 2 * VL);
-        st(a20, buf, accBase + 2 * cs); st(a21, buf, accBase + 2 * cs + VL); st(a22, buf, accBase + 2 * cs + 2 * VL);
-        st(a30, buf, accBase + 3 * cs); st(a31, buf, accBase + 3 * cs + VL); st(a32, buf, accBase + 3 * cs + 2 * VL);
-        st(a40, buf, accBase + 4 * cs); st(a41, buf, accBase + 4 * cs + VL); st(a42, buf, accBase + 4 * cs + 2 * VL);
-        st(a50, buf, accBase + 5 * cs); st(a51, buf, accBase + 5 * cs + VL); st(a52, buf, accBase + 5 * cs + 2 * VL);
-        st(a60, buf, accBase + 6 * cs); st(a61, buf, accBase + 6 * cs + VL); st(a62, buf, accBase + 6 * cs + 2 * VL);
-        st(a70, buf, accBase + 7 * cs); st(a71, buf, accBase + 7 * cs + VL); st(a72, buf, accBase + 7 * cs + 2 * VL);
+        a00.intoArray(buf, accBase);
+        a01.intoArray(buf, accBase + VL);
+        a02.intoArray(buf, accBase + 2 * VL);
+        a10.intoArray(buf, b1);
+        a11.intoArray(buf, b1 + VL);
+        a12.intoArray(buf, b1 + 2 * VL);
+        a20.intoArray(buf, b2);
+        a21.intoArray(buf, b2 + VL);
+        a22.intoArray(buf, b2 + 2 * VL);
+        a30.intoArray(buf, b3);
+        a31.intoArray(buf, b3 + VL);
+        a32.intoArray(buf, b3 + 2 * VL);
     }
 
     /** k = 1: 8 co accumulators over output rows [oh0, oh1). */
-    private void rows1(float[] buf, int plane, int gyBase, int accBase, int cs, int oValid, int oh0, int oh1) {
-        final int hw = dOut * hOut * wOut;
+    private void rows1(float[] buf, int plane, int stage, int accBase, int cs, int oh0, int oh1) {
+        final int gs = stageStride(), hw = ROW_TILE * gs;
         final int sj = s * j;
         FloatVector a0 = ld(buf, accBase), a1 = ld(buf, accBase + cs), a2 = ld(buf, accBase + 2 * cs),
                 a3 = ld(buf, accBase + 3 * cs), a4 = ld(buf, accBase + 4 * cs), a5 = ld(buf, accBase + 5 * cs),
                 a6 = ld(buf, accBase + 6 * cs), a7 = ld(buf, accBase + 7 * cs);
         for (int oh = oh0; oh < oh1; oh++) {
             int xr = plane + (oh * s) * sj;
-            int g = gyBase + oh * wOut;
+            int g = stage + (oh - oh0) * gs;
             for (int c = 0; c < wOut; c += VL) {
-                VectorMask<Float> m = c + VL <= wOut ? null : SPECIES.indexInRange(c, wOut);
                 FloatVector x0 = FloatVector.fromArray(SPECIES, buf, xr + c);
-                a0 = ConvCorrelation.load(gy, g + c, m, true).fma(x0, a0);
-                a1 = ConvCorrelation.load(gy, g + hw + c, m, 1 < oValid).fma(x0, a1);
-                a2 = ConvCorrelation.load(gy, g + 2 * hw + c, m, 2 < oValid).fma(x0, a2);
-                a3 = ConvCorrelation.load(gy, g + 3 * hw + c, m, 3 < oValid).fma(x0, a3);
-                a4 = ConvCorrelation.load(gy, g + 4 * hw + c, m, 4 < oValid).fma(x0, a4);
-                a5 = ConvCorrelation.load(gy, g + 5 * hw + c, m, 5 < oValid).fma(x0, a5);
-                a6 = ConvCorrelation.load(gy, g + 6 * hw + c, m, 6 < oValid).fma(x0, a6);
-                a7 = ConvCorrelation.load(gy, g + 7 * hw + c, m, 7 < oValid).fma(x0, a7);
+                a0 = ld(buf, g + c).fma(x0, a0);
+                a1 = ld(buf, g + hw + c).fma(x0, a1);
+                a2 = ld(buf, g + 2 * hw + c).fma(x0, a2);
+                a3 = ld(buf, g + 3 * hw + c).fma(x0, a3);
+                a4 = ld(buf, g + 4 * hw + c).fma(x0, a4);
+                a5 = ld(buf, g + 5 * hw + c).fma(x0, a5);
+                a6 = ld(buf, g + 6 * hw + c).fma(x0, a6);
+                a7 = ld(buf, g + 7 * hw + c).fma(x0, a7);
             }
         }
         st(a0, buf, accBase); st(a1, buf, accBase + cs); st(a2, buf, accBase + 2 * cs); st(a3, buf, accBase + 3 * cs);

@@ -56,13 +56,15 @@ public final class CpuConv3d {
         int blocks = ceilDiv(co, OB), tiles = ceilDiv(hO, ConvCorrelation.ROW_TILE);
         int planeOut = dO * hO * wO;
         Parallel.forRange(n * blocks * dO * tiles, 1, (lo, hi) -> {
-            float[] buf = ConvScratch.get().first(cc.bufferSize());
+            ConvScratch sc = ConvScratch.get();
+            float[] buf = sc.first(cc.bufferSize());
+            float[] acc = sc.second(cc.tileSize());
             for (int it = lo; it < hi; it++) {
                 int tile = it % tiles, od = it / tiles % dO, ob = it / tiles / dO % blocks, b = it / tiles / dO / blocks;
-                int r0 = tile * ConvCorrelation.ROW_TILE;
-                cc.tile(b * ci * d * h * wd, ob, Math.min(OB, co - ob * OB), od, r0,
-                        Math.min(ConvCorrelation.ROW_TILE, hO - r0), y,
-                        (b * co + ob * OB) * planeOut + od * hO * wO, planeOut, wO, bias, buf);
+                int r0 = tile * ConvCorrelation.ROW_TILE, tr = Math.min(ConvCorrelation.ROW_TILE, hO - r0);
+                int oValid = Math.min(OB, co - ob * OB);
+                cc.tile(b * ci * d * h * wd, ob, oValid, od, r0, tr, bias, buf, acc);
+                cc.copyOut(acc, oValid, r0, tr, y, (b * co + ob * OB) * planeOut + od * hO * wO, planeOut);
             }
         });
     }
@@ -105,7 +107,7 @@ public final class CpuConv3d {
                             td[0], th[0], tw[0], pw, rows, cols);
                     phase[a][b][c] = cc;
                     bufSize = Math.max(bufSize, cc.bufferSize());
-                    gSize = Math.max(gSize, OB * rows * cols);
+                    gSize = Math.max(gSize, cc.tileSize());
                 }
             }
         }
@@ -130,12 +132,13 @@ public final class CpuConv3d {
                         for (int c = 0; c < s; c++) {
                             ConvCorrelation cc = phase[z % s][b][c];
                             if (cc == null) continue;
-                            int rows = cc.rows, cols = cc.cols;
+                            int rows = cc.rows;
                             for (int r0 = 0; r0 < rows; r0 += ConvCorrelation.ROW_TILE) {
-                                cc.tile(bn * co * dO * hO * wO, ob, oValid, z / s, r0,
-                                        Math.min(ConvCorrelation.ROW_TILE, rows - r0), g, 0, rows * cols, cols, null, buf);
+                                int tr = Math.min(ConvCorrelation.ROW_TILE, rows - r0);
+                                cc.tile(bn * co * dO * hO * wO, ob, oValid, z / s, r0, tr, null, buf, g);
+                                fold(g, cc.tileRowStride(), cc.cols, r0, tr, b, c, s, oValid, gx, gxBase, planeIn, h,
+                                        wd, pad, fH, fW);
                             }
-                            fold(g, rows, cols, b, c, s, oValid, gx, gxBase, planeIn, h, wd, pad, fH, fW);
                         }
                     }
                 }
@@ -143,15 +146,18 @@ public final class CpuConv3d {
         });
     }
 
-    /** Adds the padded-domain gradient phase g[o][R][C] (position (s*R+b, s*C+c)) into the gx planes it maps to. */
-    private static void fold(float[] g, int rows, int cols, int b, int c, int s, int oValid, float[] gx, int gxBase,
-                             int planeIn, int h, int wd, int pad, int[] fH, int[] fW) {
+    /**
+     * Adds a tile of the padded-domain gradient phase, g[o][r][C] = position (s*(r0+r)+b, s*C+c), into the gx
+     * planes it maps to.
+     */
+    private static void fold(float[] g, int st, int cols, int r0, int tr, int b, int c, int s, int oValid, float[] gx,
+                             int gxBase, int planeIn, int h, int wd, int pad, int[] fH, int[] fW) {
         for (int o = 0; o < oValid; o++) {
-            int go = o * rows * cols, xo = gxBase + o * planeIn;
-            for (int r = 0; r < rows; r++) {
-                int sh = fH[s * r + b];
+            int go = o * ConvCorrelation.ROW_TILE * st, xo = gxBase + o * planeIn;
+            for (int r = 0; r < tr; r++) {
+                int sh = fH[s * (r0 + r) + b];
                 if (sh < 0) continue;
-                int gr = go + r * cols, xr = xo + sh * wd;
+                int gr = go + r * st, xr = xo + sh * wd;
                 if (s == 1) {
                     // Interior columns C in [pad, pad+W) map to x column C-pad: a vector add; then the 2*pad edges.
                     int col = 0;
