@@ -21,8 +21,10 @@ public final class Charts {
     public static void lines(Path png, String title, String xLabel, String yLabel, Map<String, double[][]> series,
                              boolean logY) throws IOException {
         XYChart chart = new XYChartBuilder().width(900).height(520).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setYAxisLogarithmic(logY)
-                .setMarkerSize(4).setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setYAxisLogarithmic(logY);
+        chart.getStyler().setMarkerSize(4);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         series.forEach((name, xy) -> {
             double[] y = xy[1];
             if (logY) {
@@ -38,8 +40,12 @@ public final class Charts {
     public static void bars(Path png, String title, String yLabel, List<String> categories,
                             Map<String, List<Double>> series, double yMax) throws IOException {
         CategoryChart chart = new CategoryChartBuilder().width(1400).height(600).title(title).yAxisTitle(yLabel).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE).setXAxisLabelRotation(45).setYAxisMin(0.0)
-                .setYAxisMax(yMax).setChartBackgroundColor(java.awt.Color.WHITE).setAvailableSpaceFill(0.8);
+        chart.getStyler().setAvailableSpaceFill(0.8);
+        chart.getStyler().setXAxisLabelRotation(45);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(yMax);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         series.forEach((name, values) -> chart.addSeries(name, categories, values));
         write(png, chart);
     }

@@ -1,7 +1,7 @@
 package org.cloe4j.train;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +33,7 @@ import org.cloe4j.tensor.Tensor;
  */
 public final class Trainer {
     /** Where and how to run. */
-    public record Options(Path runDir, boolean resume, boolean progress, PrintStream log) {
+    public record Options(Path runDir, boolean resume, boolean progress, PrintWriter log) {
     }
 
     /** What a run produced. */
