@@ -55,7 +55,10 @@ final class CpuLoss {
                     double a = 0;
                     for (int i = lo; i < hi; i++) {
                         float y = tv[base + i];
-                        if (y != 0) a -= y * Math.log(Math.min(1f, Math.max(CLAMP_MIN, pv[base + i])));
+                        float pi = pv[base + i];
+                        if (y != 0) a -= y * Math.log(Math.min(1f, Math.max(CLAMP_MIN, pi)));
+                        // PyTorch's 0·log(NaN) is NaN too: a NaN prediction must reach the finiteness check below
+                        else if (Float.isNaN(pi)) a = Double.NaN;
                     }
                     acc[0] = a;
                 })[0] * wk;
