@@ -20,7 +20,8 @@ import org.cloe4j.tensor.Tensor;
  *      gradient handed to the backend as gy) ≈ the central difference (L(X + h e_i) − L(X − h e_i)) / 2h of the
  *      double reference, with h = 1e-6 · max(1, |x_i|);
  *   3. the op wrote every element of its outputs (they start as NaN) and did not modify its inputs.
- * Each comparison passes when |backend − ref| <= atol + rtol·|ref| for every element; a failure names the case, the
+ * Each comparison passes when |backend − ref| <= atol + rtol·|ref| for every element (gradients: plus the rounding
+ * noise of the central difference itself, ≈ 4ε·Σ|G·f| / 2h); a failure names the case, the
  * tensor, the worst element (multi-index, both values, the allowed error), how many elements failed, and why that
  * tolerance was chosen.
  */
@@ -209,7 +210,7 @@ final class GradCheck {
                 if (yr.length != out.size()) {
                     throw new IllegalStateException(name + ": reference returned " + yr.length + " values for output " + out);
                 }
-                compare("forward output", out, yb, yr, forwardTol);
+                compare("forward output", out, yb, yr, forwardTol, 0);
 
                 if (anyGrad) {
                     // 2. backward against central differences of L = <G, f(X)>
@@ -234,7 +235,8 @@ final class GradCheck {
                             throw new AssertionError(name + ": the reference gradient of " + x.name
                                     + " is zero everywhere, so the check would prove nothing; change the inputs");
                         }
-                        compare("gradient of " + x.name, x.shape, be.toHost(g[i]), num, x.tol != null ? x.tol : gradTol);
+                        compare("gradient of " + x.name, x.shape, be.toHost(g[i]), num, x.tol != null ? x.tol : gradTol,
+                                finiteDifferenceNoise(dg, yr));
                     }
                 }
 
@@ -269,8 +271,18 @@ final class GradCheck {
             return grad;
         }
 
-        private void compare(String what, Shape shape, float[] got, double[] ref, Tol tol) {
-            double atol = tol.atolFor(ref);
+        /**
+         * The error of the central difference itself: each of L(x ± h) is rounded to about ε·Σ|G·f|, and the
+         * difference is divided by 2h (h >= 1e-6). Added to atol so that a zero gradient is not compared with noise.
+         */
+        private static double finiteDifferenceNoise(double[] g, double[] f) {
+            double mass = 0;
+            for (int i = 0; i < g.length; i++) mass += Math.abs(g[i] * f[i]);
+            return 4 * Math.ulp(1.0) * Math.max(mass, Double.MIN_NORMAL) / 2e-6;
+        }
+
+        private void compare(String what, Shape shape, float[] got, double[] ref, Tol tol, double noise) {
+            double atol = tol.atolFor(ref) + noise;
             int worst = -1;
             double worstExcess = Double.NEGATIVE_INFINITY;
             int bad = 0;
@@ -290,9 +302,10 @@ final class GradCheck {
                 double allowed = atol + tol.rtol * Math.abs(ref[worst]);
                 throw new AssertionError(String.format(
                         "%s: %s differs from the double reference in %d of %d elements; worst at %s: backend %.9g, "
-                                + "reference %.9g, |diff| %.3g > allowed %.3g; tolerance %s",
+                                + "reference %.9g, |diff| %.3g > allowed %.3g; tolerance %s%s",
                         name, what, bad, ref.length, index(shape, worst), got[worst], ref[worst],
-                        Math.abs(got[worst] - ref[worst]), allowed, tol));
+                        Math.abs(got[worst] - ref[worst]), allowed, tol,
+                        noise > 0 ? String.format(" + finite-difference noise %.2g", noise) : ""));
             }
         }
     }
