@@ -109,6 +109,7 @@ final class GradCheck {
         private Tol gradTol;
         private long seed = 1;
         private String allZeroGradientReason;
+        private int sampled;
 
         private Case(String name) {
             this.name = name;
@@ -173,6 +174,15 @@ final class GradCheck {
             return this;
         }
 
+        /**
+         * For large inputs: central differences on {@code k} random elements (plus the first and the last) of each
+         * differentiable input instead of all, and two directional derivatives over the whole input.
+         */
+        Case sampleElements(int k) {
+            this.sampled = k;
+            return this;
+        }
+
         /** Accepts an all-zero reference gradient (normally a sign that the case checks nothing). */
         Case allowAllZeroGradient(String reason) {
             this.allZeroGradientReason = reason;
@@ -210,7 +220,7 @@ final class GradCheck {
                 if (yr.length != out.size()) {
                     throw new IllegalStateException(name + ": reference returned " + yr.length + " values for output " + out);
                 }
-                compare("forward output", out, yb, yr, forwardTol, 0);
+                compare("forward output", out, yb, yr, forwardTol, 0, null);
 
                 if (anyGrad) {
                     // 2. backward against central differences of L = <G, f(X)>
@@ -227,16 +237,27 @@ final class GradCheck {
                         be.fill(g[i], Float.NaN);
                     }
                     backward.run(be, in, y, gy, g);
+                    double noise = finiteDifferenceNoise(dg, yr);
                     for (int i = 0; i < in.length; i++) {
                         Input x = inputs.get(i);
                         if (!x.differentiable) continue;
-                        double[] num = numericalGradient(din, i, dg);
+                        Tol tol = x.tol != null ? x.tol : gradTol;
+                        float[] got = be.toHost(g[i]);
+                        int[] at = sampled == 0 ? null : sampleIndices(got.length, new Random(seed * 31 + i));
+                        double[] num = numericalGradient(din, i, dg, at);
                         if (allZeroGradientReason == null && Arrays.stream(num).allMatch(v -> v == 0)) {
                             throw new AssertionError(name + ": the reference gradient of " + x.name
                                     + " is zero everywhere, so the check would prove nothing; change the inputs");
                         }
-                        compare("gradient of " + x.name, x.shape, be.toHost(g[i]), num, x.tol != null ? x.tol : gradTol,
-                                finiteDifferenceNoise(dg, yr));
+                        if (at == null) {
+                            compare("gradient of " + x.name, x.shape, got, num, tol, noise, null);
+                        } else {
+                            float[] sub = new float[at.length];
+                            for (int j = 0; j < at.length; j++) sub[j] = got[at[j]];
+                            compare("gradient of " + x.name + " (" + at.length + " sampled elements)", x.shape, sub,
+                                    num, tol, noise, at);
+                            checkDirections(x, din, i, dg, got, tol, noise, maxAbs(num), new Random(seed * 37 + i));
+                        }
                     }
                 }
 
@@ -255,10 +276,54 @@ final class GradCheck {
             }
         }
 
-        private double[] numericalGradient(double[][] din, int which, double[] g) {
+        /** The first and last element and {@code sampled} others, distinct, in increasing order. */
+        private int[] sampleIndices(int n, Random rnd) {
+            java.util.TreeSet<Integer> set = new java.util.TreeSet<>(List.of(0, n - 1));
+            while (set.size() < Math.min(n, sampled + 2)) set.add(rnd.nextInt(n));
+            return set.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        /**
+         * Directional derivatives along random ±1 vectors V: (L(X + hV) − L(X − hV)) / 2h must equal Σ g_i V_i up to
+         * the sum of the per-element tolerances along V. Catches wrong blocks of a large gradient between samples.
+         */
+        private void checkDirections(Input x, double[][] din, int which, double[] g, float[] got, Tol tol, double noise,
+                                     double refMax, Random rnd) {
+            double[] xv = din[which];
+            double[] orig = xv.clone();
+            double xmax = 0;
+            for (double v : orig) xmax = Math.max(xmax, Math.abs(v));
+            double h = 1e-6 * Math.max(1, xmax);
+            double atol = tol.scaled() ? tol.atol() * refMax : tol.atol();
+            for (int dir = 0; dir < 2; dir++) {
+                double[] v = new double[xv.length];
+                for (int j = 0; j < v.length; j++) v[j] = rnd.nextBoolean() ? 1 : -1;
+                for (int j = 0; j < v.length; j++) xv[j] = orig[j] + h * v[j];
+                double plus = dot(g, reference.apply(din));
+                for (int j = 0; j < v.length; j++) xv[j] = orig[j] - h * v[j];
+                double minus = dot(g, reference.apply(din));
+                System.arraycopy(orig, 0, xv, 0, orig.length);
+                double fd = (plus - minus) / (2 * h);
+                double backend = 0;
+                double allowed = noise;
+                for (int j = 0; j < v.length; j++) {
+                    backend += got[j] * v[j];
+                    allowed += atol + tol.rtol() * Math.abs(got[j]);
+                }
+                if (!(Math.abs(backend - fd) <= allowed)) {
+                    throw new AssertionError(String.format("%s: gradient of %s along random direction %d: backend "
+                                    + "Σ g·v = %.9g, central difference of the double reference %.9g, |diff| %.3g > "
+                                    + "allowed %.3g (the per-element tolerances summed along v); tolerance %s",
+                            name, x.name, dir, backend, fd, Math.abs(backend - fd), allowed, tol));
+                }
+            }
+        }
+
+        private double[] numericalGradient(double[][] din, int which, double[] g, int[] at) {
             double[] x = din[which];
-            double[] grad = new double[x.length];
-            for (int j = 0; j < x.length; j++) {
+            double[] grad = new double[at == null ? x.length : at.length];
+            for (int q = 0; q < grad.length; q++) {
+                int j = at == null ? q : at[q];
                 double orig = x[j];
                 double h = 1e-6 * Math.max(1.0, Math.abs(orig));
                 x[j] = orig + h;
@@ -266,7 +331,7 @@ final class GradCheck {
                 x[j] = orig - h;
                 double minus = dot(g, reference.apply(din));
                 x[j] = orig;
-                grad[j] = (plus - minus) / (2 * h);
+                grad[q] = (plus - minus) / (2 * h);
             }
             return grad;
         }
@@ -281,7 +346,8 @@ final class GradCheck {
             return 4 * Math.ulp(1.0) * Math.max(mass, Double.MIN_NORMAL) / 2e-6;
         }
 
-        private void compare(String what, Shape shape, float[] got, double[] ref, Tol tol, double noise) {
+        /** Element i of got/ref is element at[i] of the tensor (at null: the identity). */
+        private void compare(String what, Shape shape, float[] got, double[] ref, Tol tol, double noise, int[] at) {
             double atol = tol.atolFor(ref) + noise;
             int worst = -1;
             double worstExcess = Double.NEGATIVE_INFINITY;
@@ -303,7 +369,7 @@ final class GradCheck {
                 throw new AssertionError(String.format(
                         "%s: %s differs from the double reference in %d of %d elements; worst at %s: backend %.9g, "
                                 + "reference %.9g, |diff| %.3g > allowed %.3g; tolerance %s%s",
-                        name, what, bad, ref.length, index(shape, worst), got[worst], ref[worst],
+                        name, what, bad, ref.length, index(shape, at == null ? worst : at[worst]), got[worst], ref[worst],
                         Math.abs(got[worst] - ref[worst]), allowed, tol,
                         noise > 0 ? String.format(" + finite-difference noise %.2g", noise) : ""));
             }
@@ -312,6 +378,12 @@ final class GradCheck {
 
     // ---------------------------------------------------------------------------------------------------------------
     // helpers for references and inputs
+
+    static double maxAbs(double[] a) {
+        double m = 0;
+        for (double v : a) m = Math.max(m, Math.abs(v));
+        return m;
+    }
 
     static double dot(double[] a, double[] b) {
         double s = 0;
