@@ -129,6 +129,11 @@ final class CpuGate {
 
     static void weightedSumBackward(Tensor[] xs, Tensor w, Tensor gy, Tensor[] gxs, Tensor gw) {
         checkStack("weightedSum backward", xs, w, gy);
+        if (gxs != null && gxs.length != xs.length) {
+            throw new IllegalArgumentException("weightedSum backward: " + gxs.length + " map gradients for " + xs.length
+                    + " maps of shape " + gy.shape());
+        }
+        if (gw != null) CpuChecks.shape("weightedSum backward weights", gw, w.shape());
         float[] wv = w.data();
         float[] g = gy.data();
         for (int k = 0; k < xs.length; k++) {
