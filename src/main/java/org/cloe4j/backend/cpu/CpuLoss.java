@@ -178,6 +178,7 @@ final class CpuLoss {
     static void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
         CpuChecks.sameShape("binaryCrossEntropy backward", p, target);
         CpuChecks.sameShape("binaryCrossEntropy backward", p, gp);
+        CpuChecks.scalar("binaryCrossEntropy backward", gloss);
         float[] pv = p.data();
         float[] tv = target.data();
         float[] g = gp.data();
