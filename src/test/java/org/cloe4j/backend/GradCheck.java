@@ -175,8 +175,9 @@ final class GradCheck {
         }
 
         /**
-         * For large inputs: central differences on {@code k} random elements (plus the first and the last) of each
-         * differentiable input instead of all, and two directional derivatives over the whole input.
+         * For large inputs: central differences on {@code k} random elements (plus the first, the last, and those at
+         * the borders of a range split in up to 16 parts) of each differentiable input instead of all, and two
+         * directional derivatives over the whole input.
          */
         Case sampleElements(int k) {
             this.sampled = k;
@@ -276,10 +277,19 @@ final class GradCheck {
             }
         }
 
-        /** The first and last element and {@code sampled} others, distinct, in increasing order. */
+        /**
+         * The first and last element, the elements on both sides of every sixteenth of the range (where a range
+         * halved over threads has its borders), and {@code sampled} random others; distinct, in increasing order.
+         */
         private int[] sampleIndices(int n, Random rnd) {
             java.util.TreeSet<Integer> set = new java.util.TreeSet<>(List.of(0, n - 1));
-            while (set.size() < Math.min(n, sampled + 2)) set.add(rnd.nextInt(n));
+            for (int k = 1; k < 16; k++) {
+                set.add((int) ((long) n * k / 16));
+                set.add((int) ((long) n * k / 16) - 1);
+            }
+            set.removeIf(i -> i < 0 || i >= n);
+            int target = Math.min(n, set.size() + sampled);
+            while (set.size() < target) set.add(rnd.nextInt(n));
             return set.stream().mapToInt(Integer::intValue).toArray();
         }
 
