@@ -110,6 +110,7 @@ final class GradCheck {
         private long seed = 1;
         private String allZeroGradientReason;
         private int sampled;
+        private boolean splitBorders;
 
         private Case(String name) {
             this.name = name;
@@ -175,12 +176,13 @@ final class GradCheck {
         }
 
         /**
-         * For large inputs: central differences on {@code k} random elements (plus the first, the last, and those at
-         * the borders of a range split in up to 16 parts) of each differentiable input instead of all, and two
-         * directional derivatives over the whole input.
+         * For large inputs: central differences on {@code k} random elements (plus the first and the last, and with
+         * {@code atSplitBorders} those at the borders of an element range halved over up to 8 threads) of each
+         * differentiable input instead of all, and two directional derivatives over the whole input.
          */
-        Case sampleElements(int k) {
+        Case sampleElements(int k, boolean atSplitBorders) {
             this.sampled = k;
+            this.splitBorders = atSplitBorders;
             return this;
         }
 
@@ -278,14 +280,15 @@ final class GradCheck {
         }
 
         /**
-         * The first and last element, the elements on both sides of every sixteenth of the range (where a range
-         * halved over threads has its borders), and {@code sampled} random others; distinct, in increasing order.
+         * The first and last element, with {@code splitBorders} the elements on both sides of every eighth of the
+         * range (where a range halved over threads has its borders), and {@code sampled} random others; distinct,
+         * in increasing order.
          */
         private int[] sampleIndices(int n, Random rnd) {
             java.util.TreeSet<Integer> set = new java.util.TreeSet<>(List.of(0, n - 1));
-            for (int k = 1; k < 16; k++) {
-                set.add((int) ((long) n * k / 16));
-                set.add((int) ((long) n * k / 16) - 1);
+            for (int k = 1; splitBorders && k < 8; k++) {
+                set.add((int) ((long) n * k / 8));
+                set.add((int) ((long) n * k / 8) - 1);
             }
             set.removeIf(i -> i < 0 || i >= n);
             int target = Math.min(n, set.size() + sampled);
