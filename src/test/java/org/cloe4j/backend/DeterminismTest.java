@@ -78,6 +78,52 @@ class DeterminismTest {
     }
 
     @Test
+    void opsCalledFromSeveralThreadsAtOnceGiveTheSequentialResults() throws Exception {
+        // Backend's contract: all ops may run concurrently on different tensors (the worker pool is shared)
+        Random rnd = new Random(114);
+        int jobs = 4;
+        Tensor[][] xs = new Tensor[jobs][];
+        Tensor[] targets = new Tensor[jobs];
+        for (int j = 0; j < jobs; j++) {
+            xs[j] = new Tensor[]{BE.fromHost(MAP, uniform(rnd, MAP, 0, 1)), BE.fromHost(MAP, uniform(rnd, MAP, 0, 1))};
+            targets[j] = BE.fromHost(MAP, uniform(rnd, MAP, 0, 1));
+        }
+        java.util.function.IntFunction<float[]> job = j -> {
+            Tensor s = BE.allocate(Shape.of(2, 2));
+            BE.pairwiseCosine(xs[j], null, s);
+            Tensor dice = BE.allocate(Shape.scalar());
+            BE.softDice(xs[j][0], targets[j], dice);
+            Tensor sig = BE.allocate(MAP);
+            BE.sigmoid(xs[j][1], sig);
+            float[] out = java.util.Arrays.copyOf(BE.toHost(s), 5 + MAP.intSize());
+            out[4] = BE.toHost(dice)[0];
+            System.arraycopy(BE.toHost(sig), 0, out, 5, MAP.intSize());
+            return out;
+        };
+        float[][] sequential = new float[jobs][];
+        for (int j = 0; j < jobs; j++) sequential[j] = job.apply(j);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(jobs);
+        try {
+            java.util.List<java.util.concurrent.Future<float[]>> futures = new java.util.ArrayList<>();
+            for (int j = 0; j < jobs; j++) {
+                int jj = j;
+                futures.add(pool.submit(() -> job.apply(jj)));
+            }
+            for (int j = 0; j < jobs; j++) {
+                float[] got = futures.get(j).get();
+                for (int i = 0; i < got.length; i++) {
+                    if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(sequential[j][i])) {
+                        throw new AssertionError("job " + j + " run concurrently differs from its sequential run at "
+                                + "output element " + i + ": " + got[i] + " vs " + sequential[j][i]);
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void conv3dBackwardWeightIsBitReproducible() {
         Random rnd = new Random(113);
         ConvSpec spec = ConvSpec.same3(ConvSpec.Padding.REFLECT);
