@@ -65,8 +65,13 @@ final class CpuLoss {
             }
         }
         loss.data()[0] = (float) (sum / ((double) s.n() * sp));
+        requireFinite("weightedCrossEntropy", loss, s);
+    }
+
+    /** A NaN or infinite loss stops training at once, naming the op and the prediction's shape. */
+    private static void requireFinite(String op, Tensor loss, Shape prediction) {
         if (!Float.isFinite(loss.data()[0])) {
-            throw new ArithmeticException("weightedCrossEntropy: loss is " + loss.data()[0] + " for prediction " + s);
+            throw new ArithmeticException(op + ": loss is " + loss.data()[0] + " for prediction " + prediction);
         }
     }
 
@@ -132,6 +137,7 @@ final class CpuLoss {
         double mean = 0;
         for (double[] k : sums) mean += 2 * k[0] / (k[1] + k[2] + DICE_EPS);
         loss.data()[0] = (float) (1.0 - mean / sums.length);
+        requireFinite("softDice", loss, p.shape());
     }
 
     static void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
@@ -173,6 +179,7 @@ final class CpuLoss {
             acc[0] = a;
         })[0];
         loss.data()[0] = (float) (sum / pv.length);
+        requireFinite("binaryCrossEntropy", loss, p.shape());
     }
 
     static void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
