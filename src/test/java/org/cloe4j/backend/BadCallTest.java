@@ -149,6 +149,28 @@ class BadCallTest {
     }
 
     @Test
+    void softDiceReportsANanProbability() {
+        Shape s = Shape.ncdhw(1, 2, 1, 1, 2);
+        Tensor p = BE.fromHost(s, new float[]{0.3f, Float.NaN, 0.7f, 0.4f});
+        ArithmeticException e = assertThrows(ArithmeticException.class,
+                () -> BE.softDice(p, BE.fromHost(s, new float[]{1, 0, 0, 1}), t(1)),
+                "softDice of a NaN probability must report the non-finite loss");
+        assertTrue(e.getMessage().contains("softDice") && e.getMessage().contains(s.toString()),
+                "message must name the op and the shape " + s + ": " + e.getMessage());
+    }
+
+    @Test
+    void binaryCrossEntropyReportsANanProbability() {
+        Shape s = Shape.ncdhw(1, 1, 1, 2, 2);
+        Tensor p = BE.fromHost(s, new float[]{0.3f, Float.NaN, 0.7f, 0.4f});
+        ArithmeticException e = assertThrows(ArithmeticException.class,
+                () -> BE.binaryCrossEntropy(p, BE.fromHost(s, new float[]{1, 0, 0, 1}), t(1)),
+                "binaryCrossEntropy of a NaN probability must report the non-finite loss");
+        assertTrue(e.getMessage().contains("binaryCrossEntropy") && e.getMessage().contains(s.toString()),
+                "message must name the op and the shape " + s + ": " + e.getMessage());
+    }
+
+    @Test
     void weightedCrossEntropyReportsANanProbabilityOfAnotherClass() {
         // PyTorch's loss is NaN here too (0 · log NaN = NaN): a broken prediction must not pass silently
         assertNanLossIsReported(1);
