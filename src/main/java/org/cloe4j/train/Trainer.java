@@ -131,7 +131,7 @@ public final class Trainer {
                               Map<String, Double> terms, int epoch, int step) {
         CloeModel.Built built = model.training(mask);
         Map<String, Tensor> inputs = inputs(c, patch);
-        try (Graph.Run run = built.graph().run(be, inputs)) {
+        try (Graph.Run run = runForward(built, inputs, c, mask, epoch, step)) {
             float loss = run.scalar(built.loss());
             Map<String, Float> values = new HashMap<>();
             built.terms().forEach((k, v) -> values.put(k, run.scalar(v)));
@@ -144,6 +144,18 @@ public final class Trainer {
             return loss;
         } finally {
             inputs.values().forEach(be::release);
+        }
+    }
+
+    /** The forward pass; a loss op that meets a NaN or infinite value stops the run with the step named. */
+    private Graph.Run runForward(CloeModel.Built built, Map<String, Tensor> inputs, PreparedCase c, ModalityMask mask,
+                                 int epoch, int step) {
+        try {
+            return built.graph().run(be, inputs);
+        } catch (ArithmeticException e) {
+            throw new TrainingDivergedException("loss is not finite (NaN) at epoch " + (epoch + 1) + ", step " + step
+                    + " (case " + c.id() + ", mask " + mask + "): " + e.getMessage()
+                    + "; the last complete checkpoint is kept");
         }
     }
 

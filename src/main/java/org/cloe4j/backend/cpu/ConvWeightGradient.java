@@ -117,8 +117,12 @@ final class ConvWeightGradient {
         }
         for (int o = 0; o < co; o++) {
             for (int t = 0; t < k3; t++) {
-                part[partBase + o * k3 + t] =
-                        FloatVector.fromArray(SPECIES, buf, acc + (o * k3 + t) * VL).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                // lanes summed in a fixed order: reduceLanes(ADD) leaves the order open, and it differs between
+                // the interpreter and C2, which would make training results depend on JIT warm-up
+                int base = acc + (o * k3 + t) * VL;
+                float sum = 0;
+                for (int l = 0; l < VL; l++) sum += buf[base + l];
+                part[partBase + o * k3 + t] = sum;
             }
         }
     }

@@ -237,7 +237,11 @@ public final class CpuConv3d {
                     for (; i + vl <= plane; i += vl) acc = acc.add(jdk.incubator.vector.FloatVector.fromArray(sp, gy, base + i));
                     for (; i < plane; i++) tail += gy[base + i];
                 }
-                gb[o] = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD) + tail;
+                // fixed lane order (see ConvWeightGradient): reduceLanes(ADD) may differ between JIT tiers
+                float[] lanes = acc.toArray();
+                float sum = 0;
+                for (float l : lanes) sum += l;
+                gb[o] = sum + tail;
             }
         });
     }
