@@ -105,6 +105,10 @@ final class CpuConsistency {
         int sp = s.spatialSize();
         float[][] x = new float[m][];
         for (int k = 0; k < m; k++) x[k] = xs[k].data();
+        if (gxs != null && gxs.length != m) {
+            throw new IllegalArgumentException("pairwiseCosine backward: " + gxs.length + " map gradients for " + m
+                    + " maps of shape " + s);
+        }
         float[][] gx = new float[m][];
         for (int k = 0; k < m; k++) {
             if (gxs != null && gxs[k] != null) {
@@ -114,7 +118,7 @@ final class CpuConsistency {
         }
         float[] r = region == null ? null : region.data();
         float[] gr = gregion == null ? null : gregion.data();
-        if (gregion != null && region != null) CpuChecks.sameShape("pairwiseCosine backward", region, gregion);
+        if (gregion != null) CpuChecks.shape("pairwiseCosine backward region gradient", gregion, s.with(1, 1));
         Parallel.forRange(s.n() * sp, CpuElementwise.GRAIN / Math.max(1, c * m), (lo, hi) -> {
             float[] t = new float[m];
             for (int v = lo; v < hi; v++) {

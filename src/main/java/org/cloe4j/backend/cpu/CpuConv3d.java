@@ -1,101 +1,371 @@
 package org.cloe4j.backend.cpu;
 
-/** Placeholder direct convolution (replaced by the blocked Vector API version on the conv branch). */
-public final class CpuConv3d {
-    public enum Padding { ZERO, REFLECT }
+import java.util.ArrayList;
+import java.util.List;
 
+/**
+ * 3D convolution (PyTorch nn.Conv3d semantics: cross-correlation, padding_mode 'zeros' or 'reflect') on float32
+ * NCDHW arrays, forward and both backward passes, vectorised along W and spread over {@link Parallel}'s pool.
+ *
+ * <p>Design. Forward and backwardData share one kernel, {@link ConvCorrelation}: blocks of 8 output channels × one
+ * output plane × a tile of rows, accumulating in registers over source channels and taps from a small per-thread
+ * buffer of padded source rows (no padded copy of a tensor is ever made). backwardData is the transposed
+ * convolution: the gradient over the padded input domain is a correlation of zero-margined gy with the
+ * flipped, channel-transposed kernel — for stride 2 split into 2³ phases (even/odd virtual positions), each a
+ * stride-1 correlation with the sub-set of taps of that parity — and the padded-domain gradient is then folded
+ * back: interior positions map 1:1, padding positions add into the voxel they reflect (REFLECT) or vanish (ZERO).
+ * backwardWeight is {@link ConvWeightGradient}: per input channel, lane-wise partial dot products of padded input
+ * rows with gy rows, reduced once at the end.
+ *
+ * <p>Supported: k 1 (pad 0) or 3 (pad 1), stride 1 or 2, ZERO or REFLECT padding. Anything else is rejected.
+ */
+public final class CpuConv3d {
     private CpuConv3d() {
     }
 
+    /** How input positions outside the volume are read: as zero, or mirrored without repeating the edge. */
+    public enum Padding { ZERO, REFLECT }
+
+    private static final int OB = ConvCorrelation.OB;
+
+    /** Output size along one axis: (in + 2*pad - k)/stride + 1. */
     public static int outSize(int in, int k, int stride, int pad) {
         return (in + 2 * pad - k) / stride + 1;
     }
 
-    private static int src(int i, int n, Padding p) {
-        if (i >= 0 && i < n) return i;
-        if (p == Padding.ZERO) return -1;
-        return i < 0 ? -i : 2 * n - 2 - i;
-    }
+    // ---------------------------------------------------------------------------------------------------------------
+    // forward
 
-    public static void forward(float[] x, float[] w, float[] bias, float[] y, int n, int ci, int d, int h, int wd,
-                               int co, int k, int stride, int pad, Padding padding) {
-        int od = outSize(d, k, stride, pad), oh = outSize(h, k, stride, pad), ow = outSize(wd, k, stride, pad);
-        Parallel.forEach(n * co, job -> {
-            int b = job / co, o = job % co;
-            for (int z = 0; z < od; z++) for (int yy = 0; yy < oh; yy++) for (int xx = 0; xx < ow; xx++) {
-                double s = bias == null ? 0 : bias[o];
-                for (int c = 0; c < ci; c++) for (int kz = 0; kz < k; kz++) {
-                    int iz = src(z * stride - pad + kz, d, padding);
-                    if (iz < 0) continue;
-                    for (int ky = 0; ky < k; ky++) {
-                        int iy = src(yy * stride - pad + ky, h, padding);
-                        if (iy < 0) continue;
-                        for (int kx = 0; kx < k; kx++) {
-                            int ix = src(xx * stride - pad + kx, wd, padding);
-                            if (ix < 0) continue;
-                            s += x[(((b * ci + c) * d + iz) * h + iy) * wd + ix]
-                                    * w[(((o * ci + c) * k + kz) * k + ky) * k + kx];
-                        }
-                    }
-                }
-                y[(((b * co + o) * od + z) * oh + yy) * ow + xx] = (float) s;
+    /** y[N,Co,Do,Ho,Wo] = conv(x[N,Ci,D,H,W], w[Co,Ci,k,k,k]) + bias[Co] (bias may be null). Overwrites y. */
+    public static void forward(float[] x, float[] w, float[] bias, float[] y,
+                               int n, int ci, int d, int h, int wd, int co, int k, int stride, int pad, Padding padding) {
+        String shapes = check(n, ci, d, h, wd, co, k, stride, pad, padding);
+        int dO = outSize(d, k, stride, pad), hO = outSize(h, k, stride, pad), wO = outSize(wd, k, stride, pad);
+        length("x", x, (long) n * ci * d * h * wd, shapes);
+        length("w", w, (long) co * ci * k * k * k, shapes);
+        if (bias != null) length("bias", bias, co, shapes);
+        length("y", y, (long) n * co * dO * hO * wO, shapes);
+
+        int[] taps = range(k);
+        int mapLen = mapLength(d, h, wd, pad, stride, wO);
+        int[] mapD = sourceMap(d, pad, padding, mapLen), mapH = sourceMap(h, pad, padding, mapLen),
+                mapW = sourceMap(wd, pad, padding, mapLen);
+        float[] pw = pack(w, co, ci, k, taps, taps, taps);
+        ConvCorrelation cc = new ConvCorrelation(x, ci, d, h, wd, mapD, mapH, mapW, pad, stride, taps, taps, taps,
+                pw, hO, wO);
+        int blocks = ceilDiv(co, OB), tiles = ceilDiv(hO, ConvCorrelation.ROW_TILE);
+        int planeOut = dO * hO * wO;
+        Parallel.forRange(n * blocks * dO * tiles, 1, (lo, hi) -> {
+            ConvScratch sc = ConvScratch.get();
+            float[] buf = sc.first(cc.bufferSize());
+            float[] acc = sc.second(cc.tileSize());
+            for (int it = lo; it < hi; it++) {
+                int tile = it % tiles, od = it / tiles % dO, ob = it / tiles / dO % blocks, b = it / tiles / dO / blocks;
+                int r0 = tile * ConvCorrelation.ROW_TILE, tr = Math.min(ConvCorrelation.ROW_TILE, hO - r0);
+                int oValid = Math.min(OB, co - ob * OB);
+                cc.tile(b * ci * d * h * wd, ob, oValid, od, r0, tr, bias, buf, acc);
+                cc.copyOut(acc, oValid, r0, tr, y, (b * co + ob * OB) * planeOut + od * hO * wO, planeOut);
             }
         });
     }
 
-    public static void backwardData(float[] gy, float[] w, float[] gx, int n, int ci, int d, int h, int wd, int co,
-                                    int k, int stride, int pad, Padding padding) {
-        int od = outSize(d, k, stride, pad), oh = outSize(h, k, stride, pad), ow = outSize(wd, k, stride, pad);
-        Parallel.forEach(n * ci, job -> {
-            int b = job / ci, c = job % ci;
-            java.util.Arrays.fill(gx, (b * ci + c) * d * h * wd, (b * ci + c + 1) * d * h * wd, 0f);
-            for (int o = 0; o < co; o++) for (int z = 0; z < od; z++) for (int yy = 0; yy < oh; yy++)
-                for (int xx = 0; xx < ow; xx++) {
-                    float g = gy[(((b * co + o) * od + z) * oh + yy) * ow + xx];
-                    for (int kz = 0; kz < k; kz++) {
-                        int iz = src(z * stride - pad + kz, d, padding);
-                        if (iz < 0) continue;
-                        for (int ky = 0; ky < k; ky++) {
-                            int iy = src(yy * stride - pad + ky, h, padding);
-                            if (iy < 0) continue;
-                            for (int kx = 0; kx < k; kx++) {
-                                int ix = src(xx * stride - pad + kx, wd, padding);
-                                if (ix < 0) continue;
-                                gx[(((b * ci + c) * d + iz) * h + iy) * wd + ix] +=
-                                        g * w[(((o * ci + c) * k + kz) * k + ky) * k + kx];
+    // ---------------------------------------------------------------------------------------------------------------
+    // backwardData
+
+    /** gx = dL/dx given gy = dL/dy. Overwrites gx. */
+    public static void backwardData(float[] gy, float[] w, float[] gx,
+                                    int n, int ci, int d, int h, int wd, int co, int k, int stride, int pad, Padding padding) {
+        String shapes = check(n, ci, d, h, wd, co, k, stride, pad, padding);
+        int dO = outSize(d, k, stride, pad), hO = outSize(h, k, stride, pad), wO = outSize(wd, k, stride, pad);
+        length("gy", gy, (long) n * co * dO * hO * wO, shapes);
+        length("w", w, (long) co * ci * k * k * k, shapes);
+        length("gx", gx, (long) n * ci * d * h * wd, shapes);
+
+        int s = stride;
+        int dp = d + 2 * pad, hp = h + 2 * pad, wp = wd + 2 * pad;
+        // Virtual gy coordinates carry a zero margin of `shift` so that every tap offset is >= 0.
+        int shift = (k - 1) / s;
+        int mapLen = mapLength(d, h, wd, pad, 1, wp) + 2 * k;
+        int[] gD = sourceMap(dO, shift, Padding.ZERO, mapLen), gH = sourceMap(hO, shift, Padding.ZERO, mapLen),
+                gW = sourceMap(wO, shift, Padding.ZERO, mapLen);
+        // Maps from the padded input domain back to x: the fold targets.
+        int[] fD = sourceMap(d, pad, padding, mapLen), fH = sourceMap(h, pad, padding, mapLen),
+                fW = sourceMap(wd, pad, padding, mapLen);
+
+        // phase[a][b][c]: the correlation producing padded-domain positions (s*P+a, s*R+b, s*C+c); null when no tap
+        // has that parity (k = 1, stride 2, odd positions get no gradient).
+        ConvCorrelation[][][] phase = new ConvCorrelation[s][s][s];
+        int bufSize = 0, gSize = 0;
+        for (int a = 0; a < s; a++) {
+            for (int b = 0; b < s; b++) {
+                for (int c = 0; c < s; c++) {
+                    int[][] td = phaseTaps(k, s, a, shift), th = phaseTaps(k, s, b, shift), tw = phaseTaps(k, s, c, shift);
+                    if (td[0].length == 0 || th[0].length == 0 || tw[0].length == 0) continue;
+                    float[] pw = packTransposed(w, co, ci, k, td[1], th[1], tw[1]);
+                    int rows = ceilDiv(hp - b, s), cols = ceilDiv(wp - c, s);
+                    ConvCorrelation cc = new ConvCorrelation(gy, co, dO, hO, wO, gD, gH, gW, shift, 1,
+                            td[0], th[0], tw[0], pw, rows, cols);
+                    phase[a][b][c] = cc;
+                    bufSize = Math.max(bufSize, cc.bufferSize());
+                    gSize = Math.max(gSize, cc.tileSize());
+                }
+            }
+        }
+        // Padded-domain planes z that fold into each input plane id (itself, plus its reflection partner).
+        int[][] planesOf = foldSources(fD, dp, d);
+        int blocks = ceilDiv(ci, OB);
+        int planeIn = d * h * wd;
+        int fBuf = bufSize, fG = gSize;
+        Parallel.forRange(n * blocks * d, 1, (lo, hi) -> {
+            ConvScratch sc = ConvScratch.get();
+            float[] buf = sc.first(fBuf);
+            float[] g = sc.second(fG);
+            for (int it = lo; it < hi; it++) {
+                int id = it % d, ob = it / d % blocks, bn = it / d / blocks;
+                int oValid = Math.min(OB, ci - ob * OB);
+                int gxBase = (bn * ci + ob * OB) * planeIn + id * h * wd;
+                for (int o = 0; o < oValid; o++) {
+                    java.util.Arrays.fill(gx, gxBase + o * planeIn, gxBase + o * planeIn + h * wd, 0f);
+                }
+                for (int z : planesOf[id]) {
+                    for (int b = 0; b < s; b++) {
+                        for (int c = 0; c < s; c++) {
+                            ConvCorrelation cc = phase[z % s][b][c];
+                            if (cc == null) continue;
+                            int rows = cc.rows;
+                            for (int r0 = 0; r0 < rows; r0 += ConvCorrelation.ROW_TILE) {
+                                int tr = Math.min(ConvCorrelation.ROW_TILE, rows - r0);
+                                cc.tile(bn * co * dO * hO * wO, ob, oValid, z / s, r0, tr, null, buf, g);
+                                fold(g, cc.tileRowStride(), cc.cols, r0, tr, b, c, s, oValid, gx, gxBase, planeIn, h,
+                                        wd, pad, fH, fW);
                             }
                         }
                     }
                 }
+            }
         });
     }
 
-    public static void backwardWeight(float[] x, float[] gy, float[] gw, float[] gb, int n, int ci, int d, int h,
-                                      int wd, int co, int k, int stride, int pad, Padding padding) {
-        int od = outSize(d, k, stride, pad), oh = outSize(h, k, stride, pad), ow = outSize(wd, k, stride, pad);
-        Parallel.forEach(co, o -> {
-            double bsum = 0;
-            double[] acc = new double[ci * k * k * k];
-            for (int b = 0; b < n; b++) for (int z = 0; z < od; z++) for (int yy = 0; yy < oh; yy++)
-                for (int xx = 0; xx < ow; xx++) {
-                    float g = gy[(((b * co + o) * od + z) * oh + yy) * ow + xx];
-                    bsum += g;
-                    for (int c = 0; c < ci; c++) for (int kz = 0; kz < k; kz++) {
-                        int iz = src(z * stride - pad + kz, d, padding);
-                        if (iz < 0) continue;
-                        for (int ky = 0; ky < k; ky++) {
-                            int iy = src(yy * stride - pad + ky, h, padding);
-                            if (iy < 0) continue;
-                            for (int kx = 0; kx < k; kx++) {
-                                int ix = src(xx * stride - pad + kx, wd, padding);
-                                if (ix < 0) continue;
-                                acc[((c * k + kz) * k + ky) * k + kx] += g * x[(((b * ci + c) * d + iz) * h + iy) * wd + ix];
-                            }
-                        }
+    /**
+     * Adds a tile of the padded-domain gradient phase, g[o][r][C] = position (s*(r0+r)+b, s*C+c), into the gx
+     * planes it maps to.
+     */
+    private static void fold(float[] g, int st, int cols, int r0, int tr, int b, int c, int s, int oValid, float[] gx,
+                             int gxBase, int planeIn, int h, int wd, int pad, int[] fH, int[] fW) {
+        for (int o = 0; o < oValid; o++) {
+            int go = o * ConvCorrelation.ROW_TILE * st, xo = gxBase + o * planeIn;
+            for (int r = 0; r < tr; r++) {
+                int sh = fH[s * (r0 + r) + b];
+                if (sh < 0) continue;
+                int gr = go + r * st, xr = xo + sh * wd;
+                if (s == 1) {
+                    // Interior columns C in [pad, pad+W) map to x column C-pad: a vector add; then the 2*pad edges.
+                    int col = 0;
+                    for (; col + ConvCorrelation.VL <= wd; col += ConvCorrelation.VL) {
+                        var v = jdk.incubator.vector.FloatVector.fromArray(ConvCorrelation.SPECIES, gx, xr + col);
+                        v.add(jdk.incubator.vector.FloatVector.fromArray(ConvCorrelation.SPECIES, g, gr + pad + col))
+                                .intoArray(gx, xr + col);
+                    }
+                    for (; col < wd; col++) gx[xr + col] += g[gr + pad + col];
+                    for (int e = 0; e < pad; e++) {
+                        int left = fW[e], right = fW[pad + wd + e];
+                        if (left >= 0) gx[xr + left] += g[gr + e];
+                        if (right >= 0) gx[xr + right] += g[gr + pad + wd + e];
+                    }
+                } else {
+                    for (int cc = 0; cc < cols; cc++) {
+                        int sw = fW[s * cc + c];
+                        if (sw >= 0) gx[xr + sw] += g[gr + cc];
                     }
                 }
-            for (int i = 0; i < acc.length; i++) gw[o * acc.length + i] = (float) acc[i];
-            if (gb != null) gb[o] = (float) bsum;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // backwardWeight
+
+    /** gw = dL/dw, gb = dL/dbias (gb may be null). Overwrites both. */
+    public static void backwardWeight(float[] x, float[] gy, float[] gw, float[] gb,
+                                      int n, int ci, int d, int h, int wd, int co, int k, int stride, int pad, Padding padding) {
+        String shapes = check(n, ci, d, h, wd, co, k, stride, pad, padding);
+        int dO = outSize(d, k, stride, pad), hO = outSize(h, k, stride, pad), wO = outSize(wd, k, stride, pad);
+        length("x", x, (long) n * ci * d * h * wd, shapes);
+        length("gy", gy, (long) n * co * dO * hO * wO, shapes);
+        length("gw", gw, (long) co * ci * k * k * k, shapes);
+        if (gb != null) length("gb", gb, co, shapes);
+
+        int hp = h + 2 * pad;
+        int mapLen = mapLength(d, h, wd, pad, stride, wO);
+        ConvWeightGradient kernel = new ConvWeightGradient(x, gy, ci, d, h, wd, co, k, stride, dO, hO, wO, hp,
+                sourceMap(d, pad, padding, d + 2 * pad), sourceMap(h, pad, padding, mapLen),
+                sourceMap(wd, pad, padding, mapLen));
+        int k3 = k * k * k;
+        int planes = n * dO;
+        // Few input channels: split the (n, od) range too so both cores get work; partials are summed below.
+        int slabs = Math.min(planes, ceilDiv(4 * Parallel.threads(), ci));
+        float[] part = new float[ci * slabs * co * k3];
+        Parallel.forRange(ci * slabs, 1, (lo, hi) -> {
+            float[] buf = ConvScratch.get().first(kernel.scratchSize());
+            for (int it = lo; it < hi; it++) {
+                int c = it / slabs, sl = it % slabs;
+                kernel.item(c, (int) ((long) planes * sl / slabs), (int) ((long) planes * (sl + 1) / slabs),
+                        part, it * co * k3, buf);
+            }
         });
+        for (int c = 0; c < ci; c++) {
+            for (int o = 0; o < co; o++) {
+                for (int t = 0; t < k3; t++) {
+                    float sum = 0;
+                    for (int sl = 0; sl < slabs; sl++) sum += part[((c * slabs + sl) * co + o) * k3 + t];
+                    gw[(o * ci + c) * k3 + t] = sum;
+                }
+            }
+        }
+        if (gb != null) biasGradient(gy, gb, n, co, dO * hO * wO);
+    }
+
+    private static void biasGradient(float[] gy, float[] gb, int n, int co, int plane) {
+        var sp = ConvCorrelation.SPECIES;
+        int vl = ConvCorrelation.VL;
+        Parallel.forRange(co, 1, (lo, hi) -> {
+            for (int o = lo; o < hi; o++) {
+                var acc = jdk.incubator.vector.FloatVector.zero(sp);
+                float tail = 0;
+                for (int b = 0; b < n; b++) {
+                    int base = (b * co + o) * plane, i = 0;
+                    for (; i + vl <= plane; i += vl) acc = acc.add(jdk.incubator.vector.FloatVector.fromArray(sp, gy, base + i));
+                    for (; i < plane; i++) tail += gy[base + i];
+                }
+                // fixed lane order (see ConvWeightGradient): reduceLanes(ADD) may differ between JIT tiers
+                float[] lanes = acc.toArray();
+                float sum = 0;
+                for (float l : lanes) sum += l;
+                gb[o] = sum + tail;
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // geometry, packing, validation
+
+    /** Long enough for every virtual index any kernel reads: padded extent plus a vector-rounded row with margin. */
+    private static int mapLength(int d, int h, int wd, int pad, int s, int wO) {
+        int j = ConvCorrelation.roundUp(Math.max(wO, wd + 2 * pad), ConvCorrelation.VL) + 4;
+        return Math.max(Math.max(d, h), wd) + 2 * pad + s * j + 8;
+    }
+
+    /** Virtual (padded) index v -> source index along an axis of size n padded by pad; -1 reads as zero. */
+    static int[] sourceMap(int n, int pad, Padding padding, int len) {
+        int[] m = new int[len];
+        for (int v = 0; v < len; v++) {
+            int i = v - pad;
+            if (i >= 0 && i < n) m[v] = i;
+            else if (padding == Padding.REFLECT && i >= -pad && i < n + pad) m[v] = i < 0 ? -i : 2 * n - 2 - i;
+            else m[v] = -1;
+        }
+        return m;
+    }
+
+    /** For each input plane, the padded-domain planes whose gradient folds into it. */
+    private static int[][] foldSources(int[] fD, int dp, int d) {
+        List<List<Integer>> lists = new ArrayList<>();
+        for (int i = 0; i < d; i++) lists.add(new ArrayList<>());
+        for (int z = 0; z < dp; z++) if (fD[z] >= 0) lists.get(fD[z]).add(z);
+        int[][] out = new int[d][];
+        for (int i = 0; i < d; i++) out[i] = lists.get(i).stream().mapToInt(Integer::intValue).toArray();
+        return out;
+    }
+
+    /**
+     * Taps of one transposed-conv phase along one axis: kernel indices kk with kk ≡ a (mod s); padded position s*P+a
+     * reads gy[P + (a-kk)/s], i.e. virtual gy index P + offset with offset = (a-kk)/s + shift >= 0.
+     * Returns {offsets, kernel indices}.
+     */
+    private static int[][] phaseTaps(int k, int s, int a, int shift) {
+        int count = 0;
+        for (int kk = 0; kk < k; kk++) if ((kk - a) % s == 0) count++;
+        int[] off = new int[count], idx = new int[count];
+        for (int kk = 0, t = 0; kk < k; kk++) {
+            if ((kk - a) % s != 0) continue;
+            off[t] = (a - kk) / s + shift;
+            idx[t++] = kk;
+        }
+        return new int[][]{off, idx};
+    }
+
+    private static int[] range(int k) {
+        int[] r = new int[k];
+        for (int i = 0; i < k; i++) r[i] = i;
+        return r;
+    }
+
+    /** Packs w[co][ci][k³] as [ceil(co/8)][ci][tap][8], zero-filled past co, taps in (d, h, w) list order. */
+    private static float[] pack(float[] w, int co, int ci, int k, int[] kd, int[] kh, int[] kw) {
+        int taps = kd.length * kh.length * kw.length, blocks = ceilDiv(co, OB);
+        float[] p = new float[blocks * ci * taps * OB];
+        for (int o = 0; o < co; o++) {
+            for (int i = 0; i < ci; i++) {
+                int t = 0;
+                for (int a : kd) for (int b : kh) for (int c : kw) {
+                    p[((o / OB * ci + i) * taps + t++) * OB + o % OB] = w[(o * ci + i) * k * k * k + (a * k + b) * k + c];
+                }
+            }
+        }
+        return p;
+    }
+
+    /** Packs the transposed kernel: outputs are x's channels ci, sources gy's channels co. */
+    private static float[] packTransposed(float[] w, int co, int ci, int k, int[] kd, int[] kh, int[] kw) {
+        int taps = kd.length * kh.length * kw.length, blocks = ceilDiv(ci, OB);
+        float[] p = new float[blocks * co * taps * OB];
+        for (int o = 0; o < ci; o++) {
+            for (int i = 0; i < co; i++) {
+                int t = 0;
+                for (int a : kd) for (int b : kh) for (int c : kw) {
+                    p[((o / OB * co + i) * taps + t++) * OB + o % OB] = w[(i * ci + o) * k * k * k + (a * k + b) * k + c];
+                }
+            }
+        }
+        return p;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** Validates the configuration; returns a description of it for error messages. */
+    private static String check(int n, int ci, int d, int h, int wd, int co, int k, int stride, int pad, Padding padding) {
+        String shapes = "conv3d(x=[" + n + "," + ci + "," + d + "," + h + "," + wd + "], w=[" + co + "," + ci + ","
+                + k + "," + k + "," + k + "], stride=" + stride + ", pad=" + pad + ", padding=" + padding + ")";
+        if (n <= 0 || ci <= 0 || co <= 0 || d <= 0 || h <= 0 || wd <= 0) {
+            throw new IllegalArgumentException("conv3d: all dimensions must be positive: " + shapes);
+        }
+        if (padding == null) throw new IllegalArgumentException("conv3d: padding mode is null: " + shapes);
+        if (!((k == 3 && pad == 1) || (k == 1 && pad == 0))) {
+            throw new IllegalArgumentException("conv3d: supported kernels are k=3 with pad=1 and k=1 with pad=0: " + shapes);
+        }
+        if (stride != 1 && stride != 2) {
+            throw new IllegalArgumentException("conv3d: stride must be 1 or 2: " + shapes);
+        }
+        if (padding == Padding.REFLECT && pad > 0 && (d <= pad || h <= pad || wd <= pad)) {
+            throw new IllegalArgumentException("conv3d: reflect padding needs every spatial size > pad: " + shapes);
+        }
+        if (outSize(d, k, stride, pad) <= 0 || outSize(h, k, stride, pad) <= 0 || outSize(wd, k, stride, pad) <= 0) {
+            throw new IllegalArgumentException("conv3d: input smaller than the kernel: " + shapes);
+        }
+        long big = (long) n * Math.max(ci, co) * (d + 2L) * (h + 2L) * (wd + 2L);
+        if (big > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("conv3d: tensor too large for a Java array: " + shapes);
+        }
+        return shapes;
+    }
+
+    private static void length(String name, float[] a, long expected, String shapes) {
+        if (a == null) throw new IllegalArgumentException("conv3d: " + name + " is null: " + shapes);
+        if (a.length != expected) {
+            throw new IllegalArgumentException("conv3d: " + name + " has " + a.length + " elements, expected "
+                    + expected + ": " + shapes);
+        }
     }
 }

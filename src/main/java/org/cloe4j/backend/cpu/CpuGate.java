@@ -32,6 +32,11 @@ final class CpuGate {
     }
 
     static void denseBackward(Tensor x, Tensor w, Tensor gy, Tensor gx, Tensor gw, Tensor gb) {
+        Shape xs = x.shape();
+        Shape ws = w.shape();
+        if (xs.rank() != 2 || ws.rank() != 2 || ws.dim(1) != xs.dim(1)) {
+            throw new IllegalArgumentException("dense backward: input " + xs + " does not fit weight " + ws + " ([out,in])");
+        }
         int batch = x.shape().dim(0);
         int in = x.shape().dim(1);
         int out = w.shape().dim(0);
@@ -124,6 +129,11 @@ final class CpuGate {
 
     static void weightedSumBackward(Tensor[] xs, Tensor w, Tensor gy, Tensor[] gxs, Tensor gw) {
         checkStack("weightedSum backward", xs, w, gy);
+        if (gxs != null && gxs.length != xs.length) {
+            throw new IllegalArgumentException("weightedSum backward: " + gxs.length + " map gradients for " + xs.length
+                    + " maps of shape " + gy.shape());
+        }
+        if (gw != null) CpuChecks.shape("weightedSum backward weights", gw, w.shape());
         float[] wv = w.data();
         float[] g = gy.data();
         for (int k = 0; k < xs.length; k++) {

@@ -55,15 +55,23 @@ final class CpuLoss {
                     double a = 0;
                     for (int i = lo; i < hi; i++) {
                         float y = tv[base + i];
-                        if (y != 0) a -= y * Math.log(Math.min(1f, Math.max(CLAMP_MIN, pv[base + i])));
+                        float pi = pv[base + i];
+                        if (y != 0) a -= y * Math.log(Math.min(1f, Math.max(CLAMP_MIN, pi)));
+                        // PyTorch's 0·log(NaN) is NaN too: a NaN prediction must reach the finiteness check below
+                        else if (Float.isNaN(pi)) a = Double.NaN;
                     }
                     acc[0] = a;
                 })[0] * wk;
             }
         }
         loss.data()[0] = (float) (sum / ((double) s.n() * sp));
+        requireFinite("weightedCrossEntropy", loss, s);
+    }
+
+    /** A NaN or infinite loss stops training at once, naming the op and the prediction's shape. */
+    private static void requireFinite(String op, Tensor loss, Shape prediction) {
         if (!Float.isFinite(loss.data()[0])) {
-            throw new ArithmeticException("weightedCrossEntropy: loss is " + loss.data()[0] + " for prediction " + s);
+            throw new ArithmeticException(op + ": loss is " + loss.data()[0] + " for prediction " + prediction);
         }
     }
 
@@ -129,6 +137,7 @@ final class CpuLoss {
         double mean = 0;
         for (double[] k : sums) mean += 2 * k[0] / (k[1] + k[2] + DICE_EPS);
         loss.data()[0] = (float) (1.0 - mean / sums.length);
+        requireFinite("softDice", loss, p.shape());
     }
 
     static void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
@@ -170,11 +179,13 @@ final class CpuLoss {
             acc[0] = a;
         })[0];
         loss.data()[0] = (float) (sum / pv.length);
+        requireFinite("binaryCrossEntropy", loss, p.shape());
     }
 
     static void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
         CpuChecks.sameShape("binaryCrossEntropy backward", p, target);
         CpuChecks.sameShape("binaryCrossEntropy backward", p, gp);
+        CpuChecks.scalar("binaryCrossEntropy backward", gloss);
         float[] pv = p.data();
         float[] tv = target.data();
         float[] g = gp.data();

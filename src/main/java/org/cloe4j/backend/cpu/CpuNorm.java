@@ -50,6 +50,12 @@ final class CpuNorm {
         CpuChecks.sameShape("instanceNorm backward", x, gy);
         CpuChecks.sameShape("instanceNorm backward", x, gx);
         Shape s = x.shape();
+        Shape stats = Shape.of(s.n(), s.c());
+        CpuChecks.shape("instanceNorm backward mean", mean, stats);
+        CpuChecks.shape("instanceNorm backward rstd", rstd, stats);
+        CpuChecks.bias("instanceNorm backward gamma", gamma, s.c());
+        CpuChecks.bias("instanceNorm backward ggamma", ggamma, s.c());
+        CpuChecks.bias("instanceNorm backward gbeta", gbeta, s.c());
         int sp = s.spatialSize();
         int nc = s.n() * s.c();
         float[] in = x.data();

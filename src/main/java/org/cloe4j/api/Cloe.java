@@ -1,0 +1,126 @@
+package org.cloe4j.api;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import org.cloe4j.backend.Backend;
+import org.cloe4j.backend.Backends;
+import org.cloe4j.data.LabelMaps;
+import org.cloe4j.data.LabelScheme;
+import org.cloe4j.data.Modality;
+import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.Preprocessor;
+import org.cloe4j.data.Volume;
+import org.cloe4j.eval.Segmenter;
+import org.cloe4j.model.CloeConfig;
+import org.cloe4j.model.CloeModel;
+import org.cloe4j.model.ModalityMask;
+import org.cloe4j.train.Checkpoint;
+
+/**
+ * The embedding API for services: load a checkpoint once, then segment studies with whatever sequences they have.
+ *
+ * <pre>{@code
+ * try (Cloe cloe = Cloe.load(Path.of("runs/demo/checkpoints/epoch-0016"))) {
+ *     Cloe.Result r = cloe.segment(Map.of(Modality.FLAIR, flair, Modality.T2, t2));
+ *     NiftiWriter.write(r.labels(), Path.of("seg.nii.gz"), NiftiDatatype.UINT8);
+ * }
+ * }</pre>
+ *
+ * {@link #segment} is safe to call from many threads at once and gives the same result as sequential calls: the
+ * model's weights are only read, each call owns its buffers, and the graph of each (window, modality set) signature
+ * is built once and reused.
+ */
+public final class Cloe implements AutoCloseable {
+    private final CloeModel model;
+    private final Segmenter segmenter;
+    private final LabelScheme scheme;
+    private final Preprocessor preprocessor;
+    private final int minEnhancing;
+    private volatile boolean closed;
+
+    private Cloe(CloeModel model, boolean gaussian, int minEnhancing) {
+        this.model = model;
+        this.segmenter = new Segmenter(model, gaussian);
+        this.scheme = schemeOf(model.config());
+        this.preprocessor = new Preprocessor(model.config().patch(), Preprocessor.DEFAULT_AFFINE_TOLERANCE);
+        this.minEnhancing = minEnhancing;
+    }
+
+    /** Loads a checkpoint (folder, run folder or model.safetensors) on the best available backend. */
+    public static Cloe load(Path checkpoint) throws IOException {
+        return load(checkpoint, Backends.pick(), false);
+    }
+
+    /** Loads a checkpoint on {@code backend}; {@code gaussian} selects Gaussian window weighting. */
+    public static Cloe load(Path checkpoint, Backend backend, boolean gaussian) throws IOException {
+        return new Cloe(Checkpoint.loadModel(Checkpoint.resolve(checkpoint), backend), gaussian,
+                LabelMaps.DEFAULT_MIN_ENHANCING_VOXELS);
+    }
+
+    /** The label scheme a model's classes are written in. */
+    public static LabelScheme schemeOf(CloeConfig cfg) {
+        if (cfg.classes() == 4) return LabelScheme.BRATS;
+        if (cfg.classes() == 3) return LabelScheme.MSD_PROSTATE;
+        throw new IllegalArgumentException("no label scheme for a model of " + cfg.classes() + " classes");
+    }
+
+    /** The sequences this model knows, in channel order. */
+    public List<Modality> modalities() {
+        List<Modality> m = new ArrayList<>();
+        for (String n : model.config().modalities()) m.add(Modality.of(n));
+        return m;
+    }
+
+    public CloeConfig config() {
+        return model.config();
+    }
+
+    /** Per modality given: global agreement u, regional agreement v (NaN with one modality) and gate weight w. */
+    public record Reliability(List<Modality> modalities, double[] u, double[] v, double[] w) {
+    }
+
+    /**
+     * A label map in the input's geometry (BraTS labels 0/1/2/4 for brain models), the modality set used, the
+     * reliability report, and whether ET post-processing turned a small ET prediction into NCR.
+     */
+    public record Result(Volume labels, ModalityMask mask, Reliability reliability, boolean etSuppressed) {
+    }
+
+    /**
+     * Segments a study from any non-empty subset of the model's sequences. Throws an IllegalArgumentException naming
+     * the problem when none is given, a sequence is unknown to the model, or the sequences' grids or affines disagree.
+     */
+    public Result segment(Map<Modality, Volume> sequences) {
+        if (closed) throw new IllegalStateException("this Cloe instance is closed");
+        Objects.requireNonNull(sequences, "sequences");
+        if (sequences.isEmpty()) {
+            throw new IllegalArgumentException("no sequence given; the model takes any non-empty subset of " + modalities());
+        }
+        List<String> names = new ArrayList<>();
+        for (Modality m : sequences.keySet()) {
+            if (!model.config().modalities().contains(m.name())) {
+                throw new IllegalArgumentException("sequence " + m + " is not one of the model's " + modalities());
+            }
+            names.add(m.name());
+        }
+        ModalityMask mask = ModalityMask.of(model.config().modalities(), names);
+        PreparedCase c = preprocessor.prepare("study", modalities(), sequences, null, scheme);
+        Segmenter.Segmentation s = segmenter.segment(c, mask);
+        byte[] classes = s.classes();
+        boolean suppressed = scheme == LabelScheme.BRATS && LabelMaps.suppressSmallEnhancing(classes, minEnhancing);
+        List<Modality> rm = new ArrayList<>();
+        for (String n : s.reliability().modalities()) rm.add(Modality.of(n));
+        Reliability rel = new Reliability(rm, s.reliability().u(), s.reliability().v(), s.reliability().w());
+        return new Result(LabelMaps.restore(classes, c), mask, rel, suppressed);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}

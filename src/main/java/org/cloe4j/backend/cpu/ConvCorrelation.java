@@ -1,0 +1,230 @@
+package org.cloe4j.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The one vector kernel behind {@link CpuConv3d#forward} and {@link CpuConv3d#backwardData}: a 3D correlation of a
+ * virtually padded source with a packed weight block, producing {@link #OB} output channels of one output plane, a
+ * tile of rows at a time.
+ *
+ * <p>Virtual coordinates. The source is read through three index maps (depth, row, column) from "virtual" coordinates
+ * to source indices, -1 meaning "zero". Forward uses the padded-input coordinates (reflect or zero); backwardData
+ * uses gy with a zero margin. Output (plane p, row r, col c) reads virtual (p*s + offD, r*s + offH, c*s + offW) for
+ * every tap in the tap lists, so the same code serves a plain 3×3×3 kernel and the stride-2 transposed-conv phases,
+ * whose tap lists are sub-sets of the kernel with shifted offsets.
+ *
+ * <p>Inner loop. For a tile of rows and a chunk of source channels, the needed source rows are first copied into a
+ * per-thread buffer with padding applied and, for stride s, split into s column phases (phase q holds virtual
+ * columns s*j+q), so that every tap of every output vector is one contiguous unaligned load. Then per output vector:
+ * 8 accumulators (one per output channel) live in registers across all source channels of the chunk and all taps;
+ * each loaded source vector feeds 8 FMAs with broadcast weights. Results go to a per-thread tile whose rows are whole
+ * vectors long, then are copied (forward) or folded (backwardData) out: masked vector loads/stores for the row tails
+ * measured 5× slower overall on JDK 25, so the kernel has none. Weights are packed [ob][i][tap][8] so the 8
+ * broadcasts of one tap are adjacent.
+ */
+final class ConvCorrelation {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final int VL = SPECIES.length();
+    /** Output channels computed together: 8 accumulators + 1 input + broadcasts fit the 16 (AVX2) or 32 registers. */
+    static final int OB = 8;
+    /** Output rows per tile: halo rows ((k-1) per tile) stay a small fraction while the buffer stays in L2. */
+    static final int ROW_TILE = 8;
+    /** Source channels staged per buffer fill; bounds the buffer to CH_CHUNK*3*(ROW_TILE*s+2)*s*J floats. */
+    static final int CH_CHUNK = 8;
+
+    private final float[] src;
+    private final int srcCh, srcD, srcH, srcW;
+    private final int[] mapD, mapH, mapW;
+    private final int s;
+    private final int[] offD, offH, offW;
+    private final int nd, nh, nw, taps, maxOffH;
+    private final int[] loadOff; // per column tap: phase*J + offW/s
+    private final float[] pw;
+    final int rows, cols;
+    private final int j; // buffer row length per phase
+    // The columns whose map is the identity shifted by runShift: copied with arraycopy when s == 1.
+    private final int runLo, runHi, runShift;
+
+    ConvCorrelation(float[] src, int srcCh, int srcD, int srcH, int srcW, int[] mapD, int[] mapH, int[] mapW,
+                    int colShift, int s, int[] offD, int[] offH, int[] offW, float[] packedWeights, int rows, int cols) {
+        this.src = src;
+        this.srcCh = srcCh;
+        this.srcD = srcD;
+        this.srcH = srcH;
+        this.srcW = srcW;
+        this.mapD = mapD;
+        this.mapH = mapH;
+        this.mapW = mapW;
+        this.s = s;
+        this.offD = offD;
+        this.offH = offH;
+        this.offW = offW;
+        this.nd = offD.length;
+        this.nh = offH.length;
+        this.nw = offW.length;
+        this.taps = nd * nh * nw;
+        int mh = 0, mw = 0;
+        for (int o : offH) mh = Math.max(mh, o);
+        for (int o : offW) mw = Math.max(mw, o);
+        this.maxOffH = mh;
+        this.pw = packedWeights;
+        this.rows = rows;
+        this.cols = cols;
+        this.j = roundUp(cols, VL) + mw / s + 1;
+        this.loadOff = new int[nw];
+        for (int t = 0; t < nw; t++) loadOff[t] = (offW[t] % s) * j + offW[t] / s;
+        this.runShift = colShift;
+        this.runLo = Math.max(0, colShift);
+        this.runHi = Math.min(j * s, colShift + srcW);
+    }
+
+    static int roundUp(int a, int b) {
+        return (a + b - 1) / b * b;
+    }
+
+    /** Floats of per-thread buffer {@link #tile} needs. */
+    int bufferSize() {
+        int rn = (ROW_TILE - 1) * s + maxOffH + 1;
+        return CH_CHUNK * nd * rn * s * j;
+    }
+
+    /** Source channels (the reduction length), for packing. */
+    int taps() {
+        return taps;
+    }
+
+    /** Row stride of the accumulator tile: whole vectors, so the kernel never needs a masked load or store. */
+    int tileRowStride() {
+        return roundUp(cols, VL);
+    }
+
+    /** Floats of the per-thread accumulator tile: OB channels × ROW_TILE rows × {@link #tileRowStride()}. */
+    int tileSize() {
+        return OB * ROW_TILE * tileRowStride();
+    }
+
+    /**
+     * Computes rows [r0, r0+tr) of output plane {@code plane} for output channels ob*8 .. ob*8+7 into
+     * tile[o*ROW_TILE*stride + r*stride + c] (r relative to r0; stride = {@link #tileRowStride()}), bias added when
+     * non-null. Columns past {@link #cols} hold junk. The caller copies or folds the tile into its destination.
+     */
+    void tile(int srcBase, int ob, int oValid, int plane, int r0, int tr, float[] bias, float[] buf, float[] tile) {
+        int rn = (tr - 1) * s + maxOffH + 1;
+        for (int i0 = 0; i0 < srcCh; i0 += CH_CHUNK) {
+            int ic = Math.min(CH_CHUNK, srcCh - i0);
+            fill(buf, srcBase, i0, ic, plane, r0, rn);
+            accumulate(buf, rn, ob, oValid, i0, ic, tr, tile, i0 == 0, bias);
+        }
+    }
+
+    /** Copies the first oValid channels and tr rows of a tile to out[outBase + o*outChStride + (r0+r)*cols + c]. */
+    void copyOut(float[] tile, int oValid, int r0, int tr, float[] out, int outBase, int outChStride) {
+        int st = tileRowStride();
+        for (int o = 0; o < oValid; o++) {
+            for (int r = 0; r < tr; r++) {
+                System.arraycopy(tile, (o * ROW_TILE + r) * st, out, outBase + o * outChStride + (r0 + r) * cols, cols);
+            }
+        }
+    }
+
+    /** Copies the padded, phase-split source rows of one row tile and channel chunk into buf. */
+    private void fill(float[] buf, int srcBase, int i0, int ic, int plane, int r0, int rn) {
+        int sj = s * j;
+        for (int i = 0; i < ic; i++) {
+            for (int td = 0; td < nd; td++) {
+                int sd = mapD[plane * s + offD[td]];
+                for (int yl = 0; yl < rn; yl++) {
+                    int dst = ((i * nd + td) * rn + yl) * sj;
+                    int sh = sd < 0 ? -1 : mapH[r0 * s + yl];
+                    if (sh < 0) {
+                        java.util.Arrays.fill(buf, dst, dst + sj, 0f);
+                        continue;
+                    }
+                    int row = srcBase + (((i0 + i) * srcD + sd) * srcH + sh) * srcW;
+                    if (s == 1) {
+                        // Bulk of the row is a straight copy; only the padding columns go through the map.
+                        for (int x = 0; x < runLo; x++) buf[dst + x] = mapped(row, mapW[x]);
+                        if (runHi > runLo) System.arraycopy(src, row + runLo - runShift, buf, dst + runLo, runHi - runLo);
+                        for (int x = Math.max(runHi, runLo); x < j; x++) buf[dst + x] = mapped(row, mapW[x]);
+                    } else {
+                        for (int q = 0; q < s; q++) {
+                            int d = dst + q * j;
+                            for (int jj = 0, x = q; jj < j; jj++, x += s) buf[d + jj] = mapped(row, mapW[x]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private float mapped(int row, int sw) {
+        return sw < 0 ? 0f : src[row + sw];
+    }
+
+    private void accumulate(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
+                            boolean first, float[] bias) {
+        final int sj = s * j;
+        final float[] pw = this.pw;
+        final int[] offH = this.offH, loadOff = this.loadOff;
+        final int nd = this.nd, nh = this.nh, nw = this.nw;
+        final int st = tileRowStride(), cs = ROW_TILE * st;
+        for (int r = 0; r < tr; r++) {
+            for (int c = 0; c < cols; c += VL) {
+                int o = r * st + c;
+                FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
+                if (first) {
+                    a0 = init(bias, ob, 0, oValid);
+                    a1 = init(bias, ob, 1, oValid);
+                    a2 = init(bias, ob, 2, oValid);
+                    a3 = init(bias, ob, 3, oValid);
+                    a4 = init(bias, ob, 4, oValid);
+                    a5 = init(bias, ob, 5, oValid);
+                    a6 = init(bias, ob, 6, oValid);
+                    a7 = init(bias, ob, 7, oValid);
+                } else {
+                    a0 = FloatVector.fromArray(SPECIES, tile, o);
+                    a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
+                    a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
+                    a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
+                    a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
+                    a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
+                    a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
+                    a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
+                }
+                for (int i = 0; i < ic; i++) {
+                    int wb = (ob * srcCh + i0 + i) * taps * OB;
+                    for (int td = 0; td < nd; td++) {
+                        int plane = (i * nd + td) * rn + r * s;
+                        for (int th = 0; th < nh; th++) {
+                            int rowOff = (plane + offH[th]) * sj + c;
+                            for (int tw = 0; tw < nw; tw++, wb += OB) {
+                                FloatVector v = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw]);
+                                a0 = v.fma(FloatVector.broadcast(SPECIES, pw[wb]), a0);
+                                a1 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 1]), a1);
+                                a2 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 2]), a2);
+                                a3 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 3]), a3);
+                                a4 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 4]), a4);
+                                a5 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 5]), a5);
+                                a6 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 6]), a6);
+                                a7 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 7]), a7);
+                            }
+                        }
+                    }
+                }
+                a0.intoArray(tile, o);
+                a1.intoArray(tile, o + cs);
+                a2.intoArray(tile, o + 2 * cs);
+                a3.intoArray(tile, o + 3 * cs);
+                a4.intoArray(tile, o + 4 * cs);
+                a5.intoArray(tile, o + 5 * cs);
+                a6.intoArray(tile, o + 6 * cs);
+                a7.intoArray(tile, o + 7 * cs);
+            }
+        }
+    }
+
+    private static FloatVector init(float[] bias, int ob, int k, int oValid) {
+        return bias != null && k < oValid ? FloatVector.broadcast(SPECIES, bias[ob * OB + k]) : FloatVector.zero(SPECIES);
+    }
+}

@@ -1,0 +1,99 @@
+package org.cloe4j.cli;
+
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+import org.cloe4j.backend.Backend;
+import org.cloe4j.data.Cohort;
+import org.cloe4j.data.Modality;
+import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.Split;
+import org.cloe4j.model.Ablation;
+import org.cloe4j.model.CloeConfig;
+import org.cloe4j.train.Trainer;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code cloe train}: trains CLoE on a cohort's training cases. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Trains CLoE on a BraTS- or MSD-layout cohort: each sample gets a random set of sequences,",
+            "a checkpoint is written every epoch (RUN_DIR/checkpoints), with train_log.csv and loss_curves.png."})
+public final class TrainCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--data", required = true, description = "cohort folder (BraTS layout or MSD dataset.json)")
+    Path data;
+
+    @Option(names = "--split", description = "split file (default: DATA/split.json, else a seeded 60/20/20 split)")
+    Path split;
+
+    @Option(names = "--preset", defaultValue = "tiny", description = "paper, rfnet or tiny (default: ${DEFAULT-VALUE})")
+    String preset;
+
+    @Option(names = "--ablation", split = ",", description = "switch parts off: no-mec, no-rec, no-gate, no-weighted-fusion")
+    List<String> ablations = List.of();
+
+    @Option(names = "--out", required = true, description = "run folder")
+    Path out;
+
+    @Option(names = "--resume", description = "continue from the run folder's last complete checkpoint")
+    boolean resume;
+
+    @Option(names = "--epochs", description = "override the preset's epochs")
+    Integer epochs;
+
+    @Option(names = "--iters", description = "override the preset's iterations per epoch")
+    Integer iters;
+
+    @Option(names = "--lr", description = "override the preset's learning rate")
+    Float lr;
+
+    @Option(names = "--seed", description = "override the preset's seed")
+    Long seed;
+
+    @Option(names = "--unsupervised-region", description = "do not supervise the region map with the whole tumour")
+    boolean unsupervisedRegion;
+
+    @Option(names = "--cache", description = "preprocessed-case cache folder (default: DATA/.cloe4j-cache)")
+    Path cache;
+
+    @Option(names = "--quiet", description = "no progress bar")
+    boolean quiet;
+
+    @Mixin BackendOption backend;
+
+    @Override
+    public Integer call() throws Exception {
+        Cohort cohort = Cohort.open(data);
+        Split s = CaseLoader.split(cohort, split);
+        CloeConfig cfg = config(cohort);
+        Backend be = backend.get();
+        List<PreparedCase> cases = CaseLoader.load(cohort, s.train(), cache, !quiet);
+        spec.commandLine().getOut().printf("training %s on %d cases (%s) with %s: %d epochs × %d steps, patch %d³, base %d%n",
+                cfg.preset(), cases.size(), String.join(", ", cfg.modalities()), be, cfg.epochs(), cfg.itersPerEpoch(),
+                cfg.patch(), cfg.base());
+        Trainer.Result r = new Trainer(cfg, be, cases, new Trainer.Options(out, resume, !quiet, spec.commandLine().getErr())).run();
+        spec.commandLine().getOut().printf("done: %d steps, last epoch's mean loss %.4f%ncheckpoint %s%nlog %s, curves %s%n",
+                r.steps(), r.lastEpochLoss(), r.checkpoint(), r.logCsv(), r.curvesPng());
+        return 0;
+    }
+
+    CloeConfig config(Cohort cohort) {
+        List<String> mods = cohort.modalities().stream().map(Modality::name).toList();
+        CloeConfig cfg = CloeConfig.preset(preset, mods, cohort.labelScheme().classes());
+        Set<Ablation> a = EnumSet.noneOf(Ablation.class);
+        for (String x : ablations) a.add(Ablation.parse(x.trim()));
+        cfg = cfg.withAblations(a).withTraining(epochs != null ? epochs : cfg.epochs(),
+                iters != null ? iters : cfg.itersPerEpoch(), lr != null ? lr : cfg.lr());
+        if (seed != null) cfg = cfg.withSeed(seed);
+        if (unsupervisedRegion) cfg = cfg.withRegionSupervised(false);
+        return cfg;
+    }
+}

@@ -1,0 +1,141 @@
+package org.cloe4j.eval;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.cloe4j.backend.Backend;
+import org.cloe4j.data.Modality;
+import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.SlidingWindow;
+import org.cloe4j.data.Stitcher;
+import org.cloe4j.graph.Graph;
+import org.cloe4j.model.CloeModel;
+import org.cloe4j.model.ModalityMask;
+import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
+
+/**
+ * Sliding-window inference of a trained model over a prepared case (CLOE-SPEC.md): windows of the patch size with
+ * 50 % overlap, softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax. Besides the class
+ * map it reports each modality's agreement scores and gate weight, averaged over the windows. Thread-safe: graphs
+ * are built once per signature and each call owns its buffers.
+ */
+public final class Segmenter {
+    private final CloeModel model;
+    private final boolean gaussian;
+
+    public Segmenter(CloeModel model, boolean gaussian) {
+        this.model = model;
+        this.gaussian = gaussian;
+    }
+
+    /**
+     * How much the experts agreed: per modality of the mask, u (global agreement), v (agreement inside the region
+     * map) and w (gate weight), means over the windows. u and v are NaN when only one modality is present.
+     */
+    public record Reliability(List<String> modalities, double[] u, double[] v, double[] w) {
+    }
+
+    /** Class map of the case's crop (D·H·W, classes 0..C-1, before any post-processing) and the reliability. */
+    public record Segmentation(ModalityMask mask, byte[] classes, Reliability reliability) {
+    }
+
+    /** Segments with the present modalities only (the absent ones' encoders never run). */
+    public Segmentation segment(PreparedCase c, ModalityMask mask) {
+        for (String m : mask.presentNames()) requireChannel(c, m);
+        CloeModel.Built b = model.inference(mask, model.config().patch(), true);
+        return run(c, List.of(mask), List.of(b)).get(0);
+    }
+
+    /** Segments the case once per mask, sharing the encoders and experts (the case must have every modality). */
+    public List<Segmentation> segmentAll(PreparedCase c, List<ModalityMask> masks) {
+        for (String m : model.config().modalities()) requireChannel(c, m);
+        return run(c, masks, model.inferenceAllMasks(masks, model.config().patch()));
+    }
+
+    private List<Segmentation> run(PreparedCase c, List<ModalityMask> masks, List<CloeModel.Built> built) {
+        Backend be = model.backend();
+        int p = model.config().patch();
+        int classes = model.config().classes();
+        int[] patch = {p, p, p};
+        SlidingWindow grid = SlidingWindow.over(c, patch);
+        List<Stitcher> stitchers = new ArrayList<>();
+        List<double[][]> scores = new ArrayList<>();
+        for (CloeModel.Built b : built) {
+            stitchers.add(new Stitcher(grid, classes, gaussian));
+            scores.add(new double[3][b.modalities().size()]);
+        }
+        Graph graph = built.get(0).graph();
+        List<String> inputs = new ArrayList<>();
+        for (String name : graph.inputShapes().keySet()) inputs.add(name.substring("image.".length()));
+        int windows = 0;
+        Shape img = Shape.ncdhw(1, 1, p, p, p);
+        for (SlidingWindow.Window w : grid.windows()) {
+            float[] patchImage = grid.extract(c.image(), c.channels(), w);
+            int pn = p * p * p;
+            Map<String, Tensor> bound = new HashMap<>();
+            for (String m : inputs) {
+                float[] v = new float[pn];
+                System.arraycopy(patchImage, channelOf(c, m) * pn, v, 0, pn);
+                bound.put(CloeModel.imageInput(m), be.fromHost(img, v));
+            }
+            try (Graph.Run run = graph.run(be, bound)) {
+                for (int i = 0; i < built.size(); i++) {
+                    CloeModel.Built b = built.get(i);
+                    stitchers.get(i).add(w, be.toHost(run.get(b.prediction())));
+                    double[][] s = scores.get(i);
+                    add(s[2], be.toHost(run.get(b.w())));
+                    if (b.u() != null) {
+                        add(s[0], be.toHost(run.get(b.u())));
+                        add(s[1], be.toHost(run.get(b.v())));
+                    }
+                }
+            } finally {
+                bound.values().forEach(be::release);
+            }
+            windows++;
+        }
+        List<Segmentation> out = new ArrayList<>();
+        for (int i = 0; i < built.size(); i++) {
+            CloeModel.Built b = built.get(i);
+            ModalityMask mask = masks.get(i);
+            double[][] s = scores.get(i);
+            // report only the mask's modalities
+            List<String> names = new ArrayList<>();
+            List<double[]> cols = new ArrayList<>();
+            for (int k = 0; k < b.modalities().size(); k++) {
+                if (!mask.has(b.modalities().get(k))) continue;
+                names.add(b.modalities().get(k));
+                cols.add(new double[]{b.u() == null ? Double.NaN : s[0][k] / windows,
+                        b.u() == null ? Double.NaN : s[1][k] / windows, s[2][k] / windows});
+            }
+            double[] u = new double[names.size()], v = new double[names.size()], wt = new double[names.size()];
+            for (int k = 0; k < names.size(); k++) {
+                u[k] = cols.get(k)[0];
+                v[k] = cols.get(k)[1];
+                wt[k] = cols.get(k)[2];
+            }
+            out.add(new Segmentation(mask, stitchers.get(i).classes(), new Reliability(names, u, v, wt)));
+        }
+        return out;
+    }
+
+    private static void add(double[] acc, float[] v) {
+        for (int i = 0; i < acc.length; i++) acc[i] += v[i];
+    }
+
+    private static int channelOf(PreparedCase c, String modality) {
+        List<Modality> ms = c.modalities();
+        for (int i = 0; i < ms.size(); i++) if (ms.get(i).name().equals(modality)) return i;
+        return -1;
+    }
+
+    private static void requireChannel(PreparedCase c, String modality) {
+        int i = channelOf(c, modality);
+        if (i < 0 || !c.available()[i]) {
+            throw new IllegalArgumentException("case " + c.id() + " has no " + modality + " sequence");
+        }
+    }
+}

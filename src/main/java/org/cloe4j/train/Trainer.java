@@ -1,0 +1,191 @@
+package org.cloe4j.train;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import org.cloe4j.backend.AdamConfig;
+import org.cloe4j.backend.Backend;
+import org.cloe4j.data.Augmenter;
+import org.cloe4j.data.Modality;
+import org.cloe4j.data.Patch;
+import org.cloe4j.data.PreparedCase;
+import org.cloe4j.graph.Graph;
+import org.cloe4j.io.Progress;
+import org.cloe4j.model.CloeConfig;
+import org.cloe4j.model.CloeModel;
+import org.cloe4j.model.ModalityMask;
+import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
+
+/**
+ * CLoE's training loop (CLOE-SPEC.md): per step, {@code batch} samples, each a random case, one of the 2^M − 1
+ * modality masks drawn uniformly and an augmented patch; Adam (amsgrad, weight decay 1e-4) on the poly schedule; a
+ * checkpoint, a CSV log and a PNG of the loss curves after every epoch. Each epoch draws from its own generator,
+ * seeded by (seed, epoch), so a run resumed from a checkpoint computes the same numbers as one that never stopped.
+ */
+public final class Trainer {
+    /** Where and how to run. */
+    public record Options(Path runDir, boolean resume, boolean progress, PrintWriter log) {
+    }
+
+    /** What a run produced. */
+    public record Result(CloeModel model, int epochs, int steps, double lastEpochLoss, Path checkpoint, Path logCsv,
+                         Path curvesPng) {
+    }
+
+    private final CloeConfig cfg;
+    private final Backend be;
+    private final List<PreparedCase> cases;
+    private final Options opts;
+
+    public Trainer(CloeConfig cfg, Backend be, List<PreparedCase> cases, Options opts) {
+        if (cases.isEmpty()) throw new IllegalArgumentException("no training cases");
+        for (PreparedCase c : cases) {
+            List<String> names = c.modalities().stream().map(Modality::name).toList();
+            for (String m : cfg.modalities()) {
+                int i = names.indexOf(m);
+                if (i < 0 || !c.available()[i]) {
+                    throw new IllegalArgumentException("training case " + c.id() + " lacks sequence " + m
+                            + " (training needs every sequence; masks simulate the missing ones)");
+                }
+            }
+            if (!c.hasLabels()) throw new IllegalArgumentException("training case " + c.id() + " has no label map");
+        }
+        this.cfg = cfg;
+        this.be = be;
+        this.cases = List.copyOf(cases);
+        this.opts = opts;
+    }
+
+    public Result run() throws IOException {
+        Path runDir = opts.runDir();
+        Files.createDirectories(runDir);
+        CloeModel model = new CloeModel(cfg, be);
+        TrainingLog log = new TrainingLog(runDir);
+        int startEpoch = 0;
+        try (Adam adam = new Adam(model.parameters().all().values(), AdamConfig.cloe())) {
+            Path last = Checkpoint.latest(runDir);
+            if (last != null && !opts.resume()) {
+                throw new IllegalStateException("run folder " + runDir + " already holds checkpoint " + last.getFileName()
+                        + "; pass --resume to continue it or choose another --out");
+            }
+            if (last != null) {
+                CloeConfig saved = Checkpoint.readConfig(last);
+                if (!saved.sameArchitecture(cfg) || !saved.preset().equals(cfg.preset())) {
+                    throw new IllegalStateException("checkpoint " + last + " is of preset " + saved.preset() + " "
+                            + saved.modalities() + " base " + saved.base() + ", not " + cfg.preset() + " "
+                            + cfg.modalities() + " base " + cfg.base());
+                }
+                Checkpoint.loadWeights(last, model);
+                Checkpoint.loadOptimizer(last, model, adam);
+                startEpoch = Checkpoint.readState(last).epochsDone();
+                log.keepEpochsBefore(startEpoch);
+                opts.log().println("resuming from " + last + " (epoch " + startEpoch + " of " + cfg.epochs() + ")");
+            }
+            PolySchedule schedule = PolySchedule.of(cfg.lr(), cfg.epochs());
+            Augmenter augmenter = new Augmenter(new int[]{cfg.patch(), cfg.patch(), cfg.patch()}, Augmenter.Options.RFNET);
+            List<ModalityMask> masks = ModalityMask.all(cfg.modalities());
+            long total = (long) (cfg.epochs() - startEpoch) * cfg.itersPerEpoch();
+            Path lastCkpt = last;
+            double epochLoss = Double.NaN;
+            try (Progress bar = Progress.start("train", total, "it", opts.progress())) {
+                for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) {
+                    SplittableRandom rng = new SplittableRandom(cfg.seed() * 1_000_003L + epoch);
+                    float lr = schedule.lr(epoch);
+                    double sum = 0;
+                    for (int it = 0; it < cfg.itersPerEpoch(); it++) {
+                        int step = epoch * cfg.itersPerEpoch() + it;
+                        model.parameters().zeroGrad();
+                        Map<String, Double> terms = new LinkedHashMap<>();
+                        double loss = 0;
+                        for (int b = 0; b < cfg.batch(); b++) {
+                            PreparedCase c = cases.get(rng.nextInt(cases.size()));
+                            ModalityMask mask = masks.get(rng.nextInt(masks.size()));
+                            loss += sampleStep(model, c, mask, augmenter.sample(c, rng), terms, epoch, step);
+                        }
+                        adam.step(lr);
+                        sum += loss;
+                        log.add(epoch, step, lr, loss, terms);
+                        bar.step(String.format("epoch %d/%d loss %.4f", epoch + 1, cfg.epochs(), loss));
+                    }
+                    epochLoss = sum / cfg.itersPerEpoch();
+                    lastCkpt = Checkpoint.save(runDir, model, adam, new Checkpoint.State(epoch + 1,
+                            (epoch + 1) * cfg.itersPerEpoch(), cfg.seed()));
+                    log.flush();
+                }
+            }
+            return new Result(model, cfg.epochs(), adam.stepCount(), epochLoss, lastCkpt, log.csv(), log.png());
+        }
+    }
+
+    /** Forward and backward of one sample; returns its (batch-scaled) loss and adds its terms to {@code terms}. */
+    private double sampleStep(CloeModel model, PreparedCase c, ModalityMask mask, Patch patch,
+                              Map<String, Double> terms, int epoch, int step) {
+        CloeModel.Built built = model.training(mask);
+        Map<String, Tensor> inputs = inputs(c, patch);
+        try (Graph.Run run = runForward(built, inputs, c, mask, epoch, step)) {
+            float loss = run.scalar(built.loss());
+            Map<String, Float> values = new HashMap<>();
+            built.terms().forEach((k, v) -> values.put(k, run.scalar(v)));
+            if (!Float.isFinite(loss)) {
+                throw new TrainingDivergedException("loss is " + loss + " at epoch " + (epoch + 1) + ", step " + step
+                        + " (case " + c.id() + ", mask " + mask + ", terms " + values + "); the last complete checkpoint is kept");
+            }
+            values.forEach((k, v) -> terms.merge(k, (double) v / cfg.batch(), Double::sum));
+            run.backward();
+            return loss;
+        } finally {
+            inputs.values().forEach(be::release);
+        }
+    }
+
+    /** The forward pass; a loss op that meets a NaN or infinite value stops the run with the step named. */
+    private Graph.Run runForward(CloeModel.Built built, Map<String, Tensor> inputs, PreparedCase c, ModalityMask mask,
+                                 int epoch, int step) {
+        try {
+            return built.graph().run(be, inputs);
+        } catch (ArithmeticException e) {
+            throw new TrainingDivergedException("loss is not finite (NaN) at epoch " + (epoch + 1) + ", step " + step
+                    + " (case " + c.id() + ", mask " + mask + "): " + e.getMessage()
+                    + "; the last complete checkpoint is kept");
+        }
+    }
+
+    /** Patch → graph inputs: one image per modality, the one-hot target and the whole-tumour mask. */
+    Map<String, Tensor> inputs(PreparedCase c, Patch patch) {
+        int vox = patch.voxels();
+        int p = cfg.patch();
+        Shape img = Shape.ncdhw(1, 1, p, p, p);
+        Map<String, Tensor> in = new HashMap<>();
+        List<String> names = new ArrayList<>();
+        for (Modality m : c.modalities()) names.add(m.name());
+        for (String m : cfg.modalities()) {
+            int ch = names.indexOf(m);
+            float[] v = new float[vox];
+            System.arraycopy(patch.image(), ch * vox, v, 0, vox);
+            in.put(CloeModel.imageInput(m), be.fromHost(img, v));
+        }
+        float[] onehot = new float[cfg.classes() * vox];
+        float[] wt = new float[vox];
+        byte[] labels = patch.labels();
+        for (int i = 0; i < vox; i++) {
+            int k = labels[i];
+            if (k < 0 || k >= cfg.classes()) {
+                throw new IllegalArgumentException("case " + c.id() + ": class " + k + " outside 0.." + (cfg.classes() - 1));
+            }
+            onehot[k * vox + i] = 1f;
+            wt[i] = k > 0 ? 1f : 0f;
+        }
+        in.put("target", be.fromHost(Shape.ncdhw(1, cfg.classes(), p, p, p), onehot));
+        if (cfg.regionSupervised()) in.put("wt", be.fromHost(img, wt));
+        return in;
+    }
+}
