@@ -1,0 +1,168 @@
+package org.cloe4j.cuda;
+
+import org.cloe4j.backend.AdamConfig;
+import org.cloe4j.backend.Backend;
+import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.graph.Graph;
+import org.cloe4j.graph.GraphBuilder;
+import org.cloe4j.graph.Parameter;
+import org.cloe4j.graph.Value;
+import org.cloe4j.model.CloeConfig;
+import org.cloe4j.model.CloeModel;
+import org.cloe4j.model.ModalityMask;
+import org.cloe4j.nn.Conv3dLayer;
+import org.cloe4j.nn.ConvBlock;
+import org.cloe4j.nn.ParameterStore;
+import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
+import org.cloe4j.train.Adam;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Whole graphs on CUDA against the same graphs on the CPU, from the same seed: a two-level U-Net's training steps and
+ * CLoE's training loss with every parameter gradient. Needs a GPU and cuDNN (conv3d until issue 6); skips otherwise.
+ *
+ * <p>Tolerance: losses within 1e-3 relative, gradients within 1e-3 of each tensor's largest magnitude. The two
+ * backends sum in different orders (cuDNN's convolutions, block reductions vs double accumulators) and the errors
+ * pass through ~10 layers; 1e-3 is well above that float noise and far below any real bug (a wrong sign, index or
+ * scale moves values by O(1)).
+ */
+class CudaModelParityTest {
+
+    private static CudaBackend cudaWithCudnn() {
+        CudaBackend g = GpuTest.cudaOrSkip();
+        assumeTrue(g.cudnnStatus().startsWith("loaded"), () -> "conv3d on CUDA needs cuDNN here: " + g.cudnnStatus());
+        return g;
+    }
+
+    private static void assertGradsClose(String what, ParameterStore cpu, ParameterStore gpu, Backend g) {
+        for (Map.Entry<String, Parameter> e : cpu.all().entrySet()) {
+            Parameter pc = e.getValue(), pg = gpu.all().get(e.getKey());
+            if (pc.grad() == null) continue;
+            float[] c = pc.grad().data(), d = g.toHost(pg.grad());
+            double max = 0;
+            for (float v : c) max = Math.max(max, Math.abs(v));
+            double tol = 1e-3 * max + 1e-6;
+            for (int i = 0; i < c.length; i++) {
+                if (!(Math.abs(c[i] - d[i]) <= tol)) {
+                    throw new AssertionError(what + ": gradient of " + e.getKey() + " [" + i + "] cuda " + d[i] + " cpu " + c[i]
+                            + " (tolerance " + tol + ")");
+                }
+            }
+        }
+    }
+
+    private record UNet(Graph graph, Value loss, ParameterStore params) {
+    }
+
+    private static UNet unet(Backend be, int s) {
+        ParameterStore ps = new ParameterStore(be, 42);
+        ConvSpec same = ConvSpec.same3(ConvSpec.Padding.REFLECT);
+        ConvBlock enc1 = new ConvBlock(ps, "enc1", 1, 8, same, 0.2f);
+        ConvBlock down = new ConvBlock(ps, "down", 8, 16, ConvSpec.down3(ConvSpec.Padding.REFLECT), 0.2f);
+        ConvBlock enc2 = new ConvBlock(ps, "enc2", 16, 16, same, 0.2f);
+        ConvBlock up = new ConvBlock(ps, "up", 16, 8, same, 0.2f);
+        ConvBlock dec = new ConvBlock(ps, "dec", 16, 8, same, 0.2f);
+        Conv3dLayer head = new Conv3dLayer(ps, "head", 8, 2, ConvSpec.pointwise(), 1f);
+        GraphBuilder g = new GraphBuilder();
+        Value x = g.input("image", Shape.ncdhw(1, 1, s, s, s));
+        Value target = g.input("target", Shape.ncdhw(1, 2, s, s, s));
+        Value e1 = enc1.apply(g, x);
+        Value e2 = enc2.apply(g, down.apply(g, e1));
+        Value d = dec.apply(g, g.concat(up.apply(g, g.upsample2x(e2)), e1));
+        Value p = g.softmaxChannels(head.apply(g, d));
+        Value loss = g.add(g.weightedCrossEntropy(p, target), g.softDice(p, target));
+        return new UNet(g.buildTraining(loss), loss, ps);
+    }
+
+    @Test
+    void unetTrainingStepsMatchTheCpu() {
+        CudaBackend g = cudaWithCudnn();
+        org.cloe4j.backend.cpu.CpuBackend c = GpuTest.CPU;
+        int s = 12;
+        float[] image = new float[s * s * s], onehot = new float[2 * s * s * s];
+        SplittableRandom r = new SplittableRandom(7);
+        for (int i = 0; i < image.length; i++) {
+            int z = i / (s * s), y = i / s % s, xx = i % s;
+            boolean in = (z - 6) * (z - 6) + (y - 5) * (y - 5) + (xx - 6) * (xx - 6) < 12;
+            image[i] = (in ? 1f : 0f) + (float) r.nextGaussian() * 0.3f;
+            onehot[(in ? 1 : 0) * image.length + i] = 1f;
+        }
+        UNet uc = unet(c, s), ug = unet(g, s);
+        Shape img = Shape.ncdhw(1, 1, s, s, s), tgt = Shape.ncdhw(1, 2, s, s, s);
+        Map<String, Tensor> bc = Map.of("image", c.fromHost(img, image), "target", c.fromHost(tgt, onehot));
+        Map<String, Tensor> bg = Map.of("image", g.fromHost(img, image), "target", g.fromHost(tgt, onehot));
+        AdamConfig cfg = new AdamConfig(0.9f, 0.999f, 1e-8f, 0f, true);
+        try (Adam ac = new Adam(uc.params().all().values(), cfg); Adam ag = new Adam(ug.params().all().values(), cfg)) {
+            for (int step = 0; step < 4; step++) {
+                uc.params().zeroGrad();
+                ug.params().zeroGrad();
+                float lc, lg;
+                try (Graph.Run rc = uc.graph().run(c, bc); Graph.Run rg = ug.graph().run(g, bg)) {
+                    lc = rc.scalar(uc.loss());
+                    lg = rg.scalar(ug.loss());
+                    rc.backward();
+                    rg.backward();
+                }
+                assertEquals(lc, lg, 1e-3 * Math.abs(lc), "U-Net loss at step " + step);
+                if (step == 0) assertGradsClose("U-Net step 0", uc.params(), ug.params(), g);
+                ac.step(1e-2f);
+                ag.step(1e-2f);
+            }
+        }
+    }
+
+    @Test
+    void cloeTrainingLossAndGradientsMatchTheCpu() {
+        CudaBackend g = cudaWithCudnn();
+        org.cloe4j.backend.cpu.CpuBackend c = GpuTest.CPU;
+        List<String> mods = CloeConfig.BRATS;
+        int win = 16;
+        CloeConfig cfg = CloeConfig.tiny(mods, 4).withArchitecture(4, win);
+        CloeModel mc = new CloeModel(cfg, c), mg = new CloeModel(cfg, g);
+        ModalityMask mask = ModalityMask.of(mods, List.of("flair", "t1ce", "t2"));
+        CloeModel.Built bc = mc.training(mask), bg = mg.training(mask);
+        Map<String, Tensor> ic = new HashMap<>(), ig = new HashMap<>();
+        SplittableRandom r = new SplittableRandom(5);
+        Shape one = Shape.ncdhw(1, 1, win, win, win);
+        for (String m : mods) {
+            float[] v = new float[win * win * win];
+            for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+            ic.put(CloeModel.imageInput(m), c.fromHost(one, v));
+            ig.put(CloeModel.imageInput(m), g.fromHost(one, v));
+        }
+        int vox = win * win * win;
+        float[] onehot = new float[4 * vox], wt = new float[vox];
+        for (int i = 0; i < vox; i++) {
+            int k = i % 7 == 0 ? 3 : i % 5 == 0 ? 2 : i % 11 == 0 ? 1 : 0;
+            onehot[k * vox + i] = 1;
+            wt[i] = k > 0 ? 1 : 0;
+        }
+        Shape tgt = Shape.ncdhw(1, 4, win, win, win);
+        ic.put("target", c.fromHost(tgt, onehot));
+        ig.put("target", g.fromHost(tgt, onehot));
+        ic.put("wt", c.fromHost(one, wt));
+        ig.put("wt", g.fromHost(one, wt));
+        try (Graph.Run rc = bc.graph().run(c, ic); Graph.Run rg = bg.graph().run(g, ig)) {
+            for (Map.Entry<String, Value> e : bc.terms().entrySet()) {
+                float vc = rc.scalar(e.getValue()), vg = rg.scalar(bg.terms().get(e.getKey()));
+                assertEquals(vc, vg, 1e-3 * Math.abs(vc) + 1e-6, "CLoE loss term " + e.getKey());
+            }
+            float lc = rc.scalar(bc.loss()), lg = rg.scalar(bg.loss());
+            assertEquals(lc, lg, 1e-3 * Math.abs(lc), "CLoE total loss");
+            rc.backward();
+            rg.backward();
+        }
+        assertGradsClose("CLoE training step", mc.parameters(), mg.parameters(), g);
+        assertTrue(mg.parameters().all().values().stream().allMatch(p -> p.grad() != null), "every CUDA parameter got a gradient");
+    }
+}
