@@ -7,7 +7,11 @@
 //   version 1: one thread per output element walks every reduced input element. Fine when there are many
 //              outputs (a bias gradient over few channels leaves most of the GPU idle, though).
 //   version 2: one block per output element, threads stride over the reduced elements and meet in a block
-//              reduction: full occupancy for the common "few outputs, many inputs" case (bias gradients).
+//              reduction: better for "few outputs, many inputs" (bias gradients), but 16 outputs are still only
+//              16 blocks.
+//   version 3: adaptive. Few outputs (<= 4096): each output split over many blocks (grid (splits, ny)), partial
+//              sums column-reduced, so a 16-channel bias gradient of a 112^3 map uses the whole GPU. Many
+//              outputs: the version 1 kernel, whose one thread per output already fills it.
 // The other kernels have one version: each is a single streaming pass already at the memory bound.
 #include "common.cuh"
 
@@ -83,6 +87,20 @@ CLOE_KERNEL void cloe_sum_to_v2(const float *x, float *y, int ny, int x0, int x1
         s = cloe_block_sum(s, scratch);
         if (threadIdx.x == 0) y[o] = s;
     }
+}
+
+CLOE_KERNEL void cloe_sum_to_split_v3(const float *x, float *partials, int ny, int x0, int x1, int x2, int x3, int x4,
+                                      int reduceMask) {
+    __shared__ float scratch[32];
+    const int xd[5] = {x0, x1, x2, x3, x4};
+    const int count = sum_to_count(xd, reduceMask);
+    const int o = blockIdx.y;
+    float s = 0.f;
+    for (int k = blockIdx.x * blockDim.x + threadIdx.x; k < count; k += blockDim.x * gridDim.x) {
+        s += x[sum_to_index(o, k, xd, reduceMask)];
+    }
+    s = cloe_block_sum(s, scratch);
+    if (threadIdx.x == 0) partials[(long long)blockIdx.x * ny + o] = s;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

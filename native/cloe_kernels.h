@@ -29,6 +29,10 @@ CLOE_KERNEL void cloe_broadcast_binary(const float *a, const float *b, float *y,
 /* y = x summed over the dims whose bit is set in reduceMask (bit i = dim i of x dims x0..x4); ny outputs. */
 CLOE_KERNEL void cloe_sum_to_v1(const float *x, float *y, int ny, int x0, int x1, int x2, int x3, int x4, int reduceMask);
 CLOE_KERNEL void cloe_sum_to_v2(const float *x, float *y, int ny, int x0, int x1, int x2, int x3, int x4, int reduceMask);
+/* v3, few outputs: grid (splits, ny), block (j, o) writes the partial sum partials[j * ny + o]; column-reduce after.
+   (With many outputs version 3 runs the v1 kernel: one thread per output already fills the GPU.) */
+CLOE_KERNEL void cloe_sum_to_split_v3(const float *x, float *partials, int ny, int x0, int x1, int x2, int x3, int x4,
+                                      int reduceMask);
 /* Copies `channels` channels of every sample: dst[n, dstOff + c, s] = src[n, srcOff + c, s]. */
 CLOE_KERNEL void cloe_copy_channels(const float *src, float *dst, int batch, int channels, int spatial,
                                     int srcC, int srcOff, int dstC, int dstOff);

@@ -157,7 +157,7 @@ public final class CudaKernelBench {
         versions("instanceNorm", "instanceNorm", fs, new long[]{2 * fb, 2 * fb, 2 * fb}, () -> g.instanceNorm(x, null, null, o, st, st2, 1e-5f));
         versions("instanceNormBackward", "instanceNorm", fs, new long[]{3 * fb, 3 * fb, 3 * fb}, () -> g.instanceNormBackward(x, o, st, st2, null, o2, null, null));
         Tensor bias = g.allocate(Shape.ncdhw(1, 16, 1, 1, 1));
-        versions("sumTo (bias grad)", "sumTo", fs, new long[]{fb, fb}, () -> g.sumTo(x, bias));
+        versions("sumTo (bias grad)", "sumTo", fs, new long[]{fb, fb, fb}, () -> g.sumTo(x, bias));
         Shape half = Shape.ncdhw(1, 16, 56, 56, 56);
         Tensor xh = random(half, 11), gxh = g.allocate(half);
         row("upsample2x", "-", half + "->" + feat3, fb + fb / 8, () -> g.upsample2x(xh, o));

@@ -26,8 +26,8 @@ import java.util.Arrays;
  *
  * <p>All work is queued on one stream per backend, in call order; {@link #toHost} and {@link #synchronize} wait.
  * Kernel versions (the simple first one beside the fast one) are chosen per call with
- * {@code -Dcloe.cuda.kernel.<op>=N} for the ops {@code sumTo}, {@code upsampleBackward}, {@code pairwiseCosine},
- * {@code weightedSum} (1 or 2) and {@code instanceNorm} (1, 2 or 3); the default is the newest.
+ * {@code -Dcloe.cuda.kernel.<op>=N} for the ops {@code upsampleBackward}, {@code pairwiseCosine}, {@code weightedSum}
+ * (1 or 2) and {@code sumTo}, {@code instanceNorm} (1, 2 or 3); the default is the newest.
  */
 public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
@@ -172,7 +172,7 @@ public final class CudaBackend implements Backend {
 
     /** The newest kernel version of each op that has several; the default unless a property picks another. */
     public static int latestVersion(String op) {
-        return op.equals("instanceNorm") ? 3 : 2;
+        return op.equals("instanceNorm") || op.equals("sumTo") ? 3 : 2;
     }
 
     static int version(String op) {
@@ -650,7 +650,19 @@ public final class CudaBackend implements Backend {
     }
 
     private void sumToRaw(long x, long y, int ny, int[] xd, int mask) {
-        if (version("sumTo") == 1) {
+        int v = version("sumTo");
+        if (v == 3 && ny <= 4096) {
+            long count = 1;
+            for (int i = 0; i < 5; i++) if ((mask & (1 << i)) != 0) count *= xd[i];
+            int splits = splitsPerMap(ny, (int) Math.min(count, Integer.MAX_VALUE));
+            long partials = scratch((long) splits * ny, "sumTo partials");
+            try {
+                launcher.launch("cloe_sum_to_split_v3", splits, ny, 1, BLOCK, 1, 1, 0, x, partials, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
+                launcher.launch1d("cloe_reduce_columns", Math.min(ny, 65535), BLOCK, partials, splits, ny, y, 1f);
+            } finally {
+                alloc.free(partials);
+            }
+        } else if (v == 1 || v == 3) {
             k("cloe_sum_to_v1", ny, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
         } else {
             launcher.launch1d("cloe_sum_to_v2", Math.min(ny, 1 << 20), BLOCK, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);

@@ -93,7 +93,7 @@ class CudaKernelParityTest {
             CPU.mul(b.cpu(), a.cpu(), y.cpu());
             g.mul(b.gpu(), a.gpu(), y.gpu());
             check("mul " + sm + " * " + full, g, y, EXACT_A, EXACT_R);
-            for (int v = 1; v <= 2; v++) {
+            for (int v = 1; v <= CudaBackend.latestVersion("sumTo"); v++) {
                 int version = v;
                 withVersion("sumTo", v, () -> {
                     Pair s = out(g, sm);

@@ -149,6 +149,30 @@ public final class cloe_kernels_h {
         return "cloe_sum_to_v2";
     }
 
+    private static class cloe_sum_to_split_v3 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_sum_to_split_v3(const float *x, float *partials, int ny, int x0, int x1, int x2, int x3, int x4, int reduceMask);
+     * }
+     */
+    public static FunctionDescriptor cloe_sum_to_split_v3$descriptor() {
+        return cloe_sum_to_split_v3.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_sum_to_split_v3(const float *x, float *partials, int ny, int x0, int x1, int x2, int x3, int x4, int reduceMask);
+     * }
+     */
+    public static String cloe_sum_to_split_v3$name() {
+        return "cloe_sum_to_split_v3";
+    }
+
     private static class cloe_copy_channels {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
     }
@@ -1620,6 +1644,7 @@ public final class cloe_kernels_h {
             "cloe_broadcast_binary",
             "cloe_sum_to_v1",
             "cloe_sum_to_v2",
+            "cloe_sum_to_split_v3",
             "cloe_copy_channels",
             "cloe_bias_add_channels",
             "cloe_reduce_columns",
@@ -1690,6 +1715,7 @@ public final class cloe_kernels_h {
             case "cloe_broadcast_binary" -> cloe_broadcast_binary.DESC;
             case "cloe_sum_to_v1" -> cloe_sum_to_v1.DESC;
             case "cloe_sum_to_v2" -> cloe_sum_to_v2.DESC;
+            case "cloe_sum_to_split_v3" -> cloe_sum_to_split_v3.DESC;
             case "cloe_copy_channels" -> cloe_copy_channels.DESC;
             case "cloe_bias_add_channels" -> cloe_bias_add_channels.DESC;
             case "cloe_reduce_columns" -> cloe_reduce_columns.DESC;
