@@ -30,19 +30,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * then the kernel benchmarks (CUDA events, GB/s against the measured copy bandwidth), then the Panama vs JCuda
  * launch-overhead benchmark (JMH), all written to one Markdown report.
  *
- * <p>Usage: {@code GpuSuite [--report FILE] [--no-bench] [--no-jmh]}. Exit status 0 when no test failed (skips
+ * <p>With a GPU it also runs the project's backend op tests ({@code org.cloe4j.backend}: every op's forward and
+ * gradient against double-precision references) with {@code -Dcloe.test.backend=cuda}.
+ *
+ * <p>Usage: {@code GpuSuite [--report FILE] [--no-bench] [--no-jmh] [--no-op-tests]}. Exit status 0 when no test failed (skips
  * included: without a GPU every GPU test skips and the report says why), 1 otherwise.
  */
 public final class GpuSuite {
 
     public static void main(String[] args) throws Exception {
         Path report = Path.of(System.getenv("OUT") != null ? System.getenv("OUT") + "/gpu-report.md" : "target/gpu-report.md");
-        boolean bench = true, jmh = true;
+        boolean bench = true, jmh = true, opTests = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--report" -> report = Path.of(args[++i]);
                 case "--no-bench" -> bench = false;
                 case "--no-jmh" -> jmh = false;
+                case "--no-op-tests" -> opTests = false;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -74,6 +78,25 @@ public final class GpuSuite {
         for (String row : c.rows) md.append(row).append('\n');
         md.append('\n');
         System.out.printf(Locale.ROOT, "gpu-suite: tests: %d passed, %d failed, %d skipped%n", c.passed, c.failed, c.skipped);
+
+        // ---- the project's backend op tests (GradCheck against double references), run on CUDA
+        if (opTests && probe.isAvailable()) {
+            System.setProperty("cloe.test.backend", "cuda");
+            Collector ops = new Collector();
+            launcher.execute(LauncherDiscoveryRequestBuilder.request()
+                    .selectors(DiscoverySelectors.selectPackage("org.cloe4j.backend"))
+                    .filters(ClassNameFilter.includeClassNamePatterns(".*Test"),
+                            ClassNameFilter.excludeClassNamePatterns("org\\.cloe4j\\.backend\\.cpu\\..*"))
+                    .build(), ops);
+            System.clearProperty("cloe.test.backend");
+            md.append("## Backend op tests on CUDA (org.cloe4j.backend, -Dcloe.test.backend=cuda)\n\n");
+            md.append(String.format(Locale.ROOT, "%d passed, %d failed, %d skipped.%n%n", ops.passed, ops.failed, ops.skipped));
+            md.append("| test | result | ms | note |\n|---|---|---|---|\n");
+            for (String row : ops.rows) md.append(row).append('\n');
+            md.append('\n');
+            System.out.printf(Locale.ROOT, "gpu-suite: op tests on cuda: %d passed, %d failed, %d skipped%n", ops.passed, ops.failed, ops.skipped);
+            c.failed += ops.failed;
+        }
 
         // ---- benchmarks
         if (bench) {
@@ -122,7 +145,7 @@ public final class GpuSuite {
         private static String name(TestIdentifier id) {
             String legacy = id.getLegacyReportingName();
             String cls = id.getSource().map(s -> s instanceof org.junit.platform.engine.support.descriptor.MethodSource m
-                    ? m.getClassName().replace("org.cloe4j.cuda.", "") + "." : "").orElse("");
+                    ? m.getClassName().replaceFirst("^org\\.cloe4j\\.(cuda\\.)?", "") + "." : "").orElse("");
             return cls + legacy;
         }
 
