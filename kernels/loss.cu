@@ -21,7 +21,10 @@ CLOE_KERNEL void cloe_loss_map_sums(const float *p, const float *t, float *sums,
         const float pv = pp[i], tv = tp[i];
         if (mode == 0) {
             v[0] += tv;
-            v[1] += tv * logf(fminf(fmaxf(pv, CLOE_P_MIN), 1.f));
+            // fmaxf/fminf would turn a NaN into the bound; PyTorch's clamp keeps it (and 0 * log NaN is NaN), so a
+            // broken prediction reaches the host-side finiteness check
+            const float pc = isnan(pv) ? pv : fminf(fmaxf(pv, CLOE_P_MIN), 1.f);
+            v[1] += tv * logf(pc);
         } else {
             v[0] += pv * tv;
             v[1] += pv;
@@ -92,7 +95,9 @@ CLOE_KERNEL void cloe_bce_partials(const float *p, const float *t, float *partia
     float acc = 0.f;
     CLOE_GRID_STRIDE(i, n) {
         const float pv = p[i], tv = t[i];
-        const float lp = fmaxf(logf(pv), -100.f), lq = fmaxf(logf(1.f - pv), -100.f);
+        // clamp the logs at -100 as PyTorch does, but let a NaN through (fmaxf would replace it by -100)
+        const float l1 = logf(pv), l2 = logf(1.f - pv);
+        const float lp = isnan(l1) ? l1 : fmaxf(l1, -100.f), lq = isnan(l2) ? l2 : fmaxf(l2, -100.f);
         acc -= tv * lp + (1.f - tv) * lq;
     }
     acc = cloe_block_sum(acc, scratch);

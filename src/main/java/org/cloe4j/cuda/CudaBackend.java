@@ -175,6 +175,21 @@ public final class CudaBackend implements Backend {
         return op.equals("instanceNorm") || op.equals("sumTo") ? 3 : 2;
     }
 
+    /**
+     * Whether the ops that the contract asks to throw on a bad value (a NaN loss, an all-zero gate mask) read that
+     * value back to check it: a 4-byte copy and a synchronisation each. On by default; {@code -Dcloe.cuda.hostChecks=false}
+     * skips them (needed while capturing a CUDA graph, where host copies are not allowed).
+     */
+    static boolean hostChecks() {
+        return !"false".equals(System.getProperty("cloe.cuda.hostChecks"));
+    }
+
+    private void checkFiniteLoss(String op, Tensor loss, Shape prediction) {
+        if (!hostChecks()) return;
+        float v = toHost(loss)[0];
+        if (!Float.isFinite(v)) throw new ArithmeticException(op + ": loss is " + v + " for prediction " + prediction);
+    }
+
     static int version(String op) {
         int latest = latestVersion(op);
         String v = System.getProperty("cloe.cuda.kernel." + op, Integer.toString(latest));
@@ -446,7 +461,9 @@ public final class CudaBackend implements Backend {
         ready();
         volume("upsample2x", x);
         Shape s = x.shape();
-        shape("upsample2x", "y", y, Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()));
+        if (!y.shape().equals(Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()))) {
+            throw new IllegalArgumentException("upsample2x: output " + y.shape() + " is not twice the input " + s);
+        }
         k("cloe_upsample2x_fwd", y.shape().size(), p(x, "upsample2x"), p(y, "upsample2x"), s.n() * s.c(), s.d(), s.h(), s.w());
     }
 
@@ -455,7 +472,9 @@ public final class CudaBackend implements Backend {
         ready();
         volume("upsample2xBackward", gx);
         Shape s = gx.shape();
-        shape("upsample2xBackward", "gy", gy, Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()));
+        if (!gy.shape().equals(Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()))) {
+            throw new IllegalArgumentException("upsample2xBackward: gy " + gy.shape() + " is not twice gx " + s);
+        }
         if (version("upsampleBackward") == 1) {
             zero(p(gx, "upsample2xBackward"), s.size());
             k("cloe_upsample2x_bwd_v1", gy.shape().size(), p(gy, "upsample2xBackward"), gx.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
@@ -469,7 +488,7 @@ public final class CudaBackend implements Backend {
         ready();
         String op = "instanceNorm";
         Shape s = x.shape();
-        if (s.rank() < 3) throw new IllegalArgumentException(op + ": expected [N,C,...] with spatial dims, got " + s);
+        volume(op, x);
         same(op, x, y);
         shape(op, "mean", mean, Shape.of(s.n(), s.c()));
         shape(op, "rstd", rstd, Shape.of(s.n(), s.c()));
@@ -502,6 +521,7 @@ public final class CudaBackend implements Backend {
                                      Tensor gx, Tensor ggamma, Tensor gbeta) {
         ready();
         String op = "instanceNormBackward";
+        volume(op, x);
         Shape s = x.shape();
         same(op, x, gy);
         same(op, x, gx);
@@ -676,8 +696,8 @@ public final class CudaBackend implements Backend {
     public void softmaxChannels(Tensor x, Tensor y) {
         ready();
         same("softmaxChannels", x, y);
+        volume("softmaxChannels", x);
         Shape s = x.shape();
-        if (s.rank() < 2) throw new IllegalArgumentException("softmaxChannels: needs a channel dim, got " + s);
         int sp = spatialOf(s);
         k("cloe_softmax_channels_fwd", (long) s.n() * sp, p(x, "softmaxChannels"), p(y, "softmaxChannels"), s.n(), s.c(), sp);
     }
@@ -686,6 +706,7 @@ public final class CudaBackend implements Backend {
     public void softmaxChannelsBackward(Tensor y, Tensor gy, Tensor gx) {
         ready();
         String op = "softmaxChannelsBackward";
+        volume(op, y);
         same(op, y, gy);
         same(op, y, gx);
         Shape s = y.shape();
@@ -744,6 +765,9 @@ public final class CudaBackend implements Backend {
     public void denseBackward(Tensor x, Tensor w, Tensor gy, Tensor gx, Tensor gw, Tensor gb) {
         ready();
         String op = "denseBackward";
+        if (x.shape().rank() != 2 || w.shape().rank() != 2 || w.shape().dim(1) != x.shape().dim(1)) {
+            throw new IllegalArgumentException(op + ": x " + x.shape() + " does not fit w " + w.shape());
+        }
         int batch = x.shape().dim(0), in = x.shape().dim(1), out = w.shape().dim(0);
         shape(op, "gy", gy, Shape.of(batch, out));
         shape(op, "gx", gx, x.shape());
@@ -754,12 +778,18 @@ public final class CudaBackend implements Backend {
         if (gb != null) k("cloe_dense_bwd_b", out, p(gy, op), p(gb, op), batch, out);
     }
 
-    /** All entries masked gives all zeros (checking would need a device-to-host copy per call). */
+    /** An all-zero mask throws (a 4-byte read-back; with {@code -Dcloe.cuda.hostChecks=false} it gives all zeros). */
     @Override
     public void maskedSoftmax(Tensor logits, Tensor mask, Tensor y) {
         ready();
         same("maskedSoftmax", logits, mask);
         same("maskedSoftmax", logits, y);
+        if (logits.shape().rank() != 1) throw new IllegalArgumentException("maskedSoftmax: logits " + logits.shape() + " must have shape [M]");
+        if (hostChecks()) {
+            boolean any = false;
+            for (float v : toHost(mask)) any |= v != 0;
+            if (!any) throw new IllegalArgumentException("maskedSoftmax: the mask " + mask.shape() + " selects no entry (need at least one modality)");
+        }
         launcher.launch1d("cloe_masked_softmax_fwd", 1, 1, p(logits, "maskedSoftmax"), p(mask, "maskedSoftmax"), p(y, "maskedSoftmax"), n(y, "maskedSoftmax"));
     }
 
@@ -884,11 +914,13 @@ public final class CudaBackend implements Backend {
         checkExperts(op, xs, region);
         int m = xs.length;
         shape(op, "gs", gs, Shape.of(m, m));
-        if (gxs != null && gxs.length != m) throw new IllegalArgumentException(op + ": " + gxs.length + " gradients for " + m + " maps");
+        if (gxs != null && gxs.length != m) {
+            throw new IllegalArgumentException(op + ": " + gxs.length + " gradients for " + m + " maps of shape " + xs[0].shape());
+        }
         Tensor[] g = gxs == null ? new Tensor[0] : gxs;
         for (Tensor t : g) if (t != null) same(op, xs[0], t);
         if (gregion != null) {
-            if (region == null) throw new IllegalArgumentException(op + ": gregion without a region");
+            if (region == null) throw new IllegalArgumentException(op + ": a region gradient " + gregion.shape() + " without a region");
             same(op, region, gregion);
         }
         Shape s = xs[0].shape();
@@ -995,6 +1027,7 @@ public final class CudaBackend implements Backend {
         } finally {
             alloc.free(sums);
         }
+        checkFiniteLoss(op, loss, p.shape());
     }
 
     @Override
@@ -1022,6 +1055,7 @@ public final class CudaBackend implements Backend {
         } finally {
             alloc.free(sums);
         }
+        checkFiniteLoss(op, loss, p.shape());
     }
 
     @Override
@@ -1052,6 +1086,7 @@ public final class CudaBackend implements Backend {
         } finally {
             alloc.free(partials);
         }
+        checkFiniteLoss(op, loss, p.shape());
     }
 
     @Override
