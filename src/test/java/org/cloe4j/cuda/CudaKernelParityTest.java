@@ -74,6 +74,11 @@ class CudaKernelParityTest {
             CPU.copy(x.cpu(), y.cpu());
             g.copy(x.gpu(), y.gpu());
             check("copy " + s, g, y, 0, 0);
+            Shape flat = Shape.of((int) s.size());
+            Pair f = out(g, flat);
+            CPU.copy(x.cpu(), f.cpu());
+            g.copy(x.gpu(), f.gpu());
+            check("copy to another shape of the same size (reshape) " + s, g, f, 0, 0);
             CPU.fill(y.cpu(), 3.25f);
             g.fill(y.gpu(), 3.25f);
             check("fill " + s, g, y, 0, 0);
