@@ -164,13 +164,23 @@ final class ConvCorrelation {
 
     private void accumulate(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
                             boolean first, float[] bias) {
+        for (int r = 0; r < tr; r++) {
+            int c = 0;
+            for (; c + VL < cols; c += 2 * VL) chunk2(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+            if (c < cols) chunk1(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+        }
+    }
+
+    /** One output vector (columns c..c+VL-1 of row r) for the 8 channels. */
+    private void chunk1(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, float[] tile,
+                        boolean first, float[] bias) {
         final int sj = s * j;
         final float[] pw = this.pw;
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
         final int st = tileRowStride(), cs = ROW_TILE * st;
-        for (int r = 0; r < tr; r++) {
-            for (int c = 0; c < cols; c += VL) {
+        {
+            {
                 int o = r * st + c;
                 FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
                 if (first) {
@@ -220,6 +230,110 @@ final class ConvCorrelation {
                 a5.intoArray(tile, o + 5 * cs);
                 a6.intoArray(tile, o + 6 * cs);
                 a7.intoArray(tile, o + 7 * cs);
+            }
+        }
+    }
+
+    /** Two adjacent output vectors (columns c..c+2VL-1 of row r): each broadcast weight feeds two FMAs. */
+    private void chunk2(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, float[] tile,
+                        boolean first, float[] bias) {
+        final int sj = s * j;
+        final float[] pw = this.pw;
+        final int[] offH = this.offH, loadOff = this.loadOff;
+        final int nd = this.nd, nh = this.nh, nw = this.nw;
+        final int st = tileRowStride(), cs = ROW_TILE * st;
+        {
+            {
+                int o = r * st + c;
+                FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
+                if (first) {
+                    a0 = init(bias, ob, 0, oValid);
+                    b0 = a0;
+                    a1 = init(bias, ob, 1, oValid);
+                    b1 = a1;
+                    a2 = init(bias, ob, 2, oValid);
+                    b2 = a2;
+                    a3 = init(bias, ob, 3, oValid);
+                    b3 = a3;
+                    a4 = init(bias, ob, 4, oValid);
+                    b4 = a4;
+                    a5 = init(bias, ob, 5, oValid);
+                    b5 = a5;
+                    a6 = init(bias, ob, 6, oValid);
+                    b6 = a6;
+                    a7 = init(bias, ob, 7, oValid);
+                    b7 = a7;
+                } else {
+                    a0 = FloatVector.fromArray(SPECIES, tile, o);
+                    b0 = FloatVector.fromArray(SPECIES, tile, o + VL);
+                    a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
+                    b1 = FloatVector.fromArray(SPECIES, tile, o + cs + VL);
+                    a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
+                    b2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + VL);
+                    a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
+                    b3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + VL);
+                    a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
+                    b4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs + VL);
+                    a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
+                    b5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs + VL);
+                    a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
+                    b6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs + VL);
+                    a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
+                    b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + VL);
+                }
+                for (int i = 0; i < ic; i++) {
+                    int wb = (ob * srcCh + i0 + i) * taps * OB;
+                    for (int td = 0; td < nd; td++) {
+                        int plane = (i * nd + td) * rn + r * s;
+                        for (int th = 0; th < nh; th++) {
+                            int rowOff = (plane + offH[th]) * sj + c;
+                            for (int tw = 0; tw < nw; tw++, wb += OB) {
+                                FloatVector v = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw]);
+                                FloatVector u = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw] + VL);
+                                FloatVector w0 = FloatVector.broadcast(SPECIES, pw[wb]);
+                                a0 = v.fma(w0, a0);
+                                b0 = u.fma(w0, b0);
+                                FloatVector w1 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
+                                a1 = v.fma(w1, a1);
+                                b1 = u.fma(w1, b1);
+                                FloatVector w2 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
+                                a2 = v.fma(w2, a2);
+                                b2 = u.fma(w2, b2);
+                                FloatVector w3 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
+                                a3 = v.fma(w3, a3);
+                                b3 = u.fma(w3, b3);
+                                FloatVector w4 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
+                                a4 = v.fma(w4, a4);
+                                b4 = u.fma(w4, b4);
+                                FloatVector w5 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
+                                a5 = v.fma(w5, a5);
+                                b5 = u.fma(w5, b5);
+                                FloatVector w6 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
+                                a6 = v.fma(w6, a6);
+                                b6 = u.fma(w6, b6);
+                                FloatVector w7 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
+                                a7 = v.fma(w7, a7);
+                                b7 = u.fma(w7, b7);
+                            }
+                        }
+                    }
+                }
+                a0.intoArray(tile, o);
+                b0.intoArray(tile, o + VL);
+                a1.intoArray(tile, o + cs);
+                b1.intoArray(tile, o + cs + VL);
+                a2.intoArray(tile, o + 2 * cs);
+                b2.intoArray(tile, o + 2 * cs + VL);
+                a3.intoArray(tile, o + 3 * cs);
+                b3.intoArray(tile, o + 3 * cs + VL);
+                a4.intoArray(tile, o + 4 * cs);
+                b4.intoArray(tile, o + 4 * cs + VL);
+                a5.intoArray(tile, o + 5 * cs);
+                b5.intoArray(tile, o + 5 * cs + VL);
+                a6.intoArray(tile, o + 6 * cs);
+                b6.intoArray(tile, o + 6 * cs + VL);
+                a7.intoArray(tile, o + 7 * cs);
+                b7.intoArray(tile, o + 7 * cs + VL);
             }
         }
     }
