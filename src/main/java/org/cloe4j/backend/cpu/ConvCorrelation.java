@@ -26,6 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class ConvCorrelation {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     static final int VL = SPECIES.length();
+    /** 8 lanes, for row tails when VL is 16. */
+    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256;
     /** Output channels computed together: 8 accumulators + 1 input + broadcasts fit the 16 (AVX2) or 32 registers. */
     static final int OB = 8;
     /** Output rows per tile: halo rows ((k-1) per tile) stay a small fraction while the buffer stays in L2. */
@@ -167,7 +169,9 @@ final class ConvCorrelation {
         for (int r = 0; r < tr; r++) {
             int c = 0;
             for (; c + VL < cols; c += 2 * VL) chunk2(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
-            if (c < cols) chunk1(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+            if (c >= cols) continue;
+            if (VL == 16 && cols - c <= 8) chunkHalf(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+            else chunk1(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
         }
     }
 
@@ -218,6 +222,69 @@ final class ConvCorrelation {
                                 a5 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 5]), a5);
                                 a6 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 6]), a6);
                                 a7 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 7]), a7);
+                            }
+                        }
+                    }
+                }
+                a0.intoArray(tile, o);
+                a1.intoArray(tile, o + cs);
+                a2.intoArray(tile, o + 2 * cs);
+                a3.intoArray(tile, o + 3 * cs);
+                a4.intoArray(tile, o + 4 * cs);
+                a5.intoArray(tile, o + 5 * cs);
+                a6.intoArray(tile, o + 6 * cs);
+                a7.intoArray(tile, o + 7 * cs);
+            }
+        }
+    }
+
+    /** Like chunk1 with half-width vectors: for a row tail of at most VL/2 columns (e.g. 66 = 4×16 + 2). */
+    private void chunkHalf(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, float[] tile,
+                        boolean first, float[] bias) {
+        final int sj = s * j;
+        final float[] pw = this.pw;
+        final int[] offH = this.offH, loadOff = this.loadOff;
+        final int nd = this.nd, nh = this.nh, nw = this.nw;
+        final int st = tileRowStride(), cs = ROW_TILE * st;
+        {
+            {
+                int o = r * st + c;
+                FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
+                if (first) {
+                    a0 = initHalf(bias, ob, 0, oValid);
+                    a1 = initHalf(bias, ob, 1, oValid);
+                    a2 = initHalf(bias, ob, 2, oValid);
+                    a3 = initHalf(bias, ob, 3, oValid);
+                    a4 = initHalf(bias, ob, 4, oValid);
+                    a5 = initHalf(bias, ob, 5, oValid);
+                    a6 = initHalf(bias, ob, 6, oValid);
+                    a7 = initHalf(bias, ob, 7, oValid);
+                } else {
+                    a0 = FloatVector.fromArray(HALF, tile, o);
+                    a1 = FloatVector.fromArray(HALF, tile, o + cs);
+                    a2 = FloatVector.fromArray(HALF, tile, o + 2 * cs);
+                    a3 = FloatVector.fromArray(HALF, tile, o + 3 * cs);
+                    a4 = FloatVector.fromArray(HALF, tile, o + 4 * cs);
+                    a5 = FloatVector.fromArray(HALF, tile, o + 5 * cs);
+                    a6 = FloatVector.fromArray(HALF, tile, o + 6 * cs);
+                    a7 = FloatVector.fromArray(HALF, tile, o + 7 * cs);
+                }
+                for (int i = 0; i < ic; i++) {
+                    int wb = (ob * srcCh + i0 + i) * taps * OB;
+                    for (int td = 0; td < nd; td++) {
+                        int plane = (i * nd + td) * rn + r * s;
+                        for (int th = 0; th < nh; th++) {
+                            int rowOff = (plane + offH[th]) * sj + c;
+                            for (int tw = 0; tw < nw; tw++, wb += OB) {
+                                FloatVector v = FloatVector.fromArray(HALF, buf, rowOff + loadOff[tw]);
+                                a0 = v.fma(FloatVector.broadcast(HALF, pw[wb]), a0);
+                                a1 = v.fma(FloatVector.broadcast(HALF, pw[wb + 1]), a1);
+                                a2 = v.fma(FloatVector.broadcast(HALF, pw[wb + 2]), a2);
+                                a3 = v.fma(FloatVector.broadcast(HALF, pw[wb + 3]), a3);
+                                a4 = v.fma(FloatVector.broadcast(HALF, pw[wb + 4]), a4);
+                                a5 = v.fma(FloatVector.broadcast(HALF, pw[wb + 5]), a5);
+                                a6 = v.fma(FloatVector.broadcast(HALF, pw[wb + 6]), a6);
+                                a7 = v.fma(FloatVector.broadcast(HALF, pw[wb + 7]), a7);
                             }
                         }
                     }
@@ -336,6 +403,10 @@ final class ConvCorrelation {
                 b7.intoArray(tile, o + 7 * cs + VL);
             }
         }
+    }
+
+    private static FloatVector initHalf(float[] bias, int ob, int k, int oValid) {
+        return bias != null && k < oValid ? FloatVector.broadcast(HALF, bias[ob * OB + k]) : FloatVector.zero(HALF);
     }
 
     private static FloatVector init(float[] bias, int ob, int k, int oValid) {
