@@ -43,14 +43,17 @@ final class ConvCorrelation {
     private final int nd, nh, nw, taps, maxOffH;
     private final int[] loadOff; // per column tap: phase*J + offW/s
     private final float[] pw;
+    private final int outCh;
     final int rows, cols;
     private final int j; // buffer row length per phase
     // The columns whose map is the identity shifted by runShift: copied with arraycopy when s == 1.
     private final int runLo, runHi, runShift;
 
     ConvCorrelation(float[] src, int srcCh, int srcD, int srcH, int srcW, int[] mapD, int[] mapH, int[] mapW,
-                    int colShift, int s, int[] offD, int[] offH, int[] offW, float[] packedWeights, int rows, int cols) {
+                    int colShift, int s, int[] offD, int[] offH, int[] offW, float[] packedWeights, int outCh, int rows,
+                    int cols) {
         this.src = src;
+        this.outCh = outCh;
         this.srcCh = srcCh;
         this.srcD = srcD;
         this.srcH = srcH;
@@ -101,29 +104,32 @@ final class ConvCorrelation {
         return roundUp(cols, VL);
     }
 
-    /** Floats of the per-thread accumulator tile: OB channels × ROW_TILE rows × {@link #tileRowStride()}. */
+    /** Floats of the per-thread accumulator tile: output channels (whole blocks) × ROW_TILE rows × row stride. */
     int tileSize() {
-        return OB * ROW_TILE * tileRowStride();
+        return roundUp(outCh, OB) * ROW_TILE * tileRowStride();
     }
 
     /**
-     * Computes rows [r0, r0+tr) of output plane {@code plane} for output channels ob*8 .. ob*8+7 into
+     * Computes rows [r0, r0+tr) of output plane {@code plane} for all output channels o into
      * tile[o*ROW_TILE*stride + r*stride + c] (r relative to r0; stride = {@link #tileRowStride()}), bias added when
      * non-null. Columns past {@link #cols} hold junk. The caller copies or folds the tile into its destination.
      */
-    void tile(int srcBase, int ob, int oValid, int plane, int r0, int tr, float[] bias, float[] buf, float[] tile) {
+    void tile(int srcBase, int plane, int r0, int tr, float[] bias, float[] buf, float[] tile) {
         int rn = (tr - 1) * s + maxOffH + 1;
         for (int i0 = 0; i0 < srcCh; i0 += CH_CHUNK) {
             int ic = Math.min(CH_CHUNK, srcCh - i0);
+            // One fill serves every output-channel block: the staging cost is paid once per source row, not per block.
             fill(buf, srcBase, i0, ic, plane, r0, rn);
-            accumulate(buf, rn, ob, oValid, i0, ic, tr, tile, i0 == 0, bias);
+            for (int ob = 0; ob * OB < outCh; ob++) {
+                accumulate(buf, rn, ob, Math.min(OB, outCh - ob * OB), i0, ic, tr, tile, i0 == 0, bias);
+            }
         }
     }
 
-    /** Copies the first oValid channels and tr rows of a tile to out[outBase + o*outChStride + (r0+r)*cols + c]. */
-    void copyOut(float[] tile, int oValid, int r0, int tr, float[] out, int outBase, int outChStride) {
+    /** Copies the tr rows of a tile to out[outBase + o*outChStride + (r0+r)*cols + c] for every output channel. */
+    void copyOut(float[] tile, int r0, int tr, float[] out, int outBase, int outChStride) {
         int st = tileRowStride();
-        for (int o = 0; o < oValid; o++) {
+        for (int o = 0; o < outCh; o++) {
             for (int r = 0; r < tr; r++) {
                 System.arraycopy(tile, (o * ROW_TILE + r) * st, out, outBase + o * outChStride + (r0 + r) * cols, cols);
             }
@@ -185,7 +191,7 @@ final class ConvCorrelation {
         final int st = tileRowStride(), cs = ROW_TILE * st;
         {
             {
-                int o = r * st + c;
+                int o = ob * OB * cs + r * st + c;
                 FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
                 if (first) {
                     a0 = init(bias, ob, 0, oValid);
@@ -248,7 +254,7 @@ final class ConvCorrelation {
         final int st = tileRowStride(), cs = ROW_TILE * st;
         {
             {
-                int o = r * st + c;
+                int o = ob * OB * cs + r * st + c;
                 FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
                 if (first) {
                     a0 = initHalf(bias, ob, 0, oValid);
@@ -311,7 +317,7 @@ final class ConvCorrelation {
         final int st = tileRowStride(), cs = ROW_TILE * st;
         {
             {
-                int o = r * st + c;
+                int o = ob * OB * cs + r * st + c;
                 FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
                 if (first) {
                     a0 = init(bias, ob, 0, oValid);
