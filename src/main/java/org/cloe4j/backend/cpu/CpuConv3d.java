@@ -279,7 +279,8 @@ public final class CpuConv3d {
         int count = 0;
         for (int kk = 0; kk < k; kk++) if ((kk - a) % s == 0) count++;
         int[] off = new int[count], idx = new int[count];
-        for (int kk = 0, t = 0; kk < k; kk++) {
+        // Descending kk gives ascending offsets, so stride 1 gets offsets 0, 1, 2 and the unrolled kernel path.
+        for (int kk = k - 1, t = 0; kk >= 0; kk--) {
             if ((kk - a) % s != 0) continue;
             off[t] = (a - kk) / s + shift;
             idx[t++] = kk;
