@@ -17,8 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Inner loop. For a tile of rows and a chunk of source channels, the needed source rows are first copied into a
  * per-thread buffer with padding applied and, for stride s, split into s column phases (phase q holds virtual
  * columns s*j+q), so that every tap of every output vector is one contiguous unaligned load. Then per output vector:
- * 8 accumulators (one per output channel) live in registers across all source channels of the chunk and all taps;
- * each loaded source vector feeds 8 FMAs with broadcast weights. Results go to a per-thread tile whose rows are whole
+ * 8 output channels × 2 adjacent vectors = 16 accumulators live in registers across all source channels of the
+ * chunk and all taps; each loaded source vector feeds 8 FMAs and each broadcast weight 2 (chunk2; chunk2k3 is the
+ * same with the three column taps of a stride-1 row unrolled, chunk1/chunkHalf handle a row's last vector).
+ * All output-channel blocks reuse one staged fill. Results go to a per-thread tile whose rows are whole
  * vectors long, then are copied (forward) or folded (backwardData) out: masked vector loads/stores for the row tails
  * measured 5× slower overall on JDK 25, so the kernel has none. Weights are packed [ob][i][tap][8] so the 8
  * broadcasts of one tap are adjacent.
@@ -195,59 +197,55 @@ final class ConvCorrelation {
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
         final int st = tileRowStride(), cs = ROW_TILE * st;
-        {
-            {
-                int o = ob * OB * cs + r * st + c;
-                FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
-                if (first) {
-                    a0 = init(bias, ob, 0, oValid);
-                    a1 = init(bias, ob, 1, oValid);
-                    a2 = init(bias, ob, 2, oValid);
-                    a3 = init(bias, ob, 3, oValid);
-                    a4 = init(bias, ob, 4, oValid);
-                    a5 = init(bias, ob, 5, oValid);
-                    a6 = init(bias, ob, 6, oValid);
-                    a7 = init(bias, ob, 7, oValid);
-                } else {
-                    a0 = FloatVector.fromArray(SPECIES, tile, o);
-                    a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
-                    a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
-                    a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
-                    a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
-                    a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
-                    a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
-                    a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
-                }
-                for (int i = 0; i < ic; i++) {
-                    int wb = (ob * srcCh + i0 + i) * taps * OB;
-                    for (int td = 0; td < nd; td++) {
-                        int plane = (i * nd + td) * rn + r * s;
-                        for (int th = 0; th < nh; th++) {
-                            int rowOff = (plane + offH[th]) * sj + c;
-                            for (int tw = 0; tw < nw; tw++, wb += OB) {
-                                FloatVector v = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw]);
-                                a0 = v.fma(FloatVector.broadcast(SPECIES, pw[wb]), a0);
-                                a1 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 1]), a1);
-                                a2 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 2]), a2);
-                                a3 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 3]), a3);
-                                a4 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 4]), a4);
-                                a5 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 5]), a5);
-                                a6 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 6]), a6);
-                                a7 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 7]), a7);
-                            }
-                        }
+        int o = ob * OB * cs + r * st + c;
+        FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
+        if (first) {
+            a0 = init(bias, ob, 0, oValid);
+            a1 = init(bias, ob, 1, oValid);
+            a2 = init(bias, ob, 2, oValid);
+            a3 = init(bias, ob, 3, oValid);
+            a4 = init(bias, ob, 4, oValid);
+            a5 = init(bias, ob, 5, oValid);
+            a6 = init(bias, ob, 6, oValid);
+            a7 = init(bias, ob, 7, oValid);
+        } else {
+            a0 = FloatVector.fromArray(SPECIES, tile, o);
+            a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
+            a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
+            a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
+            a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
+            a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
+            a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
+            a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
+        }
+        for (int i = 0; i < ic; i++) {
+            int wb = (ob * srcCh + i0 + i) * taps * OB;
+            for (int td = 0; td < nd; td++) {
+                int plane = (i * nd + td) * rn + r * s;
+                for (int th = 0; th < nh; th++) {
+                    int rowOff = (plane + offH[th]) * sj + c;
+                    for (int tw = 0; tw < nw; tw++, wb += OB) {
+                        FloatVector v = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw]);
+                        a0 = v.fma(FloatVector.broadcast(SPECIES, pw[wb]), a0);
+                        a1 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 1]), a1);
+                        a2 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 2]), a2);
+                        a3 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 3]), a3);
+                        a4 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 4]), a4);
+                        a5 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 5]), a5);
+                        a6 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 6]), a6);
+                        a7 = v.fma(FloatVector.broadcast(SPECIES, pw[wb + 7]), a7);
                     }
                 }
-                a0.intoArray(tile, o);
-                a1.intoArray(tile, o + cs);
-                a2.intoArray(tile, o + 2 * cs);
-                a3.intoArray(tile, o + 3 * cs);
-                a4.intoArray(tile, o + 4 * cs);
-                a5.intoArray(tile, o + 5 * cs);
-                a6.intoArray(tile, o + 6 * cs);
-                a7.intoArray(tile, o + 7 * cs);
             }
         }
+        a0.intoArray(tile, o);
+        a1.intoArray(tile, o + cs);
+        a2.intoArray(tile, o + 2 * cs);
+        a3.intoArray(tile, o + 3 * cs);
+        a4.intoArray(tile, o + 4 * cs);
+        a5.intoArray(tile, o + 5 * cs);
+        a6.intoArray(tile, o + 6 * cs);
+        a7.intoArray(tile, o + 7 * cs);
     }
 
     /** Like chunk1 with half-width vectors: for a row tail of at most VL/2 columns (e.g. 66 = 4×16 + 2). */
@@ -258,59 +256,55 @@ final class ConvCorrelation {
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
         final int st = tileRowStride(), cs = ROW_TILE * st;
-        {
-            {
-                int o = ob * OB * cs + r * st + c;
-                FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
-                if (first) {
-                    a0 = initHalf(bias, ob, 0, oValid);
-                    a1 = initHalf(bias, ob, 1, oValid);
-                    a2 = initHalf(bias, ob, 2, oValid);
-                    a3 = initHalf(bias, ob, 3, oValid);
-                    a4 = initHalf(bias, ob, 4, oValid);
-                    a5 = initHalf(bias, ob, 5, oValid);
-                    a6 = initHalf(bias, ob, 6, oValid);
-                    a7 = initHalf(bias, ob, 7, oValid);
-                } else {
-                    a0 = FloatVector.fromArray(HALF, tile, o);
-                    a1 = FloatVector.fromArray(HALF, tile, o + cs);
-                    a2 = FloatVector.fromArray(HALF, tile, o + 2 * cs);
-                    a3 = FloatVector.fromArray(HALF, tile, o + 3 * cs);
-                    a4 = FloatVector.fromArray(HALF, tile, o + 4 * cs);
-                    a5 = FloatVector.fromArray(HALF, tile, o + 5 * cs);
-                    a6 = FloatVector.fromArray(HALF, tile, o + 6 * cs);
-                    a7 = FloatVector.fromArray(HALF, tile, o + 7 * cs);
-                }
-                for (int i = 0; i < ic; i++) {
-                    int wb = (ob * srcCh + i0 + i) * taps * OB;
-                    for (int td = 0; td < nd; td++) {
-                        int plane = (i * nd + td) * rn + r * s;
-                        for (int th = 0; th < nh; th++) {
-                            int rowOff = (plane + offH[th]) * sj + c;
-                            for (int tw = 0; tw < nw; tw++, wb += OB) {
-                                FloatVector v = FloatVector.fromArray(HALF, buf, rowOff + loadOff[tw]);
-                                a0 = v.fma(FloatVector.broadcast(HALF, pw[wb]), a0);
-                                a1 = v.fma(FloatVector.broadcast(HALF, pw[wb + 1]), a1);
-                                a2 = v.fma(FloatVector.broadcast(HALF, pw[wb + 2]), a2);
-                                a3 = v.fma(FloatVector.broadcast(HALF, pw[wb + 3]), a3);
-                                a4 = v.fma(FloatVector.broadcast(HALF, pw[wb + 4]), a4);
-                                a5 = v.fma(FloatVector.broadcast(HALF, pw[wb + 5]), a5);
-                                a6 = v.fma(FloatVector.broadcast(HALF, pw[wb + 6]), a6);
-                                a7 = v.fma(FloatVector.broadcast(HALF, pw[wb + 7]), a7);
-                            }
-                        }
+        int o = ob * OB * cs + r * st + c;
+        FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
+        if (first) {
+            a0 = initHalf(bias, ob, 0, oValid);
+            a1 = initHalf(bias, ob, 1, oValid);
+            a2 = initHalf(bias, ob, 2, oValid);
+            a3 = initHalf(bias, ob, 3, oValid);
+            a4 = initHalf(bias, ob, 4, oValid);
+            a5 = initHalf(bias, ob, 5, oValid);
+            a6 = initHalf(bias, ob, 6, oValid);
+            a7 = initHalf(bias, ob, 7, oValid);
+        } else {
+            a0 = FloatVector.fromArray(HALF, tile, o);
+            a1 = FloatVector.fromArray(HALF, tile, o + cs);
+            a2 = FloatVector.fromArray(HALF, tile, o + 2 * cs);
+            a3 = FloatVector.fromArray(HALF, tile, o + 3 * cs);
+            a4 = FloatVector.fromArray(HALF, tile, o + 4 * cs);
+            a5 = FloatVector.fromArray(HALF, tile, o + 5 * cs);
+            a6 = FloatVector.fromArray(HALF, tile, o + 6 * cs);
+            a7 = FloatVector.fromArray(HALF, tile, o + 7 * cs);
+        }
+        for (int i = 0; i < ic; i++) {
+            int wb = (ob * srcCh + i0 + i) * taps * OB;
+            for (int td = 0; td < nd; td++) {
+                int plane = (i * nd + td) * rn + r * s;
+                for (int th = 0; th < nh; th++) {
+                    int rowOff = (plane + offH[th]) * sj + c;
+                    for (int tw = 0; tw < nw; tw++, wb += OB) {
+                        FloatVector v = FloatVector.fromArray(HALF, buf, rowOff + loadOff[tw]);
+                        a0 = v.fma(FloatVector.broadcast(HALF, pw[wb]), a0);
+                        a1 = v.fma(FloatVector.broadcast(HALF, pw[wb + 1]), a1);
+                        a2 = v.fma(FloatVector.broadcast(HALF, pw[wb + 2]), a2);
+                        a3 = v.fma(FloatVector.broadcast(HALF, pw[wb + 3]), a3);
+                        a4 = v.fma(FloatVector.broadcast(HALF, pw[wb + 4]), a4);
+                        a5 = v.fma(FloatVector.broadcast(HALF, pw[wb + 5]), a5);
+                        a6 = v.fma(FloatVector.broadcast(HALF, pw[wb + 6]), a6);
+                        a7 = v.fma(FloatVector.broadcast(HALF, pw[wb + 7]), a7);
                     }
                 }
-                a0.intoArray(tile, o);
-                a1.intoArray(tile, o + cs);
-                a2.intoArray(tile, o + 2 * cs);
-                a3.intoArray(tile, o + 3 * cs);
-                a4.intoArray(tile, o + 4 * cs);
-                a5.intoArray(tile, o + 5 * cs);
-                a6.intoArray(tile, o + 6 * cs);
-                a7.intoArray(tile, o + 7 * cs);
             }
         }
+        a0.intoArray(tile, o);
+        a1.intoArray(tile, o + cs);
+        a2.intoArray(tile, o + 2 * cs);
+        a3.intoArray(tile, o + 3 * cs);
+        a4.intoArray(tile, o + 4 * cs);
+        a5.intoArray(tile, o + 5 * cs);
+        a6.intoArray(tile, o + 6 * cs);
+        a7.intoArray(tile, o + 7 * cs);
     }
 
     /** Two adjacent output vectors (columns c..c+2VL-1 of row r): each broadcast weight feeds two FMAs. */
@@ -321,100 +315,96 @@ final class ConvCorrelation {
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
         final int st = tileRowStride(), cs = ROW_TILE * st;
-        {
-            {
-                int o = ob * OB * cs + r * st + c;
-                FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
-                if (first) {
-                    a0 = init(bias, ob, 0, oValid);
-                    b0 = a0;
-                    a1 = init(bias, ob, 1, oValid);
-                    b1 = a1;
-                    a2 = init(bias, ob, 2, oValid);
-                    b2 = a2;
-                    a3 = init(bias, ob, 3, oValid);
-                    b3 = a3;
-                    a4 = init(bias, ob, 4, oValid);
-                    b4 = a4;
-                    a5 = init(bias, ob, 5, oValid);
-                    b5 = a5;
-                    a6 = init(bias, ob, 6, oValid);
-                    b6 = a6;
-                    a7 = init(bias, ob, 7, oValid);
-                    b7 = a7;
-                } else {
-                    a0 = FloatVector.fromArray(SPECIES, tile, o);
-                    b0 = FloatVector.fromArray(SPECIES, tile, o + VL);
-                    a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
-                    b1 = FloatVector.fromArray(SPECIES, tile, o + cs + VL);
-                    a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
-                    b2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + VL);
-                    a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
-                    b3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + VL);
-                    a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
-                    b4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs + VL);
-                    a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
-                    b5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs + VL);
-                    a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
-                    b6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs + VL);
-                    a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
-                    b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + VL);
-                }
-                for (int i = 0; i < ic; i++) {
-                    int wb = (ob * srcCh + i0 + i) * taps * OB;
-                    for (int td = 0; td < nd; td++) {
-                        int plane = (i * nd + td) * rn + r * s;
-                        for (int th = 0; th < nh; th++) {
-                            int rowOff = (plane + offH[th]) * sj + c;
-                            for (int tw = 0; tw < nw; tw++, wb += OB) {
-                                FloatVector v = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw]);
-                                FloatVector u = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw] + VL);
-                                FloatVector w0 = FloatVector.broadcast(SPECIES, pw[wb]);
-                                a0 = v.fma(w0, a0);
-                                b0 = u.fma(w0, b0);
-                                FloatVector w1 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
-                                a1 = v.fma(w1, a1);
-                                b1 = u.fma(w1, b1);
-                                FloatVector w2 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
-                                a2 = v.fma(w2, a2);
-                                b2 = u.fma(w2, b2);
-                                FloatVector w3 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
-                                a3 = v.fma(w3, a3);
-                                b3 = u.fma(w3, b3);
-                                FloatVector w4 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
-                                a4 = v.fma(w4, a4);
-                                b4 = u.fma(w4, b4);
-                                FloatVector w5 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
-                                a5 = v.fma(w5, a5);
-                                b5 = u.fma(w5, b5);
-                                FloatVector w6 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
-                                a6 = v.fma(w6, a6);
-                                b6 = u.fma(w6, b6);
-                                FloatVector w7 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
-                                a7 = v.fma(w7, a7);
-                                b7 = u.fma(w7, b7);
-                            }
-                        }
+        int o = ob * OB * cs + r * st + c;
+        FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
+        if (first) {
+            a0 = init(bias, ob, 0, oValid);
+            b0 = a0;
+            a1 = init(bias, ob, 1, oValid);
+            b1 = a1;
+            a2 = init(bias, ob, 2, oValid);
+            b2 = a2;
+            a3 = init(bias, ob, 3, oValid);
+            b3 = a3;
+            a4 = init(bias, ob, 4, oValid);
+            b4 = a4;
+            a5 = init(bias, ob, 5, oValid);
+            b5 = a5;
+            a6 = init(bias, ob, 6, oValid);
+            b6 = a6;
+            a7 = init(bias, ob, 7, oValid);
+            b7 = a7;
+        } else {
+            a0 = FloatVector.fromArray(SPECIES, tile, o);
+            b0 = FloatVector.fromArray(SPECIES, tile, o + VL);
+            a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
+            b1 = FloatVector.fromArray(SPECIES, tile, o + cs + VL);
+            a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
+            b2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + VL);
+            a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
+            b3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + VL);
+            a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
+            b4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs + VL);
+            a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
+            b5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs + VL);
+            a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
+            b6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs + VL);
+            a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
+            b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + VL);
+        }
+        for (int i = 0; i < ic; i++) {
+            int wb = (ob * srcCh + i0 + i) * taps * OB;
+            for (int td = 0; td < nd; td++) {
+                int plane = (i * nd + td) * rn + r * s;
+                for (int th = 0; th < nh; th++) {
+                    int rowOff = (plane + offH[th]) * sj + c;
+                    for (int tw = 0; tw < nw; tw++, wb += OB) {
+                        FloatVector v = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw]);
+                        FloatVector u = FloatVector.fromArray(SPECIES, buf, rowOff + loadOff[tw] + VL);
+                        FloatVector w0 = FloatVector.broadcast(SPECIES, pw[wb]);
+                        a0 = v.fma(w0, a0);
+                        b0 = u.fma(w0, b0);
+                        FloatVector w1 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
+                        a1 = v.fma(w1, a1);
+                        b1 = u.fma(w1, b1);
+                        FloatVector w2 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
+                        a2 = v.fma(w2, a2);
+                        b2 = u.fma(w2, b2);
+                        FloatVector w3 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
+                        a3 = v.fma(w3, a3);
+                        b3 = u.fma(w3, b3);
+                        FloatVector w4 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
+                        a4 = v.fma(w4, a4);
+                        b4 = u.fma(w4, b4);
+                        FloatVector w5 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
+                        a5 = v.fma(w5, a5);
+                        b5 = u.fma(w5, b5);
+                        FloatVector w6 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
+                        a6 = v.fma(w6, a6);
+                        b6 = u.fma(w6, b6);
+                        FloatVector w7 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
+                        a7 = v.fma(w7, a7);
+                        b7 = u.fma(w7, b7);
                     }
                 }
-                a0.intoArray(tile, o);
-                b0.intoArray(tile, o + VL);
-                a1.intoArray(tile, o + cs);
-                b1.intoArray(tile, o + cs + VL);
-                a2.intoArray(tile, o + 2 * cs);
-                b2.intoArray(tile, o + 2 * cs + VL);
-                a3.intoArray(tile, o + 3 * cs);
-                b3.intoArray(tile, o + 3 * cs + VL);
-                a4.intoArray(tile, o + 4 * cs);
-                b4.intoArray(tile, o + 4 * cs + VL);
-                a5.intoArray(tile, o + 5 * cs);
-                b5.intoArray(tile, o + 5 * cs + VL);
-                a6.intoArray(tile, o + 6 * cs);
-                b6.intoArray(tile, o + 6 * cs + VL);
-                a7.intoArray(tile, o + 7 * cs);
-                b7.intoArray(tile, o + 7 * cs + VL);
             }
         }
+        a0.intoArray(tile, o);
+        b0.intoArray(tile, o + VL);
+        a1.intoArray(tile, o + cs);
+        b1.intoArray(tile, o + cs + VL);
+        a2.intoArray(tile, o + 2 * cs);
+        b2.intoArray(tile, o + 2 * cs + VL);
+        a3.intoArray(tile, o + 3 * cs);
+        b3.intoArray(tile, o + 3 * cs + VL);
+        a4.intoArray(tile, o + 4 * cs);
+        b4.intoArray(tile, o + 4 * cs + VL);
+        a5.intoArray(tile, o + 5 * cs);
+        b5.intoArray(tile, o + 5 * cs + VL);
+        a6.intoArray(tile, o + 6 * cs);
+        b6.intoArray(tile, o + 6 * cs + VL);
+        a7.intoArray(tile, o + 7 * cs);
+        b7.intoArray(tile, o + 7 * cs + VL);
     }
 
     /** chunk2 for stride 1 with three column taps at offsets 0, 1, 2 (every k=3 stride-1 conv): taps unrolled. */
@@ -425,151 +415,147 @@ final class ConvCorrelation {
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
         final int st = tileRowStride(), cs = ROW_TILE * st;
-        {
-            {
-                int o = ob * OB * cs + r * st + c;
-                FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
-                if (first) {
-                    a0 = init(bias, ob, 0, oValid);
-                    b0 = a0;
-                    a1 = init(bias, ob, 1, oValid);
-                    b1 = a1;
-                    a2 = init(bias, ob, 2, oValid);
-                    b2 = a2;
-                    a3 = init(bias, ob, 3, oValid);
-                    b3 = a3;
-                    a4 = init(bias, ob, 4, oValid);
-                    b4 = a4;
-                    a5 = init(bias, ob, 5, oValid);
-                    b5 = a5;
-                    a6 = init(bias, ob, 6, oValid);
-                    b6 = a6;
-                    a7 = init(bias, ob, 7, oValid);
-                    b7 = a7;
-                } else {
-                    a0 = FloatVector.fromArray(SPECIES, tile, o);
-                    b0 = FloatVector.fromArray(SPECIES, tile, o + VL);
-                    a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
-                    b1 = FloatVector.fromArray(SPECIES, tile, o + cs + VL);
-                    a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
-                    b2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + VL);
-                    a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
-                    b3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + VL);
-                    a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
-                    b4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs + VL);
-                    a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
-                    b5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs + VL);
-                    a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
-                    b6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs + VL);
-                    a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
-                    b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + VL);
+        int o = ob * OB * cs + r * st + c;
+        FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
+        if (first) {
+            a0 = init(bias, ob, 0, oValid);
+            b0 = a0;
+            a1 = init(bias, ob, 1, oValid);
+            b1 = a1;
+            a2 = init(bias, ob, 2, oValid);
+            b2 = a2;
+            a3 = init(bias, ob, 3, oValid);
+            b3 = a3;
+            a4 = init(bias, ob, 4, oValid);
+            b4 = a4;
+            a5 = init(bias, ob, 5, oValid);
+            b5 = a5;
+            a6 = init(bias, ob, 6, oValid);
+            b6 = a6;
+            a7 = init(bias, ob, 7, oValid);
+            b7 = a7;
+        } else {
+            a0 = FloatVector.fromArray(SPECIES, tile, o);
+            b0 = FloatVector.fromArray(SPECIES, tile, o + VL);
+            a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
+            b1 = FloatVector.fromArray(SPECIES, tile, o + cs + VL);
+            a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
+            b2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + VL);
+            a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
+            b3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + VL);
+            a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
+            b4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs + VL);
+            a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
+            b5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs + VL);
+            a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
+            b6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs + VL);
+            a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
+            b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + VL);
+        }
+        for (int i = 0; i < ic; i++) {
+            int wb = (ob * srcCh + i0 + i) * taps * OB;
+            for (int td = 0; td < nd; td++) {
+                int plane = (i * nd + td) * rn + r * s;
+                for (int th = 0; th < nh; th++) {
+                    int rowOff = (plane + offH[th]) * sj + c;
+                    FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff);
+                    FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + VL);
+                    FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
+                    a0 = v0.fma(w0_0, a0);
+                    b0 = u0.fma(w0_0, b0);
+                    FloatVector w1_0 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
+                    a1 = v0.fma(w1_0, a1);
+                    b1 = u0.fma(w1_0, b1);
+                    FloatVector w2_0 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
+                    a2 = v0.fma(w2_0, a2);
+                    b2 = u0.fma(w2_0, b2);
+                    FloatVector w3_0 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
+                    a3 = v0.fma(w3_0, a3);
+                    b3 = u0.fma(w3_0, b3);
+                    FloatVector w4_0 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
+                    a4 = v0.fma(w4_0, a4);
+                    b4 = u0.fma(w4_0, b4);
+                    FloatVector w5_0 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
+                    a5 = v0.fma(w5_0, a5);
+                    b5 = u0.fma(w5_0, b5);
+                    FloatVector w6_0 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
+                    a6 = v0.fma(w6_0, a6);
+                    b6 = u0.fma(w6_0, b6);
+                    FloatVector w7_0 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
+                    a7 = v0.fma(w7_0, a7);
+                    b7 = u0.fma(w7_0, b7);
+                    FloatVector v1 = FloatVector.fromArray(SPECIES, buf, rowOff + 1);
+                    FloatVector u1 = FloatVector.fromArray(SPECIES, buf, rowOff + 1 + VL);
+                    FloatVector w0_1 = FloatVector.broadcast(SPECIES, pw[wb + 8]);
+                    a0 = v1.fma(w0_1, a0);
+                    b0 = u1.fma(w0_1, b0);
+                    FloatVector w1_1 = FloatVector.broadcast(SPECIES, pw[wb + 9]);
+                    a1 = v1.fma(w1_1, a1);
+                    b1 = u1.fma(w1_1, b1);
+                    FloatVector w2_1 = FloatVector.broadcast(SPECIES, pw[wb + 10]);
+                    a2 = v1.fma(w2_1, a2);
+                    b2 = u1.fma(w2_1, b2);
+                    FloatVector w3_1 = FloatVector.broadcast(SPECIES, pw[wb + 11]);
+                    a3 = v1.fma(w3_1, a3);
+                    b3 = u1.fma(w3_1, b3);
+                    FloatVector w4_1 = FloatVector.broadcast(SPECIES, pw[wb + 12]);
+                    a4 = v1.fma(w4_1, a4);
+                    b4 = u1.fma(w4_1, b4);
+                    FloatVector w5_1 = FloatVector.broadcast(SPECIES, pw[wb + 13]);
+                    a5 = v1.fma(w5_1, a5);
+                    b5 = u1.fma(w5_1, b5);
+                    FloatVector w6_1 = FloatVector.broadcast(SPECIES, pw[wb + 14]);
+                    a6 = v1.fma(w6_1, a6);
+                    b6 = u1.fma(w6_1, b6);
+                    FloatVector w7_1 = FloatVector.broadcast(SPECIES, pw[wb + 15]);
+                    a7 = v1.fma(w7_1, a7);
+                    b7 = u1.fma(w7_1, b7);
+                    FloatVector v2 = FloatVector.fromArray(SPECIES, buf, rowOff + 2);
+                    FloatVector u2 = FloatVector.fromArray(SPECIES, buf, rowOff + 2 + VL);
+                    FloatVector w0_2 = FloatVector.broadcast(SPECIES, pw[wb + 16]);
+                    a0 = v2.fma(w0_2, a0);
+                    b0 = u2.fma(w0_2, b0);
+                    FloatVector w1_2 = FloatVector.broadcast(SPECIES, pw[wb + 17]);
+                    a1 = v2.fma(w1_2, a1);
+                    b1 = u2.fma(w1_2, b1);
+                    FloatVector w2_2 = FloatVector.broadcast(SPECIES, pw[wb + 18]);
+                    a2 = v2.fma(w2_2, a2);
+                    b2 = u2.fma(w2_2, b2);
+                    FloatVector w3_2 = FloatVector.broadcast(SPECIES, pw[wb + 19]);
+                    a3 = v2.fma(w3_2, a3);
+                    b3 = u2.fma(w3_2, b3);
+                    FloatVector w4_2 = FloatVector.broadcast(SPECIES, pw[wb + 20]);
+                    a4 = v2.fma(w4_2, a4);
+                    b4 = u2.fma(w4_2, b4);
+                    FloatVector w5_2 = FloatVector.broadcast(SPECIES, pw[wb + 21]);
+                    a5 = v2.fma(w5_2, a5);
+                    b5 = u2.fma(w5_2, b5);
+                    FloatVector w6_2 = FloatVector.broadcast(SPECIES, pw[wb + 22]);
+                    a6 = v2.fma(w6_2, a6);
+                    b6 = u2.fma(w6_2, b6);
+                    FloatVector w7_2 = FloatVector.broadcast(SPECIES, pw[wb + 23]);
+                    a7 = v2.fma(w7_2, a7);
+                    b7 = u2.fma(w7_2, b7);
+                    wb += 3 * OB;
                 }
-                for (int i = 0; i < ic; i++) {
-                    int wb = (ob * srcCh + i0 + i) * taps * OB;
-                    for (int td = 0; td < nd; td++) {
-                        int plane = (i * nd + td) * rn + r * s;
-                        for (int th = 0; th < nh; th++) {
-                            int rowOff = (plane + offH[th]) * sj + c;
-                            FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff);
-                            FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + VL);
-                            FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
-                            a0 = v0.fma(w0_0, a0);
-                            b0 = u0.fma(w0_0, b0);
-                            FloatVector w1_0 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
-                            a1 = v0.fma(w1_0, a1);
-                            b1 = u0.fma(w1_0, b1);
-                            FloatVector w2_0 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
-                            a2 = v0.fma(w2_0, a2);
-                            b2 = u0.fma(w2_0, b2);
-                            FloatVector w3_0 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
-                            a3 = v0.fma(w3_0, a3);
-                            b3 = u0.fma(w3_0, b3);
-                            FloatVector w4_0 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
-                            a4 = v0.fma(w4_0, a4);
-                            b4 = u0.fma(w4_0, b4);
-                            FloatVector w5_0 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
-                            a5 = v0.fma(w5_0, a5);
-                            b5 = u0.fma(w5_0, b5);
-                            FloatVector w6_0 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
-                            a6 = v0.fma(w6_0, a6);
-                            b6 = u0.fma(w6_0, b6);
-                            FloatVector w7_0 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
-                            a7 = v0.fma(w7_0, a7);
-                            b7 = u0.fma(w7_0, b7);
-                            FloatVector v1 = FloatVector.fromArray(SPECIES, buf, rowOff + 1);
-                            FloatVector u1 = FloatVector.fromArray(SPECIES, buf, rowOff + 1 + VL);
-                            FloatVector w0_1 = FloatVector.broadcast(SPECIES, pw[wb + 8]);
-                            a0 = v1.fma(w0_1, a0);
-                            b0 = u1.fma(w0_1, b0);
-                            FloatVector w1_1 = FloatVector.broadcast(SPECIES, pw[wb + 9]);
-                            a1 = v1.fma(w1_1, a1);
-                            b1 = u1.fma(w1_1, b1);
-                            FloatVector w2_1 = FloatVector.broadcast(SPECIES, pw[wb + 10]);
-                            a2 = v1.fma(w2_1, a2);
-                            b2 = u1.fma(w2_1, b2);
-                            FloatVector w3_1 = FloatVector.broadcast(SPECIES, pw[wb + 11]);
-                            a3 = v1.fma(w3_1, a3);
-                            b3 = u1.fma(w3_1, b3);
-                            FloatVector w4_1 = FloatVector.broadcast(SPECIES, pw[wb + 12]);
-                            a4 = v1.fma(w4_1, a4);
-                            b4 = u1.fma(w4_1, b4);
-                            FloatVector w5_1 = FloatVector.broadcast(SPECIES, pw[wb + 13]);
-                            a5 = v1.fma(w5_1, a5);
-                            b5 = u1.fma(w5_1, b5);
-                            FloatVector w6_1 = FloatVector.broadcast(SPECIES, pw[wb + 14]);
-                            a6 = v1.fma(w6_1, a6);
-                            b6 = u1.fma(w6_1, b6);
-                            FloatVector w7_1 = FloatVector.broadcast(SPECIES, pw[wb + 15]);
-                            a7 = v1.fma(w7_1, a7);
-                            b7 = u1.fma(w7_1, b7);
-                            FloatVector v2 = FloatVector.fromArray(SPECIES, buf, rowOff + 2);
-                            FloatVector u2 = FloatVector.fromArray(SPECIES, buf, rowOff + 2 + VL);
-                            FloatVector w0_2 = FloatVector.broadcast(SPECIES, pw[wb + 16]);
-                            a0 = v2.fma(w0_2, a0);
-                            b0 = u2.fma(w0_2, b0);
-                            FloatVector w1_2 = FloatVector.broadcast(SPECIES, pw[wb + 17]);
-                            a1 = v2.fma(w1_2, a1);
-                            b1 = u2.fma(w1_2, b1);
-                            FloatVector w2_2 = FloatVector.broadcast(SPECIES, pw[wb + 18]);
-                            a2 = v2.fma(w2_2, a2);
-                            b2 = u2.fma(w2_2, b2);
-                            FloatVector w3_2 = FloatVector.broadcast(SPECIES, pw[wb + 19]);
-                            a3 = v2.fma(w3_2, a3);
-                            b3 = u2.fma(w3_2, b3);
-                            FloatVector w4_2 = FloatVector.broadcast(SPECIES, pw[wb + 20]);
-                            a4 = v2.fma(w4_2, a4);
-                            b4 = u2.fma(w4_2, b4);
-                            FloatVector w5_2 = FloatVector.broadcast(SPECIES, pw[wb + 21]);
-                            a5 = v2.fma(w5_2, a5);
-                            b5 = u2.fma(w5_2, b5);
-                            FloatVector w6_2 = FloatVector.broadcast(SPECIES, pw[wb + 22]);
-                            a6 = v2.fma(w6_2, a6);
-                            b6 = u2.fma(w6_2, b6);
-                            FloatVector w7_2 = FloatVector.broadcast(SPECIES, pw[wb + 23]);
-                            a7 = v2.fma(w7_2, a7);
-                            b7 = u2.fma(w7_2, b7);
-                            wb += 3 * OB;
-                        }
-                    }
-                }
-                a0.intoArray(tile, o);
-                b0.intoArray(tile, o + VL);
-                a1.intoArray(tile, o + cs);
-                b1.intoArray(tile, o + cs + VL);
-                a2.intoArray(tile, o + 2 * cs);
-                b2.intoArray(tile, o + 2 * cs + VL);
-                a3.intoArray(tile, o + 3 * cs);
-                b3.intoArray(tile, o + 3 * cs + VL);
-                a4.intoArray(tile, o + 4 * cs);
-                b4.intoArray(tile, o + 4 * cs + VL);
-                a5.intoArray(tile, o + 5 * cs);
-                b5.intoArray(tile, o + 5 * cs + VL);
-                a6.intoArray(tile, o + 6 * cs);
-                b6.intoArray(tile, o + 6 * cs + VL);
-                a7.intoArray(tile, o + 7 * cs);
-                b7.intoArray(tile, o + 7 * cs + VL);
             }
         }
+        a0.intoArray(tile, o);
+        b0.intoArray(tile, o + VL);
+        a1.intoArray(tile, o + cs);
+        b1.intoArray(tile, o + cs + VL);
+        a2.intoArray(tile, o + 2 * cs);
+        b2.intoArray(tile, o + 2 * cs + VL);
+        a3.intoArray(tile, o + 3 * cs);
+        b3.intoArray(tile, o + 3 * cs + VL);
+        a4.intoArray(tile, o + 4 * cs);
+        b4.intoArray(tile, o + 4 * cs + VL);
+        a5.intoArray(tile, o + 5 * cs);
+        b5.intoArray(tile, o + 5 * cs + VL);
+        a6.intoArray(tile, o + 6 * cs);
+        b6.intoArray(tile, o + 6 * cs + VL);
+        a7.intoArray(tile, o + 7 * cs);
+        b7.intoArray(tile, o + 7 * cs + VL);
     }
 
     private static FloatVector initHalf(float[] bias, int ob, int k, int oValid) {
