@@ -21,8 +21,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * <li>FLAIR {@code S = PD·|1 − 2e^(−TI/T1) + e^(−TR/T1)|·e^(−TE/T2)} with TR 9000, TI 2400, TE 120 ms (CSF nulled);
  * <li>T1ce: T1w where enhancing tumour has {@code 1/T1' = 1/T1 + r1·[Gd]}, r1 = 4 /mM/s, [Gd] ~ U(0.3, 0.5) mM.
  * </ul>
- * Enhancing tumour has grey-matter-like parameters without gadolinium, so it stands out only on T1ce; oedema has long
- * T1 and T2, so it is brightest on FLAIR and T2. Each case varies tissue parameters (±7 %), tumour count, size, place
+ * Enhancing tumour has the case's grey-matter parameters (±2 %) apart from gadolinium, so it stands out only on T1ce;
+ * oedema has long T1 and T2, so it is brightest on FLAIR and T2. Each case varies tissue parameters (±7 %), tumour count, size, place
  * and shape; images get a smooth multiplicative bias field and Rician noise, background exactly 0 (skull-stripped),
  * and are stored as int16 (99.5th percentile of the brain ≈ 1000) with 1 mm spacing. The same seed gives the same
  * cohort.
@@ -228,6 +228,9 @@ public final class PhantomGenerator {
             p[k] = new double[] {TISSUE_PARAMS[k][0] * vary(rng, 0.07), TISSUE_PARAMS[k][1] * vary(rng, 0.07),
                 TISSUE_PARAMS[k][2] * vary(rng, 0.07)};
         }
+        // enhancing tumour mimics this case's grey matter apart from its gadolinium uptake
+        int et = Tissue.ENHANCING.ordinal(), gm = Tissue.GREY_MATTER.ordinal();
+        for (int j = 0; j < 3; j++) p[et][j] = p[gm][j] * vary(rng, 0.02);
         double gd = rng.nextDouble(0.3, 0.5);
         double scale = Math.min(nx, Math.min(ny, nz));
         float[] texture = SmoothField.of(nx, ny, nz, Math.max(2, scale / 24), rng);
