@@ -131,6 +131,7 @@ class PhantomGeneratorTest {
         for (Phantom p : CASES) {
             double with = enhancingDice(p, Modality.BRATS);
             double without = enhancingDice(p, List.of(Modality.FLAIR, Modality.T1, Modality.T2));
+            // observed with this seed: 1.00 with T1ce, 0.08..0.18 without
             assertTrue(with > 0.85, p.id() + ": ET Dice with T1ce " + with);
             assertTrue(without < 0.4, p.id() + ": ET Dice without T1ce " + without);
         }
@@ -156,7 +157,8 @@ class PhantomGeneratorTest {
             double t1 = oedemaContrast(p, Modality.T1), t1ce = oedemaContrast(p, Modality.T1CE);
             String all = p.id() + ": FLAIR " + flair + ", T2 " + t2 + ", T1 " + t1 + ", T1ce " + t1ce;
             assertTrue(Math.min(flair, t2) > 0.4, all);
-            assertTrue(Math.max(t1, t1ce) < 0.25, all);
+            // observed with this seed: FLAIR 0.62..0.99, T2 0.76..1.16, T1 and T1ce at most 0.23
+            assertTrue(Math.max(t1, t1ce) < 0.5 * Math.min(flair, t2), all);
         }
     }
 
