@@ -102,4 +102,29 @@ class SlidingWindowTest {
         byte[] back = s.classes();
         for (int i = 0; i < labels.length; i++) assertEquals((int) labels[i], back[i], "voxel " + i);
     }
+
+    @Test
+    void predictRunsTheModelOnEveryWindowAndStitchesItsAnswer() {
+        // a "model" that reads the class off channel 0 of the patch (values 0..3) and answers one-hot
+        int d = 9, h = 7, w = 5, n = d * h * w;
+        float[] image = new float[2 * n];
+        byte[] truth = new byte[n];
+        for (int i = 0; i < n; i++) {
+            truth[i] = (byte) ((i * 5) % 4);
+            image[i] = truth[i];
+            image[n + i] = -1;
+        }
+        PreparedCase c = new PreparedCase("p", List.of(Modality.FLAIR, Modality.T1), new boolean[] {true, true}, image,
+                null, d, h, w, new CropBox(0, 0, 0, w, h, d), TestVolumes.header(w, h, d), LabelScheme.BRATS);
+        int[] calls = {0};
+        Stitcher s = Stitcher.predict(c, new int[] {4, 4, 4}, 4, true, patch -> {
+            calls[0]++;
+            int pn = 64;
+            float[] out = new float[4 * pn];
+            for (int i = 0; i < pn; i++) out[(int) patch[i] * pn + i] = 1;
+            return out;
+        });
+        assertArrayEquals(truth, s.classes());
+        assertEquals(new SlidingWindow(d, h, w, new int[] {4, 4, 4}, 0.5).windows().size(), calls[0]);
+    }
 }
