@@ -57,7 +57,7 @@ public final class CaseCache {
         try {
             JsonNode j = JSON.readTree(side.toFile());
             if (j.path("format").asInt() != FORMAT || j.path("minCropSize").asInt() != preprocessor.minCropSize()) return false;
-            if (!j.path("sources").equals(sources(c))) return false;
+            if (!j.path("sources").toString().equals(sources(c).toString())) return false; // as text: int vs long nodes
             return Files.isRegularFile(imageFile(c.id())) && (!c.hasLabel() || Files.isRegularFile(labelFile(c.id())));
         } catch (IOException e) {
             return false; // unreadable sidecar: rebuild

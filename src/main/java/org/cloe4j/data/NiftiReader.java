@@ -231,6 +231,13 @@ public final class NiftiReader {
                                    long totalBytes) throws IOException {
         byte[] chunk = new byte[(int) Math.min(CHUNK, totalBytes)];
         int per = type.bytes();
+        Object scratch = switch (type) {
+            case INT16, UINT16 -> new short[chunk.length / 2];
+            case INT32, UINT32 -> new int[chunk.length / 4];
+            case INT64 -> new long[chunk.length / 8];
+            case FLOAT64 -> new double[chunk.length / 8];
+            default -> null;
+        };
         long done = 0;
         int voxel = 0;
         while (done < totalBytes) {
@@ -241,46 +248,46 @@ public final class NiftiReader {
                         + " bytes of voxel data (truncated file?)");
             }
             int n = want / per;
-            convert(type, ByteBuffer.wrap(chunk, 0, want).order(order), out, voxel, n);
+            convert(type, ByteBuffer.wrap(chunk, 0, want).order(order), out, voxel, n, scratch);
             voxel += n;
             done += want;
         }
     }
 
-    private static void convert(NiftiDatatype type, ByteBuffer bytes, float[] out, int at, int n) {
+    private static void convert(NiftiDatatype type, ByteBuffer bytes, float[] out, int at, int n, Object scratch) {
         byte[] raw = bytes.array();
         switch (type) {
             case UINT8 -> { for (int i = 0; i < n; i++) out[at + i] = raw[i] & 0xff; }
             case INT8 -> { for (int i = 0; i < n; i++) out[at + i] = raw[i]; }
             case INT16 -> {
-                short[] s = new short[n];
-                bytes.asShortBuffer().get(s);
+                short[] s = (short[]) scratch;
+                bytes.asShortBuffer().get(s, 0, n);
                 for (int i = 0; i < n; i++) out[at + i] = s[i];
             }
             case UINT16 -> {
-                short[] s = new short[n];
-                bytes.asShortBuffer().get(s);
+                short[] s = (short[]) scratch;
+                bytes.asShortBuffer().get(s, 0, n);
                 for (int i = 0; i < n; i++) out[at + i] = s[i] & 0xffff;
             }
             case INT32 -> {
-                int[] v = new int[n];
-                bytes.asIntBuffer().get(v);
+                int[] v = (int[]) scratch;
+                bytes.asIntBuffer().get(v, 0, n);
                 for (int i = 0; i < n; i++) out[at + i] = v[i];
             }
             case UINT32 -> {
-                int[] v = new int[n];
-                bytes.asIntBuffer().get(v);
+                int[] v = (int[]) scratch;
+                bytes.asIntBuffer().get(v, 0, n);
                 for (int i = 0; i < n; i++) out[at + i] = v[i] & 0xffffffffL;
             }
             case INT64 -> {
-                long[] v = new long[n];
-                bytes.asLongBuffer().get(v);
+                long[] v = (long[]) scratch;
+                bytes.asLongBuffer().get(v, 0, n);
                 for (int i = 0; i < n; i++) out[at + i] = v[i];
             }
             case FLOAT32 -> bytes.asFloatBuffer().get(out, at, n);
             case FLOAT64 -> {
-                double[] v = new double[n];
-                bytes.asDoubleBuffer().get(v);
+                double[] v = (double[]) scratch;
+                bytes.asDoubleBuffer().get(v, 0, n);
                 for (int i = 0; i < n; i++) out[at + i] = (float) v[i];
             }
         }

@@ -21,8 +21,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * <li>FLAIR {@code S = PD·|1 − 2e^(−TI/T1) + e^(−TR/T1)|·e^(−TE/T2)} with TR 9000, TI 2400, TE 120 ms (CSF nulled);
  * <li>T1ce: T1w where enhancing tumour has {@code 1/T1' = 1/T1 + r1·[Gd]}, r1 = 4 /mM/s, [Gd] ~ U(0.3, 0.5) mM.
  * </ul>
- * Enhancing tumour has grey-matter-like parameters without gadolinium, so it stands out only on T1ce; oedema has long
- * T1 and T2, so it is brightest on FLAIR and T2. Each case varies tissue parameters (±7 %), tumour count, size, place
+ * Enhancing tumour has the case's grey-matter parameters (±2 %) apart from gadolinium, so it stands out only on T1ce;
+ * oedema has long T1 and T2, so it is brightest on FLAIR and T2. Each case varies tissue parameters (±7 %), tumour count, size, place
  * and shape; images get a smooth multiplicative bias field and Rician noise, background exactly 0 (skull-stripped),
  * and are stored as int16 (99.5th percentile of the brain ≈ 1000) with 1 mm spacing. The same seed gives the same
  * cohort.
@@ -185,19 +185,21 @@ public final class PhantomGenerator {
         for (int i = 0; i < t.length; i++) if (t[i] == Tissue.WHITE_MATTER.ordinal()) whiteMatter.add(i);
         if (whiteMatter.isEmpty()) return;
         int count = rng.nextDouble() < 0.7 ? 1 : 2;
-        double scale = Math.min(nx, Math.min(ny, nz));
+        double scale = Math.cbrt((double) nx * ny * nz); // tumour sizes follow the brain's size
         float[] shape = SmoothField.of(nx, ny, nz, Math.max(3, scale / 10), rng);
         float[] spread = SmoothField.of(nx, ny, nz, Math.max(3, scale / 8), rng);
         for (int k = 0; k < count; k++) {
             int centre = whiteMatter.get(rng.nextInt(whiteMatter.size()));
             double cx = centre % nx, cy = (centre / nx) % ny, cz = centre / (nx * ny);
-            double outer = scale * rng.nextDouble(0.16, 0.28) / (k == 0 ? 1 : 1.5);
-            double core = outer * rng.nextDouble(0.45, 0.65);
+            double outer = scale * rng.nextDouble(0.12, 0.2) / (k == 0 ? 1 : 1.5); // oedema radius
+            double core = outer * rng.nextDouble(0.4, 0.6); // enhancing rim and necrosis
             double necrosis = rng.nextDouble() < 0.2 ? 0 : core * rng.nextDouble(0.35, 0.65);
             double[] axis = {vary(rng, 0.2), vary(rng, 0.2), vary(rng, 0.2)};
-            int x0 = (int) Math.max(0, cx - 2 * outer), x1 = (int) Math.min(nx - 1, cx + 2 * outer);
-            int y0 = (int) Math.max(0, cy - 2 * outer), y1 = (int) Math.min(ny - 1, cy + 2 * outer);
-            int z0 = (int) Math.max(0, cz - 2 * outer), z1 = (int) Math.min(nz - 1, cz + 2 * outer);
+            // reach: d·(1 − 0.35) < outer with axes stretched up to 1.2 -> within 1.2 / 0.65 ≈ 1.85 outer
+            double reach = 1.9 * outer;
+            int x0 = (int) Math.max(0, cx - reach), x1 = (int) Math.min(nx - 1, cx + reach);
+            int y0 = (int) Math.max(0, cy - reach), y1 = (int) Math.min(ny - 1, cy + reach);
+            int z0 = (int) Math.max(0, cz - reach), z1 = (int) Math.min(nz - 1, cz + reach);
             for (int z = z0; z <= z1; z++) {
                 for (int y = y0; y <= y1; y++) {
                     for (int x = x0; x <= x1; x++) {
@@ -205,12 +207,15 @@ public final class PhantomGenerator {
                         if (t[i] == Tissue.BACKGROUND.ordinal()) continue;
                         double dx = (x - cx) / axis[0], dy = (y - cy) / axis[1], dz = (z - cz) / axis[2];
                         double d = Math.sqrt(dx * dx + dy * dy + dz * dz);
-                        double dCore = d * (1 + 0.3 * shape[i]);
-                        double dOedema = d * (1 + 0.45 * spread[i]);
+                        double dCore = d * (1 + 0.25 * shape[i]);
+                        double dOedema = d * (1 + 0.35 * spread[i]);
                         Tissue now = Tissue.values()[t[i]];
-                        if (necrosis > 0 && dCore < necrosis) t[i] = (byte) Tissue.NECROSIS.ordinal();
-                        else if (dCore < core && now != Tissue.NECROSIS) t[i] = (byte) Tissue.ENHANCING.ordinal();
-                        else if (dOedema < outer && now != Tissue.CSF && now != Tissue.NECROSIS && now != Tissue.ENHANCING) {
+                        if (necrosis > 0 && dCore < necrosis) {
+                            t[i] = (byte) Tissue.NECROSIS.ordinal();
+                        } else if (dCore < core) {
+                            if (now != Tissue.NECROSIS) t[i] = (byte) Tissue.ENHANCING.ordinal();
+                        } else if ((dOedema < outer || dCore < 1.3 * core) // oedema always rims the core
+                                && now != Tissue.CSF && now != Tissue.NECROSIS && now != Tissue.ENHANCING) {
                             t[i] = (byte) Tissue.OEDEMA.ordinal();
                         }
                     }
@@ -228,6 +233,9 @@ public final class PhantomGenerator {
             p[k] = new double[] {TISSUE_PARAMS[k][0] * vary(rng, 0.07), TISSUE_PARAMS[k][1] * vary(rng, 0.07),
                 TISSUE_PARAMS[k][2] * vary(rng, 0.07)};
         }
+        // enhancing tumour mimics this case's grey matter apart from its gadolinium uptake
+        int et = Tissue.ENHANCING.ordinal(), gm = Tissue.GREY_MATTER.ordinal();
+        for (int j = 0; j < 3; j++) p[et][j] = p[gm][j] * vary(rng, 0.02);
         double gd = rng.nextDouble(0.3, 0.5);
         double scale = Math.min(nx, Math.min(ny, nz));
         float[] texture = SmoothField.of(nx, ny, nz, Math.max(2, scale / 24), rng);

@@ -1,5 +1,7 @@
 package org.cloe4j.data;
 
+import java.util.function.UnaryOperator;
+
 /**
  * Accumulates per-class probabilities of overlapping windows into a whole-volume prediction: each patch's values are
  * multiplied by a per-voxel weight (uniform, or the Gaussian importance map) and summed; {@link #probabilities}
@@ -31,6 +33,19 @@ public final class Stitcher {
         int vn = grid.depth() * grid.height() * grid.width();
         this.sum = new float[classes * vn];
         this.norm = new float[vn];
+    }
+
+    /**
+     * Sliding-window inference over a prepared case: every window of {@code patch} with 50 % overlap is cut out of
+     * {@code c.image()} ({@code channels × patch}, zero-padded), given to {@code model}, which returns
+     * {@code classes × patch} probabilities, and stitched. Read the result with {@link #classes()} or
+     * {@link #probabilities()}; then {@link LabelMaps#suppressSmallEnhancing} and {@link LabelMaps#write}.
+     */
+    public static Stitcher predict(PreparedCase c, int[] patch, int classes, boolean gaussian, UnaryOperator<float[]> model) {
+        SlidingWindow grid = SlidingWindow.over(c, patch);
+        Stitcher s = new Stitcher(grid, classes, gaussian);
+        for (SlidingWindow.Window w : grid.windows()) s.add(w, model.apply(grid.extract(c.image(), c.channels(), w)));
+        return s;
     }
 
     /** Adds the {@code classes × patch} probabilities predicted for the window {@code w}. */

@@ -75,6 +75,39 @@ class NiftiCrossToolTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"Nifti1Image >i2 0.5 -3 .nii", "Nifti2Image >f8 2 1 .nii.gz", "Nifti2Image <u2 1.5 0 .nii",
+        "Nifti1Image <i1 1 0 .nii.gz", "Nifti1Image >i4 0.25 100 .nii.gz", "Nifti1Image <u1 1 0 .nii"})
+    void filesNibabelWritesWithScalingAndEitherByteOrderReadTheSame(String spec) throws IOException {
+        assumeNibabel();
+        String[] f = spec.split(" "); // image class, numpy dtype (byte order first), slope, intercept, file ending
+        Path p = dir.resolve("nib" + f[4]);
+        // a 4D image (5 × 4 × 3 × 2) of small integers stored in the given type with the given scaling
+        ExternalTools.python("""
+                import nibabel as nib, numpy as np
+                raw = (np.arange(120).reshape((5, 4, 3, 2), order='F') %% 50).astype('%1$s')
+                aff = np.array([[0, -1.5, 0, 3], [2, 0, 0, -4], [0, 0, 2.5, 5], [0, 0, 0, 1]])
+                hdr = nib.%2$s(raw, aff).header.as_byteswapped('%1$s'[0])
+                img = nib.%2$s(raw, aff, header=hdr)
+                img.header.set_data_dtype('%1$s')
+                img.header.set_slope_inter(%3$s, %4$s)
+                img.set_qform(aff, 1)
+                img.set_sform(aff, 2)
+                nib.save(img, %5$s)
+                """.formatted(f[1], f[0], f[2], f[3], pyString(p)));
+        double[] ref = nibabelSummary(p);
+        Volume v = NiftiReader.read(p);
+        assertEquals(f[0].equals("Nifti2Image") ? 2 : 1, v.header().version());
+        assertEquals(2, v.volumes());
+        assertEquals(f[1].charAt(0) == '>' ? java.nio.ByteOrder.BIG_ENDIAN : java.nio.ByteOrder.LITTLE_ENDIAN,
+                v.header().byteOrder());
+        assertArrayEquals(Arrays.copyOfRange(ref, 4, 16), v.header().affine(), 1e-6, "affine");
+        double sum = 0;
+        for (float x : v.data()) sum += x;
+        assertEquals(ref[16], sum, 1e-3, "sum of the scaled values");
+        for (int i = 0; i < 5; i++) assertEquals(ref[24 + i], v.data()[(int) ref[19 + i]], 1e-4, "voxel " + (long) ref[19 + i]);
+    }
+
     @Test
     void bigEndianAndScaledFilesAreAmongThoseChecked() throws IOException {
         Path anatomical = ExternalTools.NIBABEL_DATA.resolve("anatomical.nii");

@@ -52,19 +52,18 @@ public final class CpuConv3d {
                 mapW = sourceMap(wd, pad, padding, mapLen);
         float[] pw = pack(w, co, ci, k, taps, taps, taps);
         ConvCorrelation cc = new ConvCorrelation(x, ci, d, h, wd, mapD, mapH, mapW, pad, stride, taps, taps, taps,
-                pw, hO, wO);
-        int blocks = ceilDiv(co, OB), tiles = ceilDiv(hO, ConvCorrelation.ROW_TILE);
+                pw, co, hO, wO);
+        int tiles = ceilDiv(hO, ConvCorrelation.ROW_TILE);
         int planeOut = dO * hO * wO;
-        Parallel.forRange(n * blocks * dO * tiles, 1, (lo, hi) -> {
+        Parallel.forRange(n * dO * tiles, 1, (lo, hi) -> {
             ConvScratch sc = ConvScratch.get();
             float[] buf = sc.first(cc.bufferSize());
             float[] acc = sc.second(cc.tileSize());
             for (int it = lo; it < hi; it++) {
-                int tile = it % tiles, od = it / tiles % dO, ob = it / tiles / dO % blocks, b = it / tiles / dO / blocks;
+                int tile = it % tiles, od = it / tiles % dO, b = it / tiles / dO;
                 int r0 = tile * ConvCorrelation.ROW_TILE, tr = Math.min(ConvCorrelation.ROW_TILE, hO - r0);
-                int oValid = Math.min(OB, co - ob * OB);
-                cc.tile(b * ci * d * h * wd, ob, oValid, od, r0, tr, bias, buf, acc);
-                cc.copyOut(acc, oValid, r0, tr, y, (b * co + ob * OB) * planeOut + od * hO * wO, planeOut);
+                cc.tile(b * ci * d * h * wd, od, r0, tr, bias, buf, acc);
+                cc.copyOut(acc, r0, tr, y, b * co * planeOut + od * hO * wO, planeOut);
             }
         });
     }
@@ -104,7 +103,7 @@ public final class CpuConv3d {
                     float[] pw = packTransposed(w, co, ci, k, td[1], th[1], tw[1]);
                     int rows = ceilDiv(hp - b, s), cols = ceilDiv(wp - c, s);
                     ConvCorrelation cc = new ConvCorrelation(gy, co, dO, hO, wO, gD, gH, gW, shift, 1,
-                            td[0], th[0], tw[0], pw, rows, cols);
+                            td[0], th[0], tw[0], pw, ci, rows, cols);
                     phase[a][b][c] = cc;
                     bufSize = Math.max(bufSize, cc.bufferSize());
                     gSize = Math.max(gSize, cc.tileSize());
@@ -113,18 +112,16 @@ public final class CpuConv3d {
         }
         // Padded-domain planes z that fold into each input plane id (itself, plus its reflection partner).
         int[][] planesOf = foldSources(fD, dp, d);
-        int blocks = ceilDiv(ci, OB);
         int planeIn = d * h * wd;
         int fBuf = bufSize, fG = gSize;
-        Parallel.forRange(n * blocks * d, 1, (lo, hi) -> {
+        Parallel.forRange(n * d, 1, (lo, hi) -> {
             ConvScratch sc = ConvScratch.get();
             float[] buf = sc.first(fBuf);
             float[] g = sc.second(fG);
             for (int it = lo; it < hi; it++) {
-                int id = it % d, ob = it / d % blocks, bn = it / d / blocks;
-                int oValid = Math.min(OB, ci - ob * OB);
-                int gxBase = (bn * ci + ob * OB) * planeIn + id * h * wd;
-                for (int o = 0; o < oValid; o++) {
+                int id = it % d, bn = it / d;
+                int gxBase = bn * ci * planeIn + id * h * wd;
+                for (int o = 0; o < ci; o++) {
                     java.util.Arrays.fill(gx, gxBase + o * planeIn, gxBase + o * planeIn + h * wd, 0f);
                 }
                 for (int z : planesOf[id]) {
@@ -135,8 +132,8 @@ public final class CpuConv3d {
                             int rows = cc.rows;
                             for (int r0 = 0; r0 < rows; r0 += ConvCorrelation.ROW_TILE) {
                                 int tr = Math.min(ConvCorrelation.ROW_TILE, rows - r0);
-                                cc.tile(bn * co * dO * hO * wO, ob, oValid, z / s, r0, tr, null, buf, g);
-                                fold(g, cc.tileRowStride(), cc.cols, r0, tr, b, c, s, oValid, gx, gxBase, planeIn, h,
+                                cc.tile(bn * co * dO * hO * wO, z / s, r0, tr, null, buf, g);
+                                fold(g, cc.tileRowStride(), cc.cols, r0, tr, b, c, s, ci, gx, gxBase, planeIn, h,
                                         wd, pad, fH, fW);
                             }
                         }
@@ -148,7 +145,7 @@ public final class CpuConv3d {
 
     /**
      * Adds a tile of the padded-domain gradient phase, g[o][r][C] = position (s*(r0+r)+b, s*C+c), into the gx
-     * planes it maps to.
+     * planes it maps to, for channels o < oValid.
      */
     private static void fold(float[] g, int st, int cols, int r0, int tr, int b, int c, int s, int oValid, float[] gx,
                              int gxBase, int planeIn, int h, int wd, int pad, int[] fH, int[] fW) {
@@ -286,7 +283,8 @@ public final class CpuConv3d {
         int count = 0;
         for (int kk = 0; kk < k; kk++) if ((kk - a) % s == 0) count++;
         int[] off = new int[count], idx = new int[count];
-        for (int kk = 0, t = 0; kk < k; kk++) {
+        // Descending kk gives ascending offsets, so stride 1 gets offsets 0, 1, 2 and the unrolled kernel path.
+        for (int kk = k - 1, t = 0; kk >= 0; kk--) {
             if ((kk - a) % s != 0) continue;
             off[t] = (a - kk) / s + shift;
             idx[t++] = kk;

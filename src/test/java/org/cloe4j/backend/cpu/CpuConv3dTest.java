@@ -75,6 +75,10 @@ class CpuConv3dTest {
             for (Padding p : Padding.values())
                 out.add(Arguments.of(new Case(1, 10, 17, 4, 5, 37, 3, s, p)));
         out.add(Arguments.of(new Case(1, 16, 16, 6, 6, 16, 3, 1, Padding.REFLECT)));
+        // Many channels: several source-channel chunks and output blocks, as in the 128->64 bottleneck convs.
+        for (int s : new int[]{1, 2})
+            out.add(Arguments.of(new Case(1, 33, 20, 3, 4, 6, 3, s, Padding.REFLECT)));
+        out.add(Arguments.of(new Case(2, 33, 20, 3, 4, 6, 1, 1, Padding.ZERO)));
         return out.stream();
     }
 

@@ -1,0 +1,159 @@
+package org.cloe4j.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Augmentation: reproducible, and each transform does what it says. */
+class AugmenterTest {
+
+    /** A prepared case built directly: channel c voxel (z, y, x) = f_c, labels given by a function. */
+    private static PreparedCase prepared(int d, int h, int w, int channels, Fn image, Fn labels) {
+        int n = d * h * w;
+        float[] img = new float[channels * n];
+        byte[] lab = new byte[n];
+        for (int c = 0; c < channels; c++) {
+            for (int z = 0, i = 0; z < d; z++) {
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++, i++) {
+                        img[c * n + i] = image.at(c, z, y, x);
+                        if (c == 0) lab[i] = (byte) labels.at(0, z, y, x);
+                    }
+                }
+            }
+        }
+        boolean[] avail = new boolean[channels];
+        Arrays.fill(avail, true);
+        return new PreparedCase("t", Modality.BRATS.subList(0, channels), avail, img, lab, d, h, w,
+                new CropBox(0, 0, 0, w, h, d), TestVolumes.header(w, h, d), LabelScheme.BRATS);
+    }
+
+    interface Fn {
+        float at(int c, int z, int y, int x);
+    }
+
+    /** Encodes the position in the value, so a patch tells where each voxel came from. */
+    private static final Fn POSITION = (c, z, y, x) -> c * 1_000_000 + z * 10_000 + y * 100 + x;
+
+    @Test
+    void sameSeedSamePatchOtherSeedOtherPatch() {
+        PreparedCase c = prepared(30, 28, 26, 2, POSITION, (k, z, y, x) -> (z + y + x) % 4);
+        Augmenter a = new Augmenter(16, 16, 16);
+        Patch p1 = a.sample(c, new SplittableRandom(5)), p2 = a.sample(c, new SplittableRandom(5));
+        Patch p3 = a.sample(c, new SplittableRandom(6));
+        assertArrayEquals(p1.image(), p2.image());
+        assertArrayEquals(p1.labels(), p2.labels());
+        assertFalse(Arrays.equals(p1.image(), p3.image()));
+    }
+
+    @Test
+    void cropOnlyGivesAContiguousBlockOfTheVolume() {
+        PreparedCase c = prepared(30, 28, 26, 2, POSITION, (k, z, y, x) -> (z * 7 + y * 3 + x) % 4);
+        Augmenter a = new Augmenter(new int[] {8, 10, 12}, Augmenter.Options.CROP_ONLY);
+        for (int seed = 0; seed < 20; seed++) {
+            Patch p = a.sample(c, new SplittableRandom(seed));
+            float first = p.image()[0];
+            int z0 = (int) first / 10_000, y0 = (int) first / 100 % 100, x0 = (int) first % 100;
+            assertTrue(z0 + 8 <= 30 && y0 + 10 <= 28 && x0 + 12 <= 26, "inside the volume");
+            for (int ch = 0; ch < 2; ch++) {
+                for (int z = 0, i = 0; z < 8; z++) {
+                    for (int y = 0; y < 10; y++) {
+                        for (int x = 0; x < 12; x++, i++) {
+                            assertEquals(POSITION.at(ch, z0 + z, y0 + y, x0 + x), p.image()[ch * p.voxels() + i]);
+                            if (ch == 0) assertEquals(((z0 + z) * 7 + (y0 + y) * 3 + x0 + x) % 4, p.labels()[i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aVolumeSmallerThanThePatchIsZeroPadded() {
+        PreparedCase c = prepared(4, 5, 6, 1, (k, z, y, x) -> 1, (k, z, y, x) -> 2);
+        Patch p = new Augmenter(new int[] {8, 8, 8}, Augmenter.Options.CROP_ONLY).sample(c, new SplittableRandom(1));
+        int ones = 0, twos = 0;
+        for (int i = 0; i < p.voxels(); i++) {
+            if (p.image()[i] == 1) ones++;
+            else assertEquals(0f, p.image()[i]);
+            if (p.labels()[i] == 2) twos++;
+        }
+        assertEquals(4 * 5 * 6, ones, "every voxel of the volume is in the patch once");
+        assertEquals(4 * 5 * 6, twos);
+    }
+
+    @Test
+    void flipsMirrorImageAndLabelsTogether() {
+        PreparedCase c = prepared(6, 6, 6, 1, POSITION, (k, z, y, x) -> x < 3 ? 1 : 2);
+        Augmenter a = new Augmenter(new int[] {6, 6, 6}, new Augmenter.Options(true, false, 0, 0, 0));
+        boolean sawFlipX = false;
+        for (int seed = 0; seed < 16; seed++) {
+            Patch p = a.sample(c, new SplittableRandom(seed));
+            for (int i = 0; i < p.voxels(); i++) {
+                int v = (int) p.image()[i];
+                int sx = v % 100;
+                assertEquals(sx < 3 ? 1 : 2, p.labels()[i], "label follows its voxel");
+            }
+            if ((int) p.image()[0] % 100 == 5) sawFlipX = true;
+        }
+        assertTrue(sawFlipX, "x flipped at least once in 16 draws (p = 0.5 each)");
+    }
+
+    @Test
+    void intensityScaleAndShiftArePerChannelWithinTheirRanges() {
+        PreparedCase c = prepared(8, 8, 8, 4, (k, z, y, x) -> 1, (k, z, y, x) -> 0);
+        Augmenter a = new Augmenter(new int[] {8, 8, 8}, new Augmenter.Options(false, false, 0, 0.1, 0.1));
+        double min = 2, max = 0;
+        for (int seed = 0; seed < 50; seed++) {
+            Patch p = a.sample(c, new SplittableRandom(seed));
+            float[] firstOfChannel = new float[4];
+            for (int ch = 0; ch < 4; ch++) {
+                firstOfChannel[ch] = p.image()[ch * p.voxels()];
+                for (int i = 0; i < p.voxels(); i++) assertEquals(firstOfChannel[ch], p.image()[ch * p.voxels() + i]);
+                min = Math.min(min, firstOfChannel[ch]);
+                max = Math.max(max, firstOfChannel[ch]);
+            }
+            // 1·s + t with s in [0.9, 1.1], t in [-0.1, 0.1]
+            for (float v : firstOfChannel) assertTrue(v >= 0.8f - 1e-6 && v <= 1.2f + 1e-6, "value " + v);
+            assertFalse(firstOfChannel[0] == firstOfChannel[1] && firstOfChannel[1] == firstOfChannel[2], "per channel");
+        }
+        assertTrue(min < 0.9 && max > 1.1, "the range is used: " + min + " .. " + max);
+    }
+
+    @Test
+    void rotationTurnsALinearRampByAtMostTenDegreesAndKeepsItsSlope() {
+        // image = x (a ramp along W); trilinear interpolation reproduces linear functions exactly
+        PreparedCase c = prepared(40, 40, 40, 1, (k, z, y, x) -> x, (k, z, y, x) -> x < 20 ? 1 : 2);
+        Augmenter a = new Augmenter(new int[] {16, 16, 16}, new Augmenter.Options(false, true, 10, 0, 0));
+        double largest = 0;
+        for (int seed = 0; seed < 30; seed++) {
+            Patch p = a.sample(c, new SplittableRandom(seed));
+            int n = 16;
+            // gradient from central differences on the inner voxels (away from any zero fill)
+            double gz = 0, gy = 0, gx = 0;
+            int at = (8 * n + 8) * n + 8;
+            gx = (p.image()[at + 1] - p.image()[at - 1]) / 2;
+            gy = (p.image()[at + n] - p.image()[at - n]) / 2;
+            gz = (p.image()[at + n * n] - p.image()[at - n * n]) / 2;
+            assertEquals(1, Math.sqrt(gx * gx + gy * gy + gz * gz), 1e-4, "a rotation keeps the slope");
+            double angle = Math.toDegrees(Math.acos(Math.min(1, gx)));
+            assertTrue(angle <= 10 + 1e-3, "rotated by " + angle + " degrees");
+            largest = Math.max(largest, angle);
+            for (byte l : p.labels()) assertTrue(l == 0 || l == 1 || l == 2, "nearest keeps label values");
+        }
+        assertTrue(largest > 2, "some rotation happens: " + largest);
+    }
+
+    @Test
+    void patchShapeIsReported() {
+        PreparedCase c = prepared(10, 10, 10, 3, POSITION, (k, z, y, x) -> 0);
+        Patch p = new Augmenter(6, 7, 8).sample(c, new SplittableRandom(0));
+        assertEquals(List.of(3, 6, 7, 8), List.of(p.channels(), p.depth(), p.height(), p.width()));
+    }
+}
