@@ -1,0 +1,39 @@
+package org.cloe4j.cuda;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Choosing kernel versions with -Dcloe.cuda.kernel.<op>: pure Java, no GPU needed. */
+class KernelVersionTest {
+
+    @Test
+    void theNewestVersionIsTheDefault() {
+        assertEquals(3, CudaBackend.version("instanceNorm"));
+        assertEquals(3, CudaBackend.version("sumTo"));
+        assertEquals(2, CudaBackend.version("pairwiseCosine"));
+        assertEquals(2, CudaBackend.version("weightedSum"));
+        assertEquals(2, CudaBackend.version("upsampleBackward"));
+    }
+
+    @Test
+    void aPropertyPicksAnEarlierVersion() {
+        GpuTest.withVersion("pairwiseCosine", 1, () -> assertEquals(1, CudaBackend.version("pairwiseCosine")));
+        assertEquals(2, CudaBackend.version("pairwiseCosine"), "the property is restored");
+    }
+
+    @Test
+    void aVersionThatDoesNotExistIsRejectedNamingTheProperty() {
+        GpuTest.withVersion("weightedSum", 3, () -> {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaBackend.version("weightedSum"));
+            assertTrue(e.getMessage().contains("cloe.cuda.kernel.weightedSum"), e.getMessage());
+        });
+    }
+
+    @Test
+    void hostChecksAreOnUnlessSwitchedOff() {
+        assertTrue(CudaBackend.hostChecks());
+    }
+}
