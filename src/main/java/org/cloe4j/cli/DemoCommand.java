@@ -21,7 +21,7 @@ import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Split;
 import org.cloe4j.eval.Evaluator;
 import org.cloe4j.eval.Segmenter;
-import org.cloe4j.io.AtomicWrite;
+import org.cloe4j.data.AtomicFiles;
 import org.cloe4j.io.Progress;
 import org.cloe4j.model.Ablation;
 import org.cloe4j.model.CloeConfig;
@@ -129,7 +129,7 @@ public final class DemoCommand implements Callable<Integer> {
         goals(o, full);
         if (ablations) {
             String table = "| model | WT | TC | ET |\n|---|---:|---:|---:|\n" + String.join("\n", summary) + "\n";
-            AtomicWrite.writeString(out.resolve("ablations.md"), "# Mean Dice (%) over the 15 sets, demo cohort\n\n" + table);
+            AtomicFiles.writeString(out.resolve("ablations.md"), "# Mean Dice (%) over the 15 sets, demo cohort\n\n" + table);
             o.println(table);
         }
         o.printf("done in %s; results in %s (run/eval/table.md, run/eval/dice_by_mask.png, run/loss_curves.png, case.png)%n",

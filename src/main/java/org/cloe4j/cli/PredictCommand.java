@@ -16,7 +16,7 @@ import org.cloe4j.data.NiftiDatatype;
 import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.NiftiWriter;
 import org.cloe4j.data.Volume;
-import org.cloe4j.io.AtomicWrite;
+import org.cloe4j.data.AtomicFiles;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,7 +75,7 @@ public final class PredictCommand implements Callable<Integer> {
             Cloe.Result r = cloe.segment(volumes);
             NiftiWriter.write(r.labels(), out, NiftiDatatype.UINT8);
             String json = reportJson(r, files);
-            if (report != null) AtomicWrite.writeString(report, json);
+            if (report != null) AtomicFiles.writeString(report, json);
             spec.commandLine().getOut().println("wrote " + out + (report != null ? " and " + report : ""));
             spec.commandLine().getOut().println(summary(r));
         }

@@ -8,20 +8,20 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** Writes a file through a temporary sibling and an atomic rename, so readers never see half a file. */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     /** Produces the content of a file on a stream. */
-    interface Content {
+    public interface Content {
         void writeTo(OutputStream out) throws IOException;
     }
 
     private AtomicFiles() {}
 
-    static void writeString(Path file, String text) {
+    public static void writeString(Path file, String text) {
         write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    static void write(Path file, Content content) {
+    public static void write(Path file, Content content) {
         Path target = file.toAbsolutePath();
         Path tmp = null;
         try {
@@ -30,7 +30,7 @@ final class AtomicFiles {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 content.writeTo(out);
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            move(tmp, target);
             tmp = null;
         } catch (IOException e) {
             throw new DataException(target, "cannot write", e);
@@ -42,6 +42,15 @@ final class AtomicFiles {
                     // the original failure matters more
                 }
             }
+        }
+    }
+
+    /** Renames {@code from} onto {@code to}, atomically where the file system allows. */
+    public static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 }

@@ -11,7 +11,7 @@ import java.util.Map;
 import org.cloe4j.data.LabelMaps;
 import org.cloe4j.data.NiftiHeader;
 import org.cloe4j.data.PreparedCase;
-import org.cloe4j.io.AtomicWrite;
+import org.cloe4j.data.AtomicFiles;
 import org.cloe4j.io.Charts;
 import org.cloe4j.io.Progress;
 import org.cloe4j.model.CloeModel;
@@ -159,7 +159,7 @@ public final class Evaluator {
             }
             cases.append('\n');
         }
-        AtomicWrite.writeString(dir.resolve("cases.csv"), cases.toString());
+        AtomicFiles.writeString(dir.resolve("cases.csv"), cases.toString());
 
         StringBuilder csv = new StringBuilder("mask");
         for (String n : r.regions()) csv.append(",dice_").append(n);
@@ -175,10 +175,10 @@ public final class Evaluator {
             for (double d : row.hd95()) csv.append(',').append(f2(d));
             csv.append('\n');
         }
-        AtomicWrite.writeString(dir.resolve("table.csv"), csv.toString());
+        AtomicFiles.writeString(dir.resolve("table.csv"), csv.toString());
 
         String md = markdown(r, title);
-        AtomicWrite.writeString(dir.resolve("table.md"), md);
+        AtomicFiles.writeString(dir.resolve("table.md"), md);
 
         List<String> cats = new ArrayList<>();
         for (Row row : r.rows()) cats.add(row.mask().label());

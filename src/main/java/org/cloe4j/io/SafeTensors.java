@@ -1,5 +1,6 @@
 package org.cloe4j.io;
 
+import org.cloe4j.data.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -76,7 +77,7 @@ public final class SafeTensors {
         int padded = (json.length + 7) / 8 * 8;
         byte[] head = java.util.Arrays.copyOf(json, padded);
         java.util.Arrays.fill(head, json.length, padded, (byte) ' ');
-        AtomicWrite.write(file, out -> {
+        AtomicFiles.write(file, out -> {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(head.length);
             out.write(len.array());
             out.write(head);

@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.cloe4j.backend.Backend;
 import org.cloe4j.graph.Parameter;
-import org.cloe4j.io.AtomicWrite;
+import org.cloe4j.data.AtomicFiles;
 import org.cloe4j.io.SafeTensors;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;
@@ -72,12 +72,12 @@ public final class Checkpoint {
         SafeTensors.write(tmp.resolve("model.safetensors"), weights, modelMetadata(cfg));
         SafeTensors.write(tmp.resolve("optimizer.safetensors"), moments,
                 Map.of("format", FORMAT, "step", Integer.toString(adam.stepCount())));
-        AtomicWrite.writeString(tmp.resolve("config.json"), JSON.writeValueAsString(cfg));
-        AtomicWrite.writeString(tmp.resolve("state.json"), JSON.writeValueAsString(state));
+        AtomicFiles.writeString(tmp.resolve("config.json"), JSON.writeValueAsString(cfg));
+        AtomicFiles.writeString(tmp.resolve("state.json"), JSON.writeValueAsString(state));
         Path done = root.resolve(name);
         deleteTree(done);
-        AtomicWrite.move(tmp, done);
-        AtomicWrite.writeString(root.resolve("latest"), name + "\n");
+        AtomicFiles.move(tmp, done);
+        AtomicFiles.writeString(root.resolve("latest"), name + "\n");
         prune(root, name);
         return done;
     }

@@ -10,7 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.cloe4j.io.AtomicWrite;
+import org.cloe4j.data.AtomicFiles;
 import org.cloe4j.io.Charts;
 
 /** The per-step CSV log of a run ({@code train_log.csv}) and its picture ({@code loss_curves.png}, epoch means). */
@@ -58,7 +58,7 @@ final class TrainingLog {
 
     /** Rewrites the CSV and the PNG (both atomically). */
     void flush() throws IOException {
-        AtomicWrite.writeString(csv, HEADER + "\n" + String.join("\n", rows) + "\n");
+        AtomicFiles.writeString(csv, HEADER + "\n" + String.join("\n", rows) + "\n");
         Map<String, TreeMap<Integer, double[]>> means = new LinkedHashMap<>();
         List<String> series = new ArrayList<>(List.of("loss"));
         series.addAll(TERMS);
