@@ -39,15 +39,16 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The PyTorch reference (bench/pytorch/cloe_reference.py) as the oracle of the CPU backend: a tiny CLoE's training
  * graph runs forward and backward here, its weights, inputs, outputs, loss terms and every parameter's gradient are
  * written to a folder, and the script recomputes all of them in float64 and prints PARITY OK or PARITY FAIL (its
- * tolerances and their reasons are in the script). Skipped when /usr/bin/python3 cannot import torch
- * (scripts/setup-pytorch installs Debian's python3-torch).
+ * tolerances and their reasons are in the script). Skipped when /usr/bin/python3 (or -Dcloe.python) cannot import
+ * torch and numpy (scripts/setup-pytorch installs Debian's python3-torch).
  *
  * <p>The training graph exposes only the loss terms and the prediction, so u, v and w come from the full inference
  * graph of the same mask on the same images (the same ops on the same features); the compact inference graph's
  * outputs are checked as {@code infer.*}.
  */
 class PyTorchParityTest {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    /** Debian's python3 (where python3-torch installs); -Dcloe.python=... names another interpreter. */
+    private static final String PYTHON = System.getProperty("cloe.python", "/usr/bin/python3");
     private static final Path SCRIPT = Path.of("bench", "pytorch", "cloe_reference.py");
     private static final List<String> MODS = CloeConfig.BRATS;
     private static final int WINDOW = 16;
@@ -61,13 +62,10 @@ class PyTorchParityTest {
 
     @BeforeAll
     static void findTorch() {
-        if (!Files.isExecutable(PYTHON)) {
-            torchProblem = PYTHON + " not found";
-            return;
-        }
         try {
-            Result r = exec(List.of(PYTHON.toString(), "-c", "import torch, numpy; print(torch.__version__)"), 120);
-            torchProblem = r.exit == 0 ? null : r.output.strip();
+            Result r = exec(List.of(PYTHON, "-c", "import torch, numpy; print(torch.__version__)"), 120);
+            String[] lines = r.output.strip().split("\n");
+            torchProblem = r.exit == 0 ? null : lines[lines.length - 1];
         } catch (IOException e) {
             torchProblem = e.getMessage();
         }
@@ -146,7 +144,7 @@ class PyTorchParityTest {
                 Map.of("present", String.join(",", mask.presentNames()), "mask_bits", Integer.toString(mask.bits())));
 
         long t0 = System.nanoTime();
-        Result r = exec(List.of(PYTHON.toString(), SCRIPT.toString(), "check", dir.toString()), 300);
+        Result r = exec(List.of(PYTHON, SCRIPT.toString(), "check", dir.toString()), 300);
         String out = r.output;
         String msg = "cloe_reference.py check (exit " + r.exit + ", " + (System.nanoTime() - t0) / 1_000_000
                 + " ms), present " + present + ":\n" + out;
