@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * graph runs forward and backward here, its weights, inputs, outputs, loss terms and every parameter's gradient are
  * written to a folder, and the script recomputes all of them in float64 and prints PARITY OK or PARITY FAIL (its
  * tolerances and their reasons are in the script). Skipped when /usr/bin/python3 (or -Dcloe.python) cannot import
- * torch and numpy (scripts/setup-pytorch installs Debian's python3-torch).
+ * torch and numpy (scripts/setup-test-deps installs Debian's python3-torch).
  *
  * <p>The training graph exposes only the loss terms and the prediction, so u, v and w come from the full inference
  * graph of the same mask on the same images (the same ops on the same features); the compact inference graph's
@@ -77,7 +77,7 @@ class PyTorchParityTest {
     @ValueSource(strings = {"flair,t1ce,t2", "t1ce"})
     void cpuBackendMatchesThePyTorchReference(String present, @TempDir Path tmp) throws Exception {
         assumeTrue(torchProblem == null,
-                "PyTorch not installed: run scripts/setup-pytorch (" + PYTHON + " -c 'import torch' failed: "
+                "PyTorch not installed: run scripts/setup-test-deps (" + PYTHON + " -c 'import torch' failed: "
                         + torchProblem + ")");
         assertTrue(Files.isRegularFile(SCRIPT), SCRIPT.toAbsolutePath() + " missing");
         // -Dcloe.parity.keep=DIR keeps each case's state folder (DIR/<present>) for running the script by hand
