@@ -58,8 +58,12 @@ public final class Cloe implements AutoCloseable {
 
     /** Loads a checkpoint on {@code backend}; {@code gaussian} selects Gaussian window weighting. */
     public static Cloe load(Path checkpoint, Backend backend, boolean gaussian) throws IOException {
-        return new Cloe(Checkpoint.loadModel(Checkpoint.resolve(checkpoint), backend), gaussian,
-                LabelMaps.DEFAULT_MIN_ENHANCING_VOXELS);
+        return load(checkpoint, backend, gaussian, LabelMaps.DEFAULT_MIN_ENHANCING_VOXELS);
+    }
+
+    /** As {@link #load(Path, Backend, boolean)}, with the ET post-processing threshold (voxels; 500 for BraTS). */
+    public static Cloe load(Path checkpoint, Backend backend, boolean gaussian, int minEnhancing) throws IOException {
+        return new Cloe(Checkpoint.loadModel(Checkpoint.resolve(checkpoint), backend), gaussian, minEnhancing);
     }
 
     /** The label scheme a model's classes are written in. */

@@ -51,8 +51,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--cases", defaultValue = "20", description = "synthetic cases (default: ${DEFAULT-VALUE}; 60/20/20 split)")
     int cases;
 
-    @Option(names = "--size", arity = "3", paramLabel = "N", description = "volume size X Y Z (default: 80 80 56)")
-    int[] size = {80, 80, 56};
+    @Option(names = "--size", arity = "3", paramLabel = "N", description = "volume size X Y Z (default: 64 64 48)")
+    int[] size = {64, 64, 48};
 
     @Option(names = "--epochs", description = "override the tiny preset's epochs")
     Integer epochs;
@@ -96,6 +96,10 @@ public final class DemoCommand implements Callable<Integer> {
 
         List<CloeConfig> variants = new ArrayList<>(List.of(cfg));
         if (ablations) for (Ablation a : Ablation.values()) variants.add(cfg.withAblations(EnumSet.of(a)));
+        // ET post-processing's 500 voxels are meant for BraTS volumes (240×240×155 at 1 mm); scale it to the phantoms
+        var g = test.get(0).geometry();
+        int etMin = Math.max(1, (int) Math.round(LabelMaps.DEFAULT_MIN_ENHANCING_VOXELS * (double) g.nx() * g.ny() * g.nz()
+                / (240.0 * 240 * 155)));
         List<String> summary = new ArrayList<>();
         Evaluator.Report full = null;
         for (CloeConfig v : variants) {
@@ -109,8 +113,9 @@ public final class DemoCommand implements Callable<Integer> {
             o.printf("[3/4] evaluating %d held-out cases × %d sequence sets%n", test.size(), ModalityMask.all(mods).size());
             o.flush();
             Path evalDir = runDir.resolve("eval");
-            Evaluator.Report rep = new Evaluator(r.model(), false, LabelMaps.DEFAULT_MIN_ENHANCING_VOXELS).evaluate(test, !quiet);
-            String md = Evaluator.write(rep, evalDir, "CLoE tiny (" + name + ") on the synthetic demo cohort");
+            Evaluator.Report rep = new Evaluator(r.model(), false, etMin).evaluate(test, !quiet);
+            String md = Evaluator.write(rep, evalDir, "CLoE tiny (" + name + ") on the synthetic demo cohort"
+                    + " (ET post-processing below " + etMin + " voxels, 500 scaled to the phantoms' volume)");
             if (v == cfg) {
                 full = rep;
                 o.println(md);
@@ -118,7 +123,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Path pred = runDir.resolve(test.get(0).id() + "_pred.nii.gz");
                 Segmenter.Segmentation s = new Segmenter(r.model(), false).segment(test.get(0), ModalityMask.full(mods));
                 byte[] classes = s.classes();
-                LabelMaps.suppressSmallEnhancing(classes, LabelMaps.DEFAULT_MIN_ENHANCING_VOXELS);
+                LabelMaps.suppressSmallEnhancing(classes, etMin);
                 LabelMaps.write(classes, test.get(0), pred);
                 CasePicture.write(caseDir, pred, out.resolve("case.png"));
             }

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.cloe4j.data.Cohort;
-import org.cloe4j.data.LabelMaps;
 import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Split;
 import org.cloe4j.eval.Evaluator;
@@ -49,6 +48,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
+    @Option(names = "--et-min-voxels", defaultValue = "500",
+            description = "ET post-processing: fewer predicted ET voxels than this become NCR (default: ${DEFAULT-VALUE})")
+    int etMinVoxels;
+
     @Mixin BackendOption backend;
 
     @Override
@@ -59,16 +62,11 @@ public final class EvalCommand implements Callable<Integer> {
         boolean isSet = List.of("train", "val", "test", "all").contains(split);
         Split s = CaseLoader.split(cohort, isSet ? null : Path.of(split));
         List<PreparedCase> cases = CaseLoader.load(cohort, CaseLoader.set(s, isSet ? split : "test"), cache, !quiet);
-        String md = run(m, cases, out, "CLoE " + m.config().preset() + " — " + cohort.root().getFileName(), gaussian, !quiet);
+        Files.createDirectories(out);
+        Evaluator.Report r = new Evaluator(m, gaussian, etMinVoxels).evaluate(cases, !quiet);
+        String md = Evaluator.write(r, out, "CLoE " + m.config().preset() + " — " + cohort.root().getFileName());
         spec.commandLine().getOut().println(md);
         spec.commandLine().getOut().println("tables and chart in " + out);
         return 0;
-    }
-
-    static String run(CloeModel m, List<PreparedCase> cases, Path out, String title, boolean gaussian, boolean progress)
-            throws java.io.IOException {
-        Files.createDirectories(out);
-        Evaluator.Report r = new Evaluator(m, gaussian, LabelMaps.DEFAULT_MIN_ENHANCING_VOXELS).evaluate(cases, progress);
-        return Evaluator.write(r, out, title);
     }
 }

@@ -58,6 +58,10 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--gaussian", description = "Gaussian window weighting (nnU-Net) instead of plain averaging")
     boolean gaussian;
 
+    @Option(names = "--et-min-voxels", defaultValue = "500",
+            description = "ET post-processing: fewer predicted ET voxels than this become NCR (default: ${DEFAULT-VALUE})")
+    int etMinVoxels;
+
     @Mixin BackendOption backend;
 
     @Override
@@ -69,7 +73,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (t2 != null) files.put(Modality.T2, t2);
         other.forEach((k, v) -> files.put(Modality.of(k), v));
         if (files.isEmpty()) throw new IllegalArgumentException("no sequence given: pass at least one of --flair, --t1ce, --t1, --t2, --seq");
-        try (Cloe cloe = Cloe.load(model, backend.get(), gaussian)) {
+        try (Cloe cloe = Cloe.load(model, backend.get(), gaussian, etMinVoxels)) {
             Map<Modality, Volume> volumes = new LinkedHashMap<>();
             files.forEach((m, f) -> volumes.put(m, NiftiReader.read(f)));
             Cloe.Result r = cloe.segment(volumes);

@@ -248,7 +248,15 @@ public final class Graph {
                 Tensor o = be.allocate(out.shape);
                 vals[out.id] = o;
                 owned[out.id] = true;
-                n.op().forward(be, in, a, o);
+                if (OpProfile.ENABLED) {
+                    be.synchronize();
+                    long t0 = System.nanoTime();
+                    n.op().forward(be, in, a, o);
+                    be.synchronize();
+                    OpProfile.add(profileName(n), false, System.nanoTime() - t0);
+                } else {
+                    n.op().forward(be, in, a, o);
+                }
                 free(s);
                 if (backwardPos[n.index()] < 0) releaseAux(n);
             }
@@ -273,7 +281,15 @@ public final class Graph {
                     for (int i = 0; i < inV.length; i++) if (needsGrad(n, i)) gIn[i] = be.allocate(inV[i].shape);
                     Tensor[] in = n.op().savesInputs() ? gather(inV) : new Tensor[inV.length];
                     Tensor o = n.op().savesOutput() ? vals[out.id] : null;
-                    n.op().backward(be, in, aux[n.index()], o, g, gIn);
+                    if (OpProfile.ENABLED) {
+                        be.synchronize();
+                        long t0 = System.nanoTime();
+                        n.op().backward(be, in, aux[n.index()], o, g, gIn);
+                        be.synchronize();
+                        OpProfile.add(profileName(n), true, System.nanoTime() - t0);
+                    } else {
+                        n.op().backward(be, in, aux[n.index()], o, g, gIn);
+                    }
                     for (int i = 0; i < inV.length; i++) if (gIn[i] != null) accumulate(inV[i], gIn[i]);
                     be.release(g);
                     grads[out.id] = null;
@@ -348,6 +364,16 @@ public final class Graph {
             for (Tensor[] a : aux) if (a != null) for (Tensor t : a) be.release(t);
             for (int i = 0; i < grads.length; i++) if (grads[i] != null) be.release(grads[i]);
         }
+    }
+
+    /** Convs are told apart by geometry and channels, since they dominate a step. */
+    private static String profileName(Value.Node n) {
+        if (n.op() instanceof Ops.Conv3d c) {
+            Shape w = n.inputs()[1].shape;
+            Shape x = n.inputs()[0].shape;
+            return "conv" + c.spec().k() + (c.spec().stride() == 2 ? "s2 " : " ") + w.dim(1) + "->" + w.dim(0) + " @" + x.d();
+        }
+        return n.op().name();
     }
 
     private int maxNodeIndex() {

@@ -122,6 +122,7 @@ public final class Trainer {
                     log.flush();
                 }
             }
+            if (org.cloe4j.graph.OpProfile.enabled()) opts.log().println(org.cloe4j.graph.OpProfile.table());
             return new Result(model, cfg.epochs(), adam.stepCount(), epochLoss, lastCkpt, log.csv(), log.png());
         }
     }
