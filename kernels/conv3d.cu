@@ -38,16 +38,20 @@ using namespace nvcuda;
 // ----------------------------------------------------------------------------------------------------------------
 // geometry
 
+// The index helpers and GEMM operand functors below are __host__ __device__ so that kernels/check/conv3d_host_check.cu
+// can run them on the CPU against a padded-copy reference (scripts/check-conv-indexing).
+#define CLOE_HD __host__ __device__ __forceinline__
+
 struct ConvGeom {
     int n, ci, d, h, w, co, dO, hO, wO, k, stride, pad, reflect;
-    __device__ int taps() const { return k * k * k; }
-    __device__ int inSpatial() const { return d * h * w; }
-    __device__ int outSpatial() const { return dO * hO * wO; }
+    CLOE_HD int taps() const { return k * k * k; }
+    CLOE_HD int inSpatial() const { return d * h * w; }
+    CLOE_HD int outSpatial() const { return dO * hO * wO; }
 };
 
 // The input index that padded coordinate p (input-index space, may be -1 or size) reads, or -1 for a zero.
 // Reflect padding is at most 1 and sizes are >= 2 (ConvSpec checks), so one reflection suffices.
-__device__ __forceinline__ int cloe_conv_src(int p, int size, int reflect) {
+CLOE_HD int cloe_conv_src(int p, int size, int reflect) {
     if (p >= 0 && p < size) return p;
     if (!reflect) return -1;
     return p < 0 ? -p : 2 * size - 2 - p;
@@ -56,7 +60,7 @@ __device__ __forceinline__ int cloe_conv_src(int p, int size, int reflect) {
 // Along one axis: the output coordinate whose tap t read input voxel i through partner a of i, or -1. The padded
 // positions that map to i are i itself (a = 0) and, with reflect padding, -1 when i == 1 (a = 1) and size when
 // i == size - 2 (a = 2). Written without arrays so that unrolled callers keep everything in registers.
-__device__ __forceinline__ int cloe_conv_out(int a, int i, int t, int size, int outSize, int stride, int pad,
+CLOE_HD int cloe_conv_out(int a, int i, int t, int size, int outSize, int stride, int pad,
                                              int reflect) {
     int p;
     if (a == 0) {
@@ -75,7 +79,7 @@ __device__ __forceinline__ int cloe_conv_out(int a, int i, int t, int size, int 
 }
 
 // x[b, c, (od, oh, ow) * stride - pad + (kd, kh, kw)] with the padding folded in (0 for zero padding).
-__device__ __forceinline__ float cloe_conv_gather(const float *__restrict__ x, const ConvGeom &g, int b, int c,
+CLOE_HD float cloe_conv_gather(const float *__restrict__ x, const ConvGeom &g, int b, int c,
                                                   int od, int oh, int ow, int kd, int kh, int kw) {
     int id = cloe_conv_src(od * g.stride - g.pad + kd, g.d, g.reflect);
     int ih = cloe_conv_src(oh * g.stride - g.pad + kh, g.h, g.reflect);
@@ -85,7 +89,7 @@ __device__ __forceinline__ float cloe_conv_gather(const float *__restrict__ x, c
 }
 
 // sum of gy[b, c, od, oh, ow] over every output that tap (kd, kh, kw) maps onto input voxel (i, j, l).
-__device__ __forceinline__ float cloe_conv_scatter_sum(const float *__restrict__ gy, const ConvGeom &g, int b, int c,
+CLOE_HD float cloe_conv_scatter_sum(const float *__restrict__ gy, const ConvGeom &g, int b, int c,
                                                        int i, int j, int l, int kd, int kh, int kw) {
     int od[3], oh[3], ow[3];
 #pragma unroll
@@ -111,25 +115,57 @@ __device__ __forceinline__ float cloe_conv_scatter_sum(const float *__restrict__
 // ----------------------------------------------------------------------------------------------------------------
 // version 1: direct
 
+// y[idx] (flat NCDHW index into y) of the direct forward.
+CLOE_HD float cloe_conv_fwd_v1_at(const ConvGeom &g, const float *x, const float *wt, const float *bias, int idx) {
+    int ow = idx % g.wO, r = idx / g.wO;
+    int oh = r % g.hO; r /= g.hO;
+    int od = r % g.dO; r /= g.dO;
+    int o = r % g.co, b = r / g.co;
+    const int k = g.k;
+    float s = 0.f;
+    const float *wo = wt + (size_t)o * g.ci * g.taps();
+    for (int c = 0; c < g.ci; c++)
+        for (int kd = 0; kd < k; kd++)
+            for (int kh = 0; kh < k; kh++)
+                for (int kw = 0; kw < k; kw++)
+                    s += cloe_conv_gather(x, g, b, c, od, oh, ow, kd, kh, kw) * wo[((c * k + kd) * k + kh) * k + kw];
+    return s + (bias ? bias[o] : 0.f);
+}
+
+// gx[idx] (flat NCDHW index into gx) of the direct backward-data.
+CLOE_HD float cloe_conv_bwd_data_v1_at(const ConvGeom &g, const float *gy, const float *wt, int idx) {
+    int l = idx % g.w, r = idx / g.w;
+    int j = r % g.h; r /= g.h;
+    int i = r % g.d; r /= g.d;
+    int c = r % g.ci, b = r / g.ci;
+    const int k = g.k;
+    float s = 0.f;
+    for (int o = 0; o < g.co; o++)
+        for (int kd = 0; kd < k; kd++)
+            for (int kh = 0; kh < k; kh++)
+                for (int kw = 0; kw < k; kw++)
+                    s += cloe_conv_scatter_sum(gy, g, b, o, i, j, l, kd, kh, kw)
+                         * wt[(((size_t)o * g.ci + c) * k + kd) * k * k + kh * k + kw];
+    return s;
+}
+
+// Term q (over n * output positions) of the direct backward-weight sum for weight element e.
+CLOE_HD float cloe_conv_bwd_weight_v1_term(const ConvGeom &g, const float *x, const float *gy, int e, int q) {
+    const int k = g.k, taps = g.taps(), sp = g.outSpatial();
+    int t = e % taps, oc = e / taps;
+    int c = oc % g.ci, o = oc / g.ci;
+    int kw = t % k, kh = (t / k) % k, kd = t / (k * k);
+    int b = q / sp, r = q % sp;
+    int ow = r % g.wO, oh = (r / g.wO) % g.hO, od = r / (g.wO * g.hO);
+    return cloe_conv_gather(x, g, b, c, od, oh, ow, kd, kh, kw) * gy[(size_t)(b * g.co + o) * sp + r];
+}
+
 CLOE_KERNEL void cloe_conv3d_fwd_v1(const float *x, const float *wt, const float *bias, float *y, int n, int ci,
                                     int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad,
                                     int reflect) {
     CLOE_CONV_GEOM;
     const int total = n * co * g.outSpatial();
-    CLOE_GRID_STRIDE(idx, total) {
-        int ow = idx % wO, r = idx / wO;
-        int oh = r % hO; r /= hO;
-        int od = r % dO; r /= dO;
-        int o = r % co, b = r / co;
-        float s = 0.f;
-        const float *wo = wt + (size_t)o * ci * g.taps();
-        for (int c = 0; c < ci; c++)
-            for (int kd = 0; kd < k; kd++)
-                for (int kh = 0; kh < k; kh++)
-                    for (int kw = 0; kw < k; kw++)
-                        s += cloe_conv_gather(x, g, b, c, od, oh, ow, kd, kh, kw) * wo[((c * k + kd) * k + kh) * k + kw];
-        y[idx] = s + (bias ? bias[o] : 0.f);
-    }
+    CLOE_GRID_STRIDE(idx, total) y[idx] = cloe_conv_fwd_v1_at(g, x, wt, bias, idx);
 }
 
 CLOE_KERNEL void cloe_conv3d_bwd_data_v1(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h,
@@ -137,20 +173,7 @@ CLOE_KERNEL void cloe_conv3d_bwd_data_v1(const float *gy, const float *wt, float
                                          int reflect) {
     CLOE_CONV_GEOM;
     const int total = n * ci * g.inSpatial();
-    CLOE_GRID_STRIDE(idx, total) {
-        int l = idx % w, r = idx / w;
-        int j = r % h; r /= h;
-        int i = r % d; r /= d;
-        int c = r % ci, b = r / ci;
-        float s = 0.f;
-        for (int o = 0; o < co; o++)
-            for (int kd = 0; kd < k; kd++)
-                for (int kh = 0; kh < k; kh++)
-                    for (int kw = 0; kw < k; kw++)
-                        s += cloe_conv_scatter_sum(gy, g, b, o, i, j, l, kd, kh, kw)
-                             * wt[(((size_t)o * ci + c) * k + kd) * k * k + kh * k + kw];
-        gx[idx] = s;
-    }
+    CLOE_GRID_STRIDE(idx, total) gx[idx] = cloe_conv_bwd_data_v1_at(g, gy, wt, idx);
 }
 
 // One block per weight element; overwrites gw.
@@ -159,17 +182,10 @@ CLOE_KERNEL void cloe_conv3d_bwd_weight_v1(const float *x, const float *gy, floa
                                            int reflect) {
     __shared__ float scratch[CLOE_WARP];
     CLOE_CONV_GEOM;
-    const int taps = g.taps(), sp = g.outSpatial();
-    for (int e = blockIdx.x; e < co * ci * taps; e += gridDim.x) {
-        int t = e % taps, oc = e / taps;
-        int c = oc % ci, o = oc / ci;
-        int kw = t % k, kh = (t / k) % k, kd = t / (k * k);
+    const int weights = co * ci * g.taps(), terms = n * g.outSpatial();
+    for (int e = blockIdx.x; e < weights; e += gridDim.x) {
         float s = 0.f;
-        for (int q = threadIdx.x; q < n * sp; q += blockDim.x) {
-            int b = q / sp, r = q % sp;
-            int ow = r % wO, oh = (r / wO) % hO, od = r / (wO * hO);
-            s += cloe_conv_gather(x, g, b, c, od, oh, ow, kd, kh, kw) * gy[(size_t)(b * co + o) * sp + r];
-        }
+        for (int q = threadIdx.x; q < terms; q += blockDim.x) s += cloe_conv_bwd_weight_v1_term(g, x, gy, e, q);
         s = cloe_block_sum(s, scratch);
         if (threadIdx.x == 0) gw[e] = s;
     }
@@ -209,15 +225,15 @@ struct IgForward {
     const float *x, *wt, *bias;
     float *y;
     static constexpr bool A_M_FAST = true, B_N_FAST = false;
-    __device__ float a(int m, int kk) const {
+    CLOE_HD float a(int m, int kk) const {
         int ow = m % g.wO, r = m / g.wO;
         int oh = r % g.hO; r /= g.hO;
         int od = r % g.dO, b = r / g.dO;
         int t = kk % g.taps(), c = kk / g.taps();
         return cloe_conv_gather(x, g, b, c, od, oh, ow, t / (g.k * g.k), (t / g.k) % g.k, t % g.k);
     }
-    __device__ float b(int kk, int nn) const { return wt[(size_t)nn * g.ci * g.taps() + kk]; }
-    __device__ void store(int m, int nn, float v) const {
+    CLOE_HD float b(int kk, int nn) const { return wt[(size_t)nn * g.ci * g.taps() + kk]; }
+    CLOE_HD void store(int m, int nn, float v) const {
         int sp = g.outSpatial(), b = m / sp;
         y[(size_t)(b * g.co + nn) * sp + m % sp] = v + (bias ? bias[nn] : 0.f);
     }
@@ -229,18 +245,18 @@ struct IgBackwardData {
     const float *gy, *wt;
     float *gx;
     static constexpr bool A_M_FAST = true, B_N_FAST = false;
-    __device__ float a(int m, int kk) const {
+    CLOE_HD float a(int m, int kk) const {
         int l = m % g.w, r = m / g.w;
         int j = r % g.h; r /= g.h;
         int i = r % g.d, b = r / g.d;
         int t = kk % g.taps(), o = kk / g.taps();
         return cloe_conv_scatter_sum(gy, g, b, o, i, j, l, t / (g.k * g.k), (t / g.k) % g.k, t % g.k);
     }
-    __device__ float b(int kk, int nn) const {
+    CLOE_HD float b(int kk, int nn) const {
         int t = kk % g.taps(), o = kk / g.taps();
         return wt[((size_t)o * g.ci + nn) * g.taps() + t];
     }
-    __device__ void store(int m, int nn, float v) const {
+    CLOE_HD void store(int m, int nn, float v) const {
         int sp = g.inSpatial(), b = m / sp;
         gx[(size_t)(b * g.ci + nn) * sp + m % sp] = v;
     }
@@ -252,17 +268,23 @@ struct IgBackwardWeight {
     const float *x, *gy;
     float *gw;
     static constexpr bool A_M_FAST = false, B_N_FAST = false;
-    __device__ float a(int m, int kk) const {
+    CLOE_HD float a(int m, int kk) const {
         int sp = g.outSpatial();
         return gy[(size_t)((kk / sp) * g.co + m) * sp + kk % sp];
     }
-    __device__ float b(int kk, int nn) const {
+    CLOE_HD float b(int kk, int nn) const {
         int sp = g.outSpatial(), b = kk / sp, r = kk % sp;
         int ow = r % g.wO, oh = (r / g.wO) % g.hO, od = r / (g.wO * g.hO);
         int t = nn % g.taps(), c = nn / g.taps();
         return cloe_conv_gather(x, g, b, c, od, oh, ow, t / (g.k * g.k), (t / g.k) % g.k, t % g.k);
     }
-    __device__ void store(int m, int nn, float v) const { atomicAdd(&gw[(size_t)m * g.ci * g.taps() + nn], v); }
+    CLOE_HD void store(int m, int nn, float v) const {
+#ifdef __CUDA_ARCH__
+        atomicAdd(&gw[(size_t)m * g.ci * g.taps() + nn], v);
+#else
+        gw[(size_t)m * g.ci * g.taps() + nn] += v;  // the host check (kernels/check) runs the functors serially
+#endif
+    }
 };
 
 // C tile (blockIdx.x over M, blockIdx.y over N) of the GEMM over k in [blockIdx.z * kChunk, min(K, +kChunk)).
