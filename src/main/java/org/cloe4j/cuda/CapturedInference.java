@@ -24,8 +24,10 @@ import java.util.Map;
  *   capturing). The host checks that read values back (an all-zero gate mask) are switched off
  *   ({@code cloe.cuda.hostChecks=false}) for both runs;</li>
  *   <li>the captured {@link Graph.Run} is kept open for the life of this object, so the prediction buffer and all
- *   live buffers stay allocated; the intermediate buffers it freed went back to the private arena's cache, where no
- *   one else can take them. Replays follow the captured order, so reuse inside the run is as safe as it was.</li>
+ *   live buffers stay allocated; the intermediate buffers it freed went back to the private arena's cache, where only
+ *   this object's own uncaptured runs ({@link #predictUncaptured}) can take them. That is safe: everything runs on
+ *   the one stream of this backend, in order, and every intermediate of a replay is written before it is read.
+ *   Replays follow the captured order, so reuse inside the run is as safe as it was.</li>
  * </ol>
  * The model's parameters live on the model's backend; device pointers are valid in every backend of the same device
  * (one primary context). They are read, not copied, on every replay: a training step that updates them in place is
