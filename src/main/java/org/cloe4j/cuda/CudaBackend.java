@@ -368,9 +368,6 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------------------------------------------------------
     // convolution: our kernels (kernels/conv3d.cu) by default, cuDNN as the reference / peer
 
-    /** Threads per block of the version-2 implicit-GEMM kernels and their tile sizes (kernels/conv3d.cu). */
-    private static final int IG_THREADS = 128, IG_TILE = 64, IG_BK = 16;
-
     /** Which implementation runs conv3d: {@code -Dcloe.cuda.conv=kernels} (ours, the default) or {@code cudnn}. */
     public static String convPath() {
         String v = System.getProperty("cloe.cuda.conv", "kernels").strip();
@@ -422,18 +419,8 @@ public final class CudaBackend implements Backend {
         return xp;
     }
 
-    /** The geometry arguments every conv3d kernel takes after its pointers (see cloe_kernels.h). */
-    private static Object[] convGeometry(Shape xs, Shape ws, Shape ys, ConvSpec spec) {
-        return new Object[]{xs.n(), xs.c(), xs.d(), xs.h(), xs.w(), ws.dim(0), ys.d(), ys.h(), ys.w(), spec.k(),
-                spec.stride(), spec.pad(), spec.padding() == ConvSpec.Padding.REFLECT && spec.pad() > 0 ? 1 : 0};
-    }
-
-    private static int tiles(long n, int tile) {
-        return (int) ((n + tile - 1) / tile);
-    }
-
-    private void convTiles(String kernel, long m, long nn, int splits, Object... args) {
-        launcher.launch(kernel, tiles(m, IG_TILE), tiles(nn, IG_TILE), splits, IG_THREADS, 1, 1, 0, args);
+    private void run(ConvLaunch.Launch l) {
+        launcher.launch(l.kernel(), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1, 0, l.args());
     }
 
     @Override
@@ -449,13 +436,8 @@ public final class CudaBackend implements Backend {
             conv3dCudnn(x, w, bias, y, spec, ys);
             return;
         }
-        Object[] geom = convGeometry(x.shape(), w.shape(), ys, spec);
-        Object[] ptrs = {p(x, op), p(w, op), p(bias, op), p(y, op)};
-        if (version(op) == 1) {
-            k("cloe_conv3d_fwd_v1", ys.size(), concat(ptrs, geom));
-        } else {
-            convTiles("cloe_conv3d_fwd_v2_" + convPrecision(), (long) ys.n() * ys.spatialSize(), ys.c(), 1, concat(ptrs, geom));
-        }
+        run(ConvLaunch.forward(version(op), convPrecision(), p(x, op), p(w, op), p(bias, op), p(y, op), x.shape(),
+                w.shape(), ys, spec, maxBlocks));
     }
 
     private void conv3dCudnn(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec spec, Shape ys) {
@@ -488,12 +470,8 @@ public final class CudaBackend implements Backend {
             conv3dBackwardDataCudnn(gy, w, gx, spec);
             return;
         }
-        Object[] args = concat(new Object[]{p(gy, op), p(w, op), p(gx, op)}, convGeometry(xs, w.shape(), gy.shape(), spec));
-        if (version("conv3d") == 1) {
-            k("cloe_conv3d_bwd_data_v1", xs.size(), args);
-        } else {
-            convTiles("cloe_conv3d_bwd_data_v2_" + convPrecision(), (long) xs.n() * xs.spatialSize(), xs.c(), 1, args);
-        }
+        run(ConvLaunch.backwardData(version("conv3d"), convPrecision(), p(gy, op), p(w, op), p(gx, op), xs, w.shape(),
+                gy.shape(), spec, maxBlocks));
     }
 
     private void conv3dBackwardDataCudnn(Tensor gy, Tensor w, Tensor gx, ConvSpec spec) {
@@ -528,23 +506,10 @@ public final class CudaBackend implements Backend {
         if (convPath().equals("cudnn")) {
             conv3dBackwardWeightCudnn(x, gy, gw, spec);
         } else {
-            Object[] args = concat(new Object[]{p(x, op), p(gy, op), p(gw, op)}, convGeometry(x.shape(), ws, gy.shape(), spec));
-            int weights = n(gw, op);
-            if (version("conv3d") == 1) {
-                launcher.launch1d("cloe_conv3d_bwd_weight_v1", Math.min(weights, maxBlocks), BLOCK, args);
-            } else {
-                // split K = N * output positions so that the few (co, ci * taps) tiles still fill the GPU
-                long kTotal = (long) gy.shape().n() * gy.shape().spatialSize();
-                long tileCount = (long) tiles(ws.dim(0), IG_TILE) * tiles((long) ws.size() / ws.dim(0), IG_TILE);
-                long want = Math.max(1, (device.multiprocessors() * 8L) / tileCount);
-                long chunk = Math.max(8L * IG_BK, (kTotal + want - 1) / want);
-                chunk = (chunk + IG_BK - 1) / IG_BK * IG_BK;
-                int splits = (int) Math.min(65535, (kTotal + chunk - 1) / chunk);
-                chunk = Math.max(chunk, ((kTotal + splits - 1) / splits + IG_BK - 1) / IG_BK * IG_BK);
-                zero(p(gw, op), weights);
-                convTiles("cloe_conv3d_bwd_weight_v2_" + convPrecision(), ws.dim(0), ws.size() / ws.dim(0), splits,
-                        concat(args, new Object[]{(int) chunk}));
-            }
+            ConvLaunch.Launch l = ConvLaunch.backwardWeight(version("conv3d"), convPrecision(), p(x, op), p(gy, op),
+                    p(gw, op), x.shape(), ws, gy.shape(), spec, maxBlocks, device.multiprocessors());
+            if (l.zeroFirst()) zero(p(gw, op), n(gw, op));
+            run(l);
         }
         if (gb != null) {
             Shape g = gy.shape();
