@@ -34,7 +34,7 @@ import java.util.SplittableRandom;
  *   <li>train step (forward, backward, AMSGrad Adam with weight decay 1e-4 as PyTorch's reference) and its peak
  *   device memory (the caching allocator's peak of size-classed blocks, parameters and Adam state included);</li>
  *   <li>inference of one window with all four sequences and with one, uncaptured and replayed as a captured CUDA
- *   graph ({@link CapturedInference});</li>
+ *   graph ({@link CapturedInference}), and the same at small windows (32³, 64³) where launch overhead dominates;</li>
  *   <li>per conv layer shape of the network: forward, backward-data and backward-weight TFLOP/s of our kernel against
  *   cuDNN in the same precision (cuDNN TF32 stands in for BF16: its BF16 path needs BF16 tensors).</li>
  * </ul>
@@ -53,6 +53,7 @@ public final class CudaModelBench {
     private final StringBuilder json = new StringBuilder();
     private final List<String> modelRows = new ArrayList<>();
     private final List<String> layerRows = new ArrayList<>();
+    private final List<String> latencyRows = new ArrayList<>();
 
     private CudaModelBench(CudaBackend g) {
         this.g = g;
@@ -163,6 +164,10 @@ public final class CudaModelBench {
             md.append("|---|---|---|---|---|---|---|\n");
             modelRows.forEach(r -> md.append(r).append('\n'));
             md.append('\n');
+            md.append("Service latency, one window with all four sequences (ms): uncaptured vs replayed CUDA graph:\n\n");
+            md.append("| conv precision | window | uncaptured ms | captured ms | speed-up |\n|---|---|---|---|---|\n");
+            latencyRows.forEach(r -> md.append(r).append('\n'));
+            md.append('\n');
         }
         if (layers) {
             md.append("Per-layer conv3d (batch 1), ms and TFLOP/s (2·N·Co·Ci·k³·output voxels per pass), ours (v2) vs cuDNN:\n\n");
@@ -236,6 +241,16 @@ public final class CudaModelBench {
                 ci.setInputs(imgs);
                 inf[k++] = time(ci.backend().stream(), 1, inferIters, ci::runUncaptured);
                 inf[k++] = time(ci.backend().stream(), 1, inferIters, ci::replay);
+            }
+        }
+        // service latency: small windows (all four sequences), where launch and allocator overhead dominate
+        for (int win : new int[]{32, 64}) {
+            if (win >= patch) continue;
+            CloeModel.Built ib = m.inference(ModalityMask.full(MODS), win, true);
+            try (CapturedInference ci = new CapturedInference(ib, g)) {
+                float un = time(ci.backend().stream(), 1, inferIters, ci::runUncaptured);
+                float cap = time(ci.backend().stream(), 1, inferIters, ci::replay);
+                latencyRows.add(String.format(Locale.ROOT, "| %s | %d³ | %.2f | %.2f | %.1fx |", prec, win, un, cap, un / cap));
             }
         }
         double gib = peak / (double) (1L << 30);
