@@ -51,9 +51,25 @@ public final class CudaModelBench {
     private final CudaBackend g;
     private int trainIters = 3, inferIters = 5, convIters = 5, patch = 112, base = 16;
     private final StringBuilder json = new StringBuilder();
-    private final List<String> modelRows = new ArrayList<>();
-    private final List<String> layerRows = new ArrayList<>();
-    private final List<String> latencyRows = new ArrayList<>();
+    /** Rows are printed as they complete too, so a run cut short by a timeout still leaves its figures in the log. */
+    private final List<String> modelRows = new Rows("model");
+    private final List<String> layerRows = new Rows("layer");
+    private final List<String> latencyRows = new Rows("latency");
+
+    private static final class Rows extends ArrayList<String> {
+        private final String tag;
+
+        Rows(String tag) {
+            this.tag = tag;
+        }
+
+        @Override
+        public boolean add(String row) {
+            System.out.println("CudaModelBench " + tag + ": " + row);
+            System.out.flush();
+            return super.add(row);
+        }
+    }
 
     private CudaModelBench(CudaBackend g) {
         this.g = g;
