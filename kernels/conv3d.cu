@@ -28,6 +28,11 @@ shared memory (converting to the operand precision on the way), then multiply:
   bf16: tensor cores, wmma m16n16k16 with __nv_bfloat16 operands (8-bit mantissa, rounded to nearest from the FP32
         tensors as they are loaded; weights stay FP32 masters), FP32 accumulation
 The epilogue stages C through shared memory so that global writes are coalesced along the position axis.
+
+version 3 is version 2 with the tile shaped to the channel count: with at most 16 output columns (co forward, ci
+backward-data) a 64-wide tile computes 75 % zeros, so those GEMMs use 128 x 16 tiles, and backward-weight with at
+most 16 output channels 16 x 128 tiles. CLoE's full-resolution layers (the costly ones) have 16 channels at base 16.
+Wider layers run the version-2 kernels.
 */
 #include "common.cuh"
 #include <mma.h>
@@ -287,13 +292,20 @@ struct IgBackwardWeight {
     }
 };
 
-// C tile (blockIdx.x over M, blockIdx.y over N) of the GEMM over k in [blockIdx.z * kChunk, min(K, +kChunk)).
-template <class P, int PREC>
+// C tile BM x BN (blockIdx.x over M, blockIdx.y over N) of the GEMM over k in [blockIdx.z * kChunk, min(K, +kChunk)).
+// Tile shapes: 64x64 (v2), 128x16 and 16x128 (v3, for 16 channels). FP32: each thread a TM x 4 register tile;
+// tensor cores: WARPS_M x WARPS_N warps, each FM x FN 16x16 fragments.
+template <class P, int PREC, int BM = CLOE_IG_BM, int BN = CLOE_IG_BN>
 __device__ __forceinline__ void cloe_igemm(const P &p, int M, int N, int K, int kChunk) {
     typedef IgOperand<PREC> Op;
     typedef typename Op::T T;
-    constexpr int BM = CLOE_IG_BM, BN = CLOE_IG_BN, BK = CLOE_IG_BK;
+    constexpr int BK = CLOE_IG_BK;
     constexpr int LDA = BK + Op::PAD, LDB = BN + Op::PAD, LDC = BN + 4;
+    constexpr int THREADS_N = BN / 4, THREADS_M = CLOE_IG_THREADS / THREADS_N, TM = BM / THREADS_M;
+    constexpr int WARPS_N = BN >= 128 ? 4 : (BN >= 64 ? 2 : 1), WARPS_M = 4 / WARPS_N;
+    constexpr int FM = BM / WARPS_M / 16, FN = BN / WARPS_N / 16;
+    static_assert(THREADS_M * THREADS_N == CLOE_IG_THREADS && TM * THREADS_M == BM, "FP32 thread tiling");
+    static_assert(FM >= 1 && FN >= 1 && FM * 16 * WARPS_M == BM && FN * 16 * WARPS_N == BN, "warp tiling");
     __shared__ __align__(32) T As[BM * LDA];
     __shared__ __align__(32) T Bs[BK * LDB];
     __shared__ __align__(32) float Cs[BM * LDC];
@@ -302,22 +314,22 @@ __device__ __forceinline__ void cloe_igemm(const P &p, int M, int N, int K, int 
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     const int kBegin = blockIdx.z * kChunk, kEnd = min(K, kBegin + kChunk);
 
-    // accumulators: fp32 an 8x4 register tile per thread; tensor cores 2x2 16x16 fragments per warp
-    float acc[8][4];
-    const int warp = tid / CLOE_WARP, wm = warp / 2, wn = warp % 2;
+    // accumulators: fp32 a TM x 4 register tile per thread; tensor cores FM x FN 16x16 fragments per warp
+    float acc[TM][4];
+    const int warp = tid / CLOE_WARP, wm = warp / WARPS_N, wn = warp % WARPS_N;
     constexpr int FK = PREC == CLOE_PREC_BF16 ? 16 : 8;
     typedef typename std::conditional<PREC == CLOE_PREC_BF16, __nv_bfloat16, wmma::precision::tf32>::type FragT;
-    wmma::fragment<wmma::accumulator, 16, 16, FK, float> cf[2][2];
+    wmma::fragment<wmma::accumulator, 16, 16, FK, float> cf[FM][FN];
     if constexpr (PREC == CLOE_PREC_FP32) {
 #pragma unroll
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < TM; i++)
 #pragma unroll
             for (int j = 0; j < 4; j++) acc[i][j] = 0.f;
     } else {
 #pragma unroll
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < FM; i++)
 #pragma unroll
-            for (int j = 0; j < 2; j++) wmma::fill_fragment(cf[i][j], 0.f);
+            for (int j = 0; j < FN; j++) wmma::fill_fragment(cf[i][j], 0.f);
     }
 
     for (int k0 = kBegin; k0 < kEnd; k0 += BK) {
@@ -334,32 +346,32 @@ __device__ __forceinline__ void cloe_igemm(const P &p, int M, int N, int K, int 
         }
         __syncthreads();
         if constexpr (PREC == CLOE_PREC_FP32) {
-            const int tn = tid % 16, tm = tid / 16;
+            const int tn = tid % THREADS_N, tm = tid / THREADS_N;
 #pragma unroll
             for (int kk = 0; kk < BK; kk++) {
-                float av[8], bv[4];
+                float av[TM], bv[4];
 #pragma unroll
-                for (int i = 0; i < 8; i++) av[i] = As[(tm * 8 + i) * LDA + kk];
+                for (int i = 0; i < TM; i++) av[i] = As[(tm * TM + i) * LDA + kk];
 #pragma unroll
                 for (int j = 0; j < 4; j++) bv[j] = Bs[kk * LDB + tn * 4 + j];
 #pragma unroll
-                for (int i = 0; i < 8; i++)
+                for (int i = 0; i < TM; i++)
 #pragma unroll
                     for (int j = 0; j < 4; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
             }
         } else {
 #pragma unroll
             for (int kk = 0; kk < BK; kk += FK) {
-                wmma::fragment<wmma::matrix_a, 16, 16, FK, FragT, wmma::row_major> af[2];
-                wmma::fragment<wmma::matrix_b, 16, 16, FK, FragT, wmma::row_major> bf[2];
+                wmma::fragment<wmma::matrix_a, 16, 16, FK, FragT, wmma::row_major> af[FM];
+                wmma::fragment<wmma::matrix_b, 16, 16, FK, FragT, wmma::row_major> bf[FN];
 #pragma unroll
-                for (int i = 0; i < 2; i++) wmma::load_matrix_sync(af[i], As + (wm * 32 + i * 16) * LDA + kk, LDA);
+                for (int i = 0; i < FM; i++) wmma::load_matrix_sync(af[i], As + (wm * FM * 16 + i * 16) * LDA + kk, LDA);
 #pragma unroll
-                for (int j = 0; j < 2; j++) wmma::load_matrix_sync(bf[j], Bs + kk * LDB + wn * 32 + j * 16, LDB);
+                for (int j = 0; j < FN; j++) wmma::load_matrix_sync(bf[j], Bs + kk * LDB + wn * FN * 16 + j * 16, LDB);
 #pragma unroll
-                for (int i = 0; i < 2; i++)
+                for (int i = 0; i < FM; i++)
 #pragma unroll
-                    for (int j = 0; j < 2; j++) wmma::mma_sync(cf[i][j], af[i], bf[j], cf[i][j]);
+                    for (int j = 0; j < FN; j++) wmma::mma_sync(cf[i][j], af[i], bf[j], cf[i][j]);
             }
         }
         __syncthreads();
@@ -367,17 +379,17 @@ __device__ __forceinline__ void cloe_igemm(const P &p, int M, int N, int K, int 
 
     // stage C in shared memory, then write it with the position axis fastest (coalesced for y and gx)
     if constexpr (PREC == CLOE_PREC_FP32) {
-        const int tn = tid % 16, tm = tid / 16;
+        const int tn = tid % THREADS_N, tm = tid / THREADS_N;
 #pragma unroll
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < TM; i++)
 #pragma unroll
-            for (int j = 0; j < 4; j++) Cs[(tm * 8 + i) * LDC + tn * 4 + j] = acc[i][j];
+            for (int j = 0; j < 4; j++) Cs[(tm * TM + i) * LDC + tn * 4 + j] = acc[i][j];
     } else {
 #pragma unroll
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < FM; i++)
 #pragma unroll
-            for (int j = 0; j < 2; j++)
-                wmma::store_matrix_sync(Cs + (wm * 32 + i * 16) * LDC + wn * 32 + j * 16, cf[i][j], LDC,
+            for (int j = 0; j < FN; j++)
+                wmma::store_matrix_sync(Cs + (wm * FM * 16 + i * 16) * LDC + wn * FN * 16 + j * 16, cf[i][j], LDC,
                                         wmma::mem_row_major);
     }
     __syncthreads();
@@ -417,3 +429,36 @@ __device__ __forceinline__ void cloe_igemm(const P &p, int M, int N, int K, int 
 CLOE_CONV_V2(fp32, CLOE_PREC_FP32)
 CLOE_CONV_V2(tf32, CLOE_PREC_TF32)
 CLOE_CONV_V2(bf16, CLOE_PREC_BF16)
+
+// version 3: version 2 with the tile shaped to 16 channels, where a 64-wide tile computes 75 % zeros (CLoE's widest
+// maps have 16 channels): fwd / bwd_data with at most 16 output columns (co / ci) use 128 x 16 tiles, bwd_weight
+// with at most 16 output channels 16 x 128 tiles. Wider layers run the version-2 kernels (the dispatcher picks).
+// (bwd_data: launch bounds for 3 blocks per SM, 4 would spill in FP32.) Launch: block 128; grid
+// (ceil(M / 128), ceil(N / 16), 1) for fwd / bwd_data, (ceil(co / 16), ceil(ci * taps / 128),
+// splits) for bwd_weight.
+#define CLOE_CONV_V3(SUFFIX, PREC)                                                                                   \
+    CLOE_KERNEL void __launch_bounds__(CLOE_IG_THREADS, 4) cloe_conv3d_fwd_v3_##SUFFIX(                              \
+        const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co,    \
+        int dO, int hO, int wO, int k, int stride, int pad, int reflect) {                                           \
+        CLOE_CONV_GEOM;                                                                                              \
+        IgForward p{g, x, wt, bias, y};                                                                              \
+        cloe_igemm<IgForward, PREC, 128, 16>(p, n * g.outSpatial(), co, ci * g.taps(), ci * g.taps());               \
+    }                                                                                                                \
+    CLOE_KERNEL void __launch_bounds__(CLOE_IG_THREADS, 3) cloe_conv3d_bwd_data_v3_##SUFFIX(                         \
+        const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO,     \
+        int wO, int k, int stride, int pad, int reflect) {                                                           \
+        CLOE_CONV_GEOM;                                                                                              \
+        IgBackwardData p{g, gy, wt, gx};                                                                             \
+        cloe_igemm<IgBackwardData, PREC, 128, 16>(p, n * g.inSpatial(), ci, co * g.taps(), co * g.taps());           \
+    }                                                                                                                \
+    CLOE_KERNEL void __launch_bounds__(CLOE_IG_THREADS, 4) cloe_conv3d_bwd_weight_v3_##SUFFIX(                       \
+        const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO,      \
+        int wO, int k, int stride, int pad, int reflect, int kChunk) {                                               \
+        CLOE_CONV_GEOM;                                                                                              \
+        IgBackwardWeight p{g, x, gy, gw};                                                                            \
+        cloe_igemm<IgBackwardWeight, PREC, 16, 128>(p, co, ci * g.taps(), n * g.outSpatial(), kChunk);               \
+    }
+
+CLOE_CONV_V3(fp32, CLOE_PREC_FP32)
+CLOE_CONV_V3(tf32, CLOE_PREC_TF32)
+CLOE_CONV_V3(bf16, CLOE_PREC_BF16)

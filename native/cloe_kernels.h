@@ -171,3 +171,13 @@ CLOE_KERNEL void cloe_conv3d_bwd_weight_v2_tf32(const float *x, const float *gy,
 CLOE_KERNEL void cloe_conv3d_fwd_v2_bf16(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
 CLOE_KERNEL void cloe_conv3d_bwd_data_v2_bf16(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
 CLOE_KERNEL void cloe_conv3d_bwd_weight_v2_bf16(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+/* v3: v2 with tiles shaped for 16 channels: 128 x 16 (fwd, bwd_data; co / ci <= 16), 16 x 128 (bwd_weight, co <= 16). */
+CLOE_KERNEL void cloe_conv3d_fwd_v3_fp32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v3_fp32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v3_fp32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+CLOE_KERNEL void cloe_conv3d_fwd_v3_tf32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v3_tf32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v3_tf32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+CLOE_KERNEL void cloe_conv3d_fwd_v3_bf16(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v3_bf16(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v3_bf16(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);

@@ -48,13 +48,19 @@ final class ConvLaunch {
         if (!p.equals("fp32") && !p.equals("tf32") && !p.equals("bf16")) throw new IllegalArgumentException("precision " + p);
     }
 
+    /** Version 3's narrow tiles (conv3d.cu): 128 x 16 for fwd / bwd-data, 16 x 128 for bwd-weight, up to 16 channels. */
+    static final int NARROW = 16, LONG = 128;
+
     static Launch forward(int version, String prec, long x, long w, long bias, long y, Shape xs, Shape ws, Shape ys,
                           ConvSpec spec, int maxBlocks) {
         Object[] args = concat(new Object[]{x, w, bias, y}, geometry(xs, ws, ys, spec));
         if (version == 1) return new Launch("cloe_conv3d_fwd_v1", grid1d(ys.size(), maxBlocks), 1, 1, V1_BLOCK, args, false);
         precision(prec);
-        return new Launch("cloe_conv3d_fwd_v2_" + prec, tiles((long) ys.n() * ys.spatialSize(), IG_TILE),
-                tiles(ys.c(), IG_TILE), 1, IG_THREADS, args, false);
+        long m = (long) ys.n() * ys.spatialSize();
+        if (version >= 3 && ys.c() <= NARROW) {
+            return new Launch("cloe_conv3d_fwd_v3_" + prec, tiles(m, LONG), tiles(ys.c(), NARROW), 1, IG_THREADS, args, false);
+        }
+        return new Launch("cloe_conv3d_fwd_v2_" + prec, tiles(m, IG_TILE), tiles(ys.c(), IG_TILE), 1, IG_THREADS, args, false);
     }
 
     static Launch backwardData(int version, String prec, long gy, long w, long gx, Shape xs, Shape ws, Shape ys,
@@ -62,8 +68,11 @@ final class ConvLaunch {
         Object[] args = concat(new Object[]{gy, w, gx}, geometry(xs, ws, ys, spec));
         if (version == 1) return new Launch("cloe_conv3d_bwd_data_v1", grid1d(xs.size(), maxBlocks), 1, 1, V1_BLOCK, args, false);
         precision(prec);
-        return new Launch("cloe_conv3d_bwd_data_v2_" + prec, tiles((long) xs.n() * xs.spatialSize(), IG_TILE),
-                tiles(xs.c(), IG_TILE), 1, IG_THREADS, args, false);
+        long m = (long) xs.n() * xs.spatialSize();
+        if (version >= 3 && xs.c() <= NARROW) {
+            return new Launch("cloe_conv3d_bwd_data_v3_" + prec, tiles(m, LONG), tiles(xs.c(), NARROW), 1, IG_THREADS, args, false);
+        }
+        return new Launch("cloe_conv3d_bwd_data_v2_" + prec, tiles(m, IG_TILE), tiles(xs.c(), IG_TILE), 1, IG_THREADS, args, false);
     }
 
     /**
@@ -78,13 +87,15 @@ final class ConvLaunch {
             return new Launch("cloe_conv3d_bwd_weight_v1", (int) Math.max(1, Math.min(weights, maxBlocks)), 1, 1, V1_BLOCK, args, false);
         }
         precision(prec);
+        boolean narrow = version >= 3 && ws.dim(0) <= NARROW;
         long kTotal = (long) ys.n() * ys.spatialSize();
-        int tm = tiles(ws.dim(0), IG_TILE), tn = tiles(weights / ws.dim(0), IG_TILE);
+        int tm = narrow ? tiles(ws.dim(0), NARROW) : tiles(ws.dim(0), IG_TILE);
+        int tn = narrow ? tiles(weights / ws.dim(0), LONG) : tiles(weights / ws.dim(0), IG_TILE);
         long want = Math.max(1, (multiprocessors * 8L) / ((long) tm * tn));
         long chunk = roundUp(Math.max(8L * IG_BK, (kTotal + want - 1) / want), IG_BK);
         int splits = (int) Math.min(65535, (kTotal + chunk - 1) / chunk);
         chunk = Math.max(chunk, roundUp((kTotal + splits - 1) / splits, IG_BK));
-        return new Launch("cloe_conv3d_bwd_weight_v2_" + prec, tm, tn, splits, IG_THREADS,
+        return new Launch("cloe_conv3d_bwd_weight_" + (narrow ? "v3_" : "v2_") + prec, tm, tn, splits, IG_THREADS,
                 concat(args, new Object[]{(int) chunk}), true);
     }
 

@@ -16,10 +16,11 @@ public record ConvVariant(String path, int version, String precision) {
         if (!List.of("fp32", "tf32", "bf16").contains(precision)) throw new IllegalArgumentException("precision " + precision);
     }
 
-    /** Our kernels: v1 (FP32 only), v2 in FP32, TF32 and BF16. */
+    /** Our kernels: v1 (FP32 only), v2 and v3 in FP32, TF32 and BF16. */
     public static List<ConvVariant> kernels() {
-        return List.of(new ConvVariant("kernels", 1, "fp32"), new ConvVariant("kernels", 2, "fp32"),
-                new ConvVariant("kernels", 2, "tf32"), new ConvVariant("kernels", 2, "bf16"));
+        return List.of(new ConvVariant("kernels", 1, "fp32"),
+                new ConvVariant("kernels", 2, "fp32"), new ConvVariant("kernels", 2, "tf32"), new ConvVariant("kernels", 2, "bf16"),
+                new ConvVariant("kernels", 3, "fp32"), new ConvVariant("kernels", 3, "tf32"), new ConvVariant("kernels", 3, "bf16"));
     }
 
     /** cuDNN with FMA math (FP32) and with tensor-op math (TF32). */

@@ -17,7 +17,7 @@ import java.util.Arrays;
  * cuModuleLoadData), launched through Panama (default) or JCuda ({@code -Dcloe.cuda.launcher=jcuda}).
  *
  * <p><b>conv3d</b> runs on our kernels ({@code kernels/conv3d.cu}: version 1 direct, version 2 an implicit GEMM in
- * FP32, TF32 or BF16, see {@link #convPrecision()}); {@code -Dcloe.cuda.conv=cudnn} runs it through cuDNN instead
+ * FP32, TF32 or BF16, see {@link #convPrecision()}, version 3 the same with tiles shaped for 16-channel layers); {@code -Dcloe.cuda.conv=cudnn} runs it through cuDNN instead
  * (found through {@code CLOE_CUDNN} / {@code -Dcloe.cudnn} or the Python {@code nvidia} packages), the reference the
  * GPU tests and benchmarks compare with.
  *
@@ -27,8 +27,8 @@ import java.util.Arrays;
  *
  * <p>All work is queued on one stream per backend, in call order; {@link #toHost} and {@link #synchronize} wait.
  * Kernel versions (the simple first one beside the fast one) are chosen per call with
- * {@code -Dcloe.cuda.kernel.<op>=N} for the ops {@code conv3d}, {@code upsampleBackward}, {@code pairwiseCosine},
- * {@code weightedSum} (1 or 2) and {@code sumTo}, {@code instanceNorm} (1, 2 or 3); the default is the newest.
+ * {@code -Dcloe.cuda.kernel.<op>=N} for the ops {@code upsampleBackward}, {@code pairwiseCosine},
+ * {@code weightedSum} (1 or 2) and {@code conv3d}, {@code sumTo}, {@code instanceNorm} (1, 2 or 3); the default is the newest.
  */
 public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
@@ -173,7 +173,7 @@ public final class CudaBackend implements Backend {
 
     /** The newest kernel version of each op that has several; the default unless a property picks another. */
     public static int latestVersion(String op) {
-        return op.equals("instanceNorm") || op.equals("sumTo") ? 3 : 2;
+        return op.equals("instanceNorm") || op.equals("sumTo") || op.equals("conv3d") ? 3 : 2;
     }
 
     /**
@@ -381,7 +381,7 @@ public final class CudaBackend implements Backend {
      * The arithmetic of conv3d: {@code -Dcloe.cuda.conv.precision=fp32} (exact FP32 products, the default: the CPU
      * backend is the oracle), {@code tf32} (tensor cores, 10-bit mantissa operands, FP32 accumulation) or {@code bf16}
      * (tensor cores, bfloat16 operands rounded from the FP32 tensors on load, FP32 accumulation and FP32 weights).
-     * Applies to kernel version 2 and to cuDNN (which runs bf16 as TF32: its bf16 path needs bf16 tensors);
+     * Applies to kernel versions 2 and 3 and to cuDNN (which runs bf16 as TF32: its bf16 path needs bf16 tensors);
      * version 1 is always FP32.
      */
     public static String convPrecision() {
@@ -392,7 +392,7 @@ public final class CudaBackend implements Backend {
         return v;
     }
 
-    /** What conv3d runs with the current properties, e.g. "kernels v2 tf32" or "cudnn fp32 (FMA math)". */
+    /** What conv3d runs with the current properties, e.g. "kernels v3 tf32" or "cudnn fp32 (FMA math)". */
     public static String convDescription() {
         if (convPath().equals("cudnn")) {
             return "cudnn " + (convPrecision().equals("fp32") ? "fp32 (FMA math)" : "tf32 (tensor-op math)");

@@ -47,15 +47,21 @@ class ConvLaunchTest {
                         ConvLaunch.backwardWeight(v.version(), v.precision(), 1L, 2L, 3L, p.x(), ws, ys, p.spec(), 2112, 132));
                 for (ConvLaunch.Launch l : ls) {
                     KernelArgs.check(l.kernel(), l.args());
-                    assertTrue(l.kernel().contains("_v" + v.version()), what + ": " + l.kernel());
+                    assertTrue(l.kernel().contains("_v" + v.version()) || v.version() == 3 && l.kernel().contains("_v2_"), what + ": " + l.kernel());
                     assertTrue(l.gridX() >= 1 && l.gridY() >= 1 && l.gridY() <= 65535 && l.gridZ() >= 1 && l.gridZ() <= 65535,
                             what + ": grid " + l.gridX() + "x" + l.gridY() + "x" + l.gridZ());
                     checked++;
                 }
-                if (v.version() == 2) {
+                if (v.version() >= 2) {
                     assertEquals(v.precision(), ls.get(0).kernel().substring(ls.get(0).kernel().lastIndexOf('_') + 1));
-                    assertTrue(64L * ls.get(0).gridX() >= (long) ys.n() * ys.spatialSize() && 64L * ls.get(0).gridY() >= p.co(), what);
-                    assertTrue(64L * ls.get(1).gridX() >= p.x().size() / p.x().c() && 64L * ls.get(1).gridY() >= p.x().c(), what);
+                    // v3 runs narrow tiles (128 x 16; bwd-weight 16 x 128) up to 16 channels, v2's 64 x 64 otherwise
+                    boolean nf = v.version() == 3 && p.co() <= 16, nd = v.version() == 3 && p.x().c() <= 16;
+                    assertEquals(nf, ls.get(0).kernel().contains("_v3_"), what + ": " + ls.get(0).kernel());
+                    assertEquals(nd, ls.get(1).kernel().contains("_v3_"), what + ": " + ls.get(1).kernel());
+                    assertEquals(nf, ls.get(2).kernel().contains("_v3_"), what + ": " + ls.get(2).kernel());
+                    int fm = nf ? 128 : 64, fn = nf ? 16 : 64, dm = nd ? 128 : 64, dn = nd ? 16 : 64, wm = nf ? 16 : 64, wn = nf ? 128 : 64;
+                    assertTrue((long) fm * ls.get(0).gridX() >= (long) ys.n() * ys.spatialSize() && (long) fn * ls.get(0).gridY() >= p.co(), what);
+                    assertTrue((long) dm * ls.get(1).gridX() >= p.x().size() / p.x().c() && (long) dn * ls.get(1).gridY() >= p.x().c(), what);
                     ConvLaunch.Launch bw = ls.get(2);
                     int chunk = (Integer) bw.args()[bw.args().length - 1];
                     long k = (long) ys.n() * ys.spatialSize();
@@ -63,7 +69,7 @@ class ConvLaunchTest {
                     assertEquals(0, chunk % 16, what + ": K chunk " + chunk);
                     assertTrue((long) bw.gridZ() * chunk >= k && (long) (bw.gridZ() - 1) * chunk < k,
                             what + ": " + bw.gridZ() + " splits of " + chunk + " for K " + k);
-                    assertTrue(64L * bw.gridX() >= p.co() && 64L * bw.gridY() >= ws.size() / p.co(), what);
+                    assertTrue((long) wm * bw.gridX() >= p.co() && (long) wn * bw.gridY() >= ws.size() / p.co(), what);
                 }
             }
         }

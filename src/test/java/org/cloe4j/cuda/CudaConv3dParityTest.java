@@ -20,16 +20,16 @@ import static org.cloe4j.cuda.GpuTest.rand;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * conv3d forward, backward-data and backward-weight (with the bias gradient) in every variant — our kernels v1 and
- * v2 in FP32, TF32 and BF16, and cuDNN in FP32 and TF32 — against the CPU backend, and each of our variants against
+ * conv3d forward, backward-data and backward-weight (with the bias gradient) in every variant — our kernels v1, and
+ * v2 and v3 in FP32, TF32 and BF16, and cuDNN in FP32 and TF32 — against the CPU backend, and each of our variants against
  * cuDNN FP32 as a second oracle when cuDNN is present. Random odd shapes, stride 1 and 2, kernel 1 and 3, zero and
  * reflect padding (a spatial size of 2 included, where a border voxel is read through two padded positions), and
- * channel counts above one 64-wide tile. Skips without a GPU.
+ * channel counts above one 64-wide tile (v2's tiles) and of exactly 16 (v3's narrow tiles; v3 runs v2's kernels above 16). Skips without a GPU.
  *
  * <p>Tolerances, and why. With K terms per output (Ci * k^3 forward, Co * k^3 backward-data, N * output positions
  * backward-weight):
  * <ul>
- *   <li>FP32 (v1, v2 fp32, cuDNN FMA math): the same products, summed in float in another order (the CPU keeps
+ *   <li>FP32 (v1, v2 and v3 fp32, cuDNN FMA math): the same products, summed in float in another order (the CPU keeps
  *   float accumulators in its own order); the error of a float sum of K terms stays below ~sqrt(K) * 6e-8 of the
  *   terms' magnitude, so |gpu - cpu| <= 1e-5 * max|cpu| + 1e-4 * |cpu| element-wise holds with a margin.</li>
  *   <li>TF32: operands rounded to a 10-bit mantissa (relative error up to 2^-11 = 4.9e-4 each, about 7e-4 per
@@ -60,6 +60,7 @@ class CudaConv3dParityTest {
             new Case(Shape.ncdhw(1, 2, 2, 3, 4), 3, ConvSpec.same3(Padding.REFLECT)),
             new Case(Shape.ncdhw(1, 2, 3, 2, 5), 3, ConvSpec.down3(Padding.REFLECT)),
             new Case(Shape.ncdhw(1, 20, 6, 7, 5), 70, ConvSpec.same3(Padding.REFLECT)),
+            new Case(Shape.ncdhw(1, 16, 6, 5, 7), 16, ConvSpec.same3(Padding.REFLECT)),
             new Case(Shape.ncdhw(1, 67, 9, 8, 7), 5, ConvSpec.down3(Padding.REFLECT)));
 
     static Stream<ConvVariant> variants() {
