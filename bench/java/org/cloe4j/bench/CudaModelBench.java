@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
 /**
  * The CUDA half of the side-by-side benchmark (issue 6; {@code scripts/gpu-bench-model} runs it next to the PyTorch
  * reference and merges both): CLoE's paper preset (base 16, 112³ window, batch 1, four sequences) on the CUDA
- * backend, per conv precision (our v2 kernels in FP32, TF32, BF16):
+ * backend, per conv precision (our newest kernels in FP32, TF32, BF16):
  * <ul>
  *   <li>train step (forward, backward, AMSGrad Adam with weight decay 1e-4 as PyTorch's reference) and its peak
  *   device memory (the caching allocator's peak of size-classed blocks, parameters and Adam state included);</li>
@@ -145,7 +145,7 @@ public final class CudaModelBench {
         boolean first = true;
         if (model) {
             for (String prec : precisions) {
-                ConvVariant v = new ConvVariant("kernels", 2, prec);
+                ConvVariant v = new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), prec);
                 String row;
                 try {
                     row = v.call(() -> modelRow(prec));
@@ -186,7 +186,7 @@ public final class CudaModelBench {
             md.append('\n');
         }
         if (layers) {
-            md.append("Per-layer conv3d (batch 1), ms and TFLOP/s (2·N·Co·Ci·k³·output voxels per pass), ours (v2) vs cuDNN:\n\n");
+            md.append("Per-layer conv3d (batch 1), ms and TFLOP/s (2·N·Co·Ci·k³·output voxels per pass), ours (newest version) vs cuDNN:\n\n");
             md.append("| precision | layer | pass | ours ms | ours TFLOP/s | cuDNN | cuDNN ms | cuDNN TFLOP/s |\n");
             md.append("|---|---|---|---|---|---|---|---|\n");
             layerRows.forEach(r -> md.append(r).append('\n'));
@@ -308,7 +308,7 @@ public final class CudaModelBench {
         Shape ys = l.spec().outputShape(xs, ws);
         Tensor x = g.fromHost(xs, gaussianF(r, xs)), w = g.fromHost(ws, gaussianF(r, ws)), gy = g.fromHost(ys, gaussianF(r, ys));
         Tensor y = g.allocate(ys), gx = g.allocate(xs), gw = g.allocate(ws);
-        ConvVariant ours = new ConvVariant("kernels", 2, prec);
+        ConvVariant ours = new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), prec);
         ConvVariant peer = new ConvVariant("cudnn", 0, prec.equals("fp32") ? "fp32" : "tf32");
         boolean cudnn = g.cudnnStatus().startsWith("loaded");
         String[] passes = {"fwd", "bwd-data", "bwd-weight"};
