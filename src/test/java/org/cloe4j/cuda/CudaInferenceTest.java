@@ -49,11 +49,11 @@ class CudaInferenceTest {
     }
 
     @Test
-    void tinyPresetInferenceMatchesTheCpu() {
+    void tinyPresetInferenceMatchesTheCpuForEveryModalityMask() {
         CudaBackend g = GpuTest.cudaOrSkip();
         CloeConfig cfg = CloeConfig.tiny(MODS, 4).withArchitecture(4, 16);
         CloeModel mc = new CloeModel(cfg, GpuTest.CPU), mg = new CloeModel(cfg, g);
-        for (ModalityMask mask : List.of(ModalityMask.full(MODS), ModalityMask.of(MODS, List.of("t1ce")))) {
+        for (ModalityMask mask : ModalityMask.all(MODS)) {
             CloeModel.Built bc = mc.inference(mask, 16, true), bg = mg.inference(mask, 16, true);
             Map<String, float[]> img = images(bc, 3);
             Map<String, Tensor> ic = upload(GpuTest.CPU, bc, img), ig = upload(g, bg, img);
