@@ -151,3 +151,33 @@ CLOE_KERNEL void cloe_weighted_sum_bwd_v2(const float *x0, const float *x1, cons
    bc2sqrt = sqrt(1 - beta2^t), computed on the host in double. */
 CLOE_KERNEL void cloe_adam_step(float *p, const float *g, float *m, float *v, float *vmax, float lr, float beta1,
                                 float beta2, float eps, float wd, float bc1, float bc2sqrt, int amsgrad, int n);
+
+/* ---- conv3d.cu ---- */
+/* NCDHW, weight [co, ci, k, k, k]; d, h, w input sizes, dO, hO, wO output sizes; k 1 or 3, stride 1 or 2, pad 0 or 1,
+   reflect 1 for reflect padding (folded into the addressing). bias may be null. v1: direct, one thread per output
+   element (fwd) / input-gradient element (bwd_data) / one block per weight element (bwd_weight, overwrites gw).
+   v2: implicit GEMM, 128 threads, 64x64 tiles; _fp32 CUDA cores, _tf32 and _bf16 tensor cores (wmma) with FP32
+   accumulation. v2 bwd_weight splits K = n * dO * hO * wO into chunks of kChunk (a multiple of 16) over gridDim.z
+   and adds into gw with atomics: gw must be zeroed first. */
+CLOE_KERNEL void cloe_conv3d_fwd_v1(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v1(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v1(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_fwd_v2_fp32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v2_fp32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v2_fp32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+CLOE_KERNEL void cloe_conv3d_fwd_v2_tf32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v2_tf32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v2_tf32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+CLOE_KERNEL void cloe_conv3d_fwd_v2_bf16(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v2_bf16(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v2_bf16(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+/* v3: v2 with tiles shaped for 16 channels: 128 x 16 (fwd, bwd_data; co / ci <= 16), 16 x 128 (bwd_weight, co <= 16). */
+CLOE_KERNEL void cloe_conv3d_fwd_v3_fp32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v3_fp32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v3_fp32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+CLOE_KERNEL void cloe_conv3d_fwd_v3_tf32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v3_tf32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v3_tf32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+CLOE_KERNEL void cloe_conv3d_fwd_v3_bf16(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_data_v3_bf16(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+CLOE_KERNEL void cloe_conv3d_bwd_weight_v3_bf16(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);

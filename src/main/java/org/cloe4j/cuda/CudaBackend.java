@@ -16,9 +16,10 @@ import java.util.Arrays;
  * The CUDA backend: every op of {@link Backend} on cloe4j's own kernels ({@code kernels/*.cu}, one fatbin loaded with
  * cuModuleLoadData), launched through Panama (default) or JCuda ({@code -Dcloe.cuda.launcher=jcuda}).
  *
- * <p><b>conv3d</b> is the exception: our 3D convolution kernels are the next issue (6). Until then the three conv3d
- * methods run through cuDNN when it can be loaded ({@code CLOE_CUDNN} / {@code -Dcloe.cudnn}, or the Python
- * {@code nvidia} packages), and otherwise throw {@link UnsupportedOperationException}.
+ * <p><b>conv3d</b> runs on our kernels ({@code kernels/conv3d.cu}: version 1 direct, version 2 an implicit GEMM in
+ * FP32, TF32 or BF16, see {@link #convPrecision()}, version 3 the same with tiles shaped for 16-channel layers); {@code -Dcloe.cuda.conv=cudnn} runs it through cuDNN instead
+ * (found through {@code CLOE_CUDNN} / {@code -Dcloe.cudnn} or the Python {@code nvidia} packages), the reference the
+ * GPU tests and benchmarks compare with.
  *
  * <p>Nothing touches the GPU before first use: constructing this class (ServiceLoader does it everywhere) is free,
  * and {@link #isAvailable()} probes once and never throws; without a driver, a GPU, or the kernels fatbin it is false
@@ -26,8 +27,8 @@ import java.util.Arrays;
  *
  * <p>All work is queued on one stream per backend, in call order; {@link #toHost} and {@link #synchronize} wait.
  * Kernel versions (the simple first one beside the fast one) are chosen per call with
- * {@code -Dcloe.cuda.kernel.<op>=N} for the ops {@code upsampleBackward}, {@code pairwiseCosine}, {@code weightedSum}
- * (1 or 2) and {@code sumTo}, {@code instanceNorm} (1, 2 or 3); the default is the newest.
+ * {@code -Dcloe.cuda.kernel.<op>=N} for the ops {@code upsampleBackward}, {@code pairwiseCosine},
+ * {@code weightedSum} (1 or 2) and {@code conv3d}, {@code sumTo}, {@code instanceNorm} (1, 2 or 3); the default is the newest.
  */
 public final class CudaBackend implements Backend {
     private static final int BLOCK = 256;
@@ -172,7 +173,7 @@ public final class CudaBackend implements Backend {
 
     /** The newest kernel version of each op that has several; the default unless a property picks another. */
     public static int latestVersion(String op) {
-        return op.equals("instanceNorm") || op.equals("sumTo") ? 3 : 2;
+        return op.equals("instanceNorm") || op.equals("sumTo") || op.equals("conv3d") ? 3 : 2;
     }
 
     /**
@@ -365,11 +366,44 @@ public final class CudaBackend implements Backend {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // convolution (cuDNN until issue 6's kernels)
+    // convolution: our kernels (kernels/conv3d.cu) by default, cuDNN as the reference / peer
+
+    /** Which implementation runs conv3d: {@code -Dcloe.cuda.conv=kernels} (ours, the default) or {@code cudnn}. */
+    public static String convPath() {
+        String v = System.getProperty("cloe.cuda.conv", "kernels").strip();
+        if (!v.equals("kernels") && !v.equals("cudnn")) {
+            throw new IllegalArgumentException("-Dcloe.cuda.conv must be kernels or cudnn, got '" + v + "'");
+        }
+        return v;
+    }
+
+    /**
+     * The arithmetic of conv3d: {@code -Dcloe.cuda.conv.precision=fp32} (exact FP32 products, the default: the CPU
+     * backend is the oracle), {@code tf32} (tensor cores, 10-bit mantissa operands, FP32 accumulation) or {@code bf16}
+     * (tensor cores, bfloat16 operands rounded from the FP32 tensors on load, FP32 accumulation and FP32 weights).
+     * Applies to kernel versions 2 and 3 and to cuDNN (which runs bf16 as TF32: its bf16 path needs bf16 tensors);
+     * version 1 is always FP32.
+     */
+    public static String convPrecision() {
+        String v = System.getProperty("cloe.cuda.conv.precision", "fp32").strip();
+        if (!v.equals("fp32") && !v.equals("tf32") && !v.equals("bf16")) {
+            throw new IllegalArgumentException("-Dcloe.cuda.conv.precision must be fp32, tf32 or bf16, got '" + v + "'");
+        }
+        return v;
+    }
+
+    /** What conv3d runs with the current properties, e.g. "kernels v3 tf32" or "cudnn fp32 (FMA math)". */
+    public static String convDescription() {
+        if (convPath().equals("cudnn")) {
+            return "cudnn " + (convPrecision().equals("fp32") ? "fp32 (FMA math)" : "tf32 (tensor-op math)");
+        }
+        int v = version("conv3d");
+        return "kernels v" + v + " " + (v == 1 ? "fp32" : convPrecision());
+    }
 
     private CudnnConv requireCudnn() {
         CudnnConv c = cudnn();
-        if (c == null) throw new UnsupportedOperationException("conv3d on CUDA needs issue 6's kernels or cuDNN (" + cudnnWhy + ")");
+        if (c == null) throw new UnsupportedOperationException("-Dcloe.cuda.conv=cudnn, but cuDNN is not available (" + cudnnWhy + ")");
         return c;
     }
 
@@ -385,74 +419,119 @@ public final class CudaBackend implements Backend {
         return xp;
     }
 
-    /** Uses cuDNN (our conv3d kernels are issue 6). */
+    private void run(ConvLaunch.Launch l) {
+        launcher.launch(l.kernel(), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1, 0, l.args());
+    }
+
     @Override
     public void conv3d(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec spec) {
         ready();
+        String op = "conv3d";
         Shape ys = spec.outputShape(x.shape(), w.shape());
-        shape("conv3d", "y", y, ys);
-        shape("conv3d", "bias", bias, Shape.of(w.shape().dim(0)));
+        shape(op, "y", y, ys);
+        shape(op, "bias", bias, Shape.of(w.shape().dim(0)));
+        n(x, op);
+        n(y, op);
+        if (convPath().equals("cudnn")) {
+            conv3dCudnn(x, w, bias, y, spec, ys);
+            return;
+        }
+        run(ConvLaunch.forward(version(op), convPrecision(), p(x, op), p(w, op), p(bias, op), p(y, op), x.shape(),
+                w.shape(), ys, spec, maxBlocks));
+    }
+
+    private void conv3dCudnn(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec spec, Shape ys) {
         CudnnConv c = requireCudnn();
+        boolean tensorOps = !convPrecision().equals("fp32");
         if (reflect(spec)) {
             Tensor xp = padReflect(x);
             try {
-                c.forward(alloc, xp.devicePointer(), xp.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, 0, spec.stride());
+                c.forward(alloc, xp.devicePointer(), xp.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, 0, spec.stride(), tensorOps);
             } finally {
                 release(xp);
             }
         } else {
-            c.forward(alloc, p(x, "conv3d"), x.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, spec.pad(), spec.stride());
+            c.forward(alloc, p(x, "conv3d"), x.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, spec.pad(), spec.stride(), tensorOps);
         }
         if (bias != null) {
             k("cloe_bias_add_channels", ys.size(), y.devicePointer(), bias.devicePointer(), ys.n(), ys.c(), ys.spatialSize());
         }
     }
 
-    /** Uses cuDNN (our conv3d kernels are issue 6). */
     @Override
     public void conv3dBackwardData(Tensor gy, Tensor w, Tensor gx, ConvSpec spec) {
         ready();
-        shape("conv3dBackwardData", "gy", gy, spec.outputShape(gx.shape(), w.shape()));
+        String op = "conv3dBackwardData";
+        Shape xs = gx.shape();
+        shape(op, "gy", gy, spec.outputShape(xs, w.shape()));
+        n(gx, op);
+        n(gy, op);
+        if (convPath().equals("cudnn")) {
+            conv3dBackwardDataCudnn(gy, w, gx, spec);
+            return;
+        }
+        run(ConvLaunch.backwardData(version("conv3d"), convPrecision(), p(gy, op), p(w, op), p(gx, op), xs, w.shape(),
+                gy.shape(), spec, maxBlocks));
+    }
+
+    private void conv3dBackwardDataCudnn(Tensor gy, Tensor w, Tensor gx, ConvSpec spec) {
         CudnnConv c = requireCudnn();
+        boolean tensorOps = !convPrecision().equals("fp32");
         Shape xs = gx.shape();
         if (reflect(spec)) {
             Tensor gxp = allocate(Shape.ncdhw(xs.n(), xs.c(), xs.d() + 2, xs.h() + 2, xs.w() + 2));
             try {
                 c.backwardData(alloc, p(gy, "conv3dBackwardData"), gy.shape(), p(w, "conv3dBackwardData"), w.shape(),
-                        gxp.devicePointer(), gxp.shape(), 0, spec.stride());
+                        gxp.devicePointer(), gxp.shape(), 0, spec.stride(), tensorOps);
                 k("cloe_pad_reflect1_bwd", xs.size(), gxp.devicePointer(), gx.devicePointer(), xs.n() * xs.c(), xs.d(), xs.h(), xs.w());
             } finally {
                 release(gxp);
             }
         } else {
             c.backwardData(alloc, p(gy, "conv3dBackwardData"), gy.shape(), p(w, "conv3dBackwardData"), w.shape(),
-                    p(gx, "conv3dBackwardData"), xs, spec.pad(), spec.stride());
+                    p(gx, "conv3dBackwardData"), xs, spec.pad(), spec.stride(), tensorOps);
         }
     }
 
-    /** Uses cuDNN (our conv3d kernels are issue 6); the bias gradient uses our sumTo kernel. */
+    /** The bias gradient uses our sumTo kernel on every path. */
     @Override
     public void conv3dBackwardWeight(Tensor x, Tensor gy, Tensor gw, Tensor gb, ConvSpec spec) {
         ready();
-        shape("conv3dBackwardWeight", "gy", gy, spec.outputShape(x.shape(), gw.shape()));
-        shape("conv3dBackwardWeight", "gb", gb, Shape.of(gw.shape().dim(0)));
-        CudnnConv c = requireCudnn();
-        if (reflect(spec)) {
-            Tensor xp = padReflect(x);
-            try {
-                c.backwardFilter(alloc, xp.devicePointer(), xp.shape(), p(gy, "conv3dBackwardWeight"), gy.shape(),
-                        p(gw, "conv3dBackwardWeight"), gw.shape(), 0, spec.stride());
-            } finally {
-                release(xp);
-            }
+        String op = "conv3dBackwardWeight";
+        Shape ws = gw.shape();
+        shape(op, "gy", gy, spec.outputShape(x.shape(), ws));
+        shape(op, "gb", gb, Shape.of(ws.dim(0)));
+        n(x, op);
+        n(gy, op);
+        if (convPath().equals("cudnn")) {
+            conv3dBackwardWeightCudnn(x, gy, gw, spec);
         } else {
-            c.backwardFilter(alloc, p(x, "conv3dBackwardWeight"), x.shape(), p(gy, "conv3dBackwardWeight"), gy.shape(),
-                    p(gw, "conv3dBackwardWeight"), gw.shape(), spec.pad(), spec.stride());
+            ConvLaunch.Launch l = ConvLaunch.backwardWeight(version("conv3d"), convPrecision(), p(x, op), p(gy, op),
+                    p(gw, op), x.shape(), ws, gy.shape(), spec, maxBlocks, device.multiprocessors());
+            if (l.zeroFirst()) zero(p(gw, op), n(gw, op));
+            run(l);
         }
         if (gb != null) {
             Shape g = gy.shape();
             // gy seen as [1, 1, N, Co, S]: sum over N (dim 2) and S (dim 4)
             sumToRaw(gy.devicePointer(), gb.devicePointer(), g.c(), new int[]{1, 1, g.n(), g.c(), g.spatialSize()}, (1 << 2) | (1 << 4));
+        }
+    }
+
+    private void conv3dBackwardWeightCudnn(Tensor x, Tensor gy, Tensor gw, ConvSpec spec) {
+        CudnnConv c = requireCudnn();
+        boolean tensorOps = !convPrecision().equals("fp32");
+        if (reflect(spec)) {
+            Tensor xp = padReflect(x);
+            try {
+                c.backwardFilter(alloc, xp.devicePointer(), xp.shape(), p(gy, "conv3dBackwardWeight"), gy.shape(),
+                        p(gw, "conv3dBackwardWeight"), gw.shape(), 0, spec.stride(), tensorOps);
+            } finally {
+                release(xp);
+            }
+        } else {
+            c.backwardFilter(alloc, p(x, "conv3dBackwardWeight"), x.shape(), p(gy, "conv3dBackwardWeight"), gy.shape(),
+                    p(gw, "conv3dBackwardWeight"), gw.shape(), spec.pad(), spec.stride(), tensorOps);
         }
     }
 

@@ -9,10 +9,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * conv3d for the CUDA backend through cuDNN's legacy Nd API, until our own 3D convolution kernels land (issue 6).
+ * conv3d through cuDNN's legacy Nd API: the reference for our kernels ({@code -Dcloe.cuda.conv=cudnn}) and their peer in benchmarks.
  * cuDNN pads with zeros only, so a reflect-padded conv runs on an explicitly padded copy of its input (our
- * {@code cloe_pad_reflect1_*} kernels) with cuDNN padding 0. FMA math is forced: TF32 would change results in the
- * 4th digit and the CPU backend is the oracle. Algorithms are fixed (implicit GEMM, BWD_DATA_1, BWD_FILTER_1): all
+ * {@code cloe_pad_reflect1_*} kernels) with cuDNN padding 0. FMA math unless the caller asks for tensor ops (TF32):
+ * TF32 changes results in the 4th digit and the CPU backend is the oracle. Algorithms are fixed (implicit GEMM, BWD_DATA_1, BWD_FILTER_1): all
  * support 3D fp32 and are deterministic except where cuDNN documents otherwise.
  */
 final class CudnnConv implements AutoCloseable {
@@ -66,7 +66,7 @@ final class CudnnConv implements AutoCloseable {
         final MemorySegment x, y, w, conv;
         final Arena arena = Arena.ofConfined();
 
-        Problem(Shape xs, Shape ws, Shape ys, int pad, int stride) {
+        Problem(Shape xs, Shape ws, Shape ys, int pad, int stride, boolean tensorOps) {
             MemorySegment p = arena.allocate(ValueLayout.ADDRESS);
             check(cudnn_h.cudnnCreateTensorDescriptor(p), "cudnnCreateTensorDescriptor");
             x = p.get(ValueLayout.ADDRESS, 0);
@@ -84,7 +84,7 @@ final class CudnnConv implements AutoCloseable {
                     arena.allocateFrom(ValueLayout.JAVA_INT, stride, stride, stride),
                     arena.allocateFrom(ValueLayout.JAVA_INT, 1, 1, 1), cudnn_h.CUDNN_CROSS_CORRELATION(),
                     cudnn_h.CUDNN_DATA_FLOAT()), "cudnnSetConvolutionNdDescriptor");
-            check(cudnn_h.cudnnSetConvolutionMathType(conv, cudnn_h.CUDNN_FMA_MATH()), "cudnnSetConvolutionMathType");
+            check(cudnn_h.cudnnSetConvolutionMathType(conv, tensorOps ? cudnn_h.CUDNN_TENSOR_OP_MATH() : cudnn_h.CUDNN_FMA_MATH()), "cudnnSetConvolutionMathType");
         }
 
         private void tensor(MemorySegment d, Shape s) {
@@ -119,8 +119,8 @@ final class CudnnConv implements AutoCloseable {
     }
 
     /** y = conv(x, w) with cuDNN padding {@code pad} (0 when x is already reflect-padded). */
-    void forward(DeviceAllocator alloc, long x, Shape xs, long w, Shape ws, long y, Shape ys, int pad, int stride) {
-        try (Problem p = new Problem(xs, ws, ys, pad, stride)) {
+    void forward(DeviceAllocator alloc, long x, Shape xs, long w, Shape ws, long y, Shape ys, int pad, int stride, boolean tensorOps) {
+        try (Problem p = new Problem(xs, ws, ys, pad, stride, tensorOps)) {
             int algo = cudnn_h.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM();
             MemorySegment sz = p.arena.allocate(ValueLayout.JAVA_LONG);
             check(cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(handle, p.x, p.w, p.conv, p.y, algo, sz),
@@ -138,8 +138,8 @@ final class CudnnConv implements AutoCloseable {
     }
 
     /** gx = conv^T(gy, w). */
-    void backwardData(DeviceAllocator alloc, long gy, Shape ys, long w, Shape ws, long gx, Shape xs, int pad, int stride) {
-        try (Problem p = new Problem(xs, ws, ys, pad, stride)) {
+    void backwardData(DeviceAllocator alloc, long gy, Shape ys, long w, Shape ws, long gx, Shape xs, int pad, int stride, boolean tensorOps) {
+        try (Problem p = new Problem(xs, ws, ys, pad, stride, tensorOps)) {
             int algo = cudnn_h.CUDNN_CONVOLUTION_BWD_DATA_ALGO_1();
             MemorySegment sz = p.arena.allocate(ValueLayout.JAVA_LONG);
             check(cudnn_h.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, p.w, p.y, p.conv, p.x, algo, sz),
@@ -157,8 +157,8 @@ final class CudnnConv implements AutoCloseable {
     }
 
     /** gw = the filter gradient from x and gy. */
-    void backwardFilter(DeviceAllocator alloc, long x, Shape xs, long gy, Shape ys, long gw, Shape ws, int pad, int stride) {
-        try (Problem p = new Problem(xs, ws, ys, pad, stride)) {
+    void backwardFilter(DeviceAllocator alloc, long x, Shape xs, long gy, Shape ys, long gw, Shape ws, int pad, int stride, boolean tensorOps) {
+        try (Problem p = new Problem(xs, ws, ys, pad, stride, tensorOps)) {
             int algo = cudnn_h.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1();
             MemorySegment sz = p.arena.allocate(ValueLayout.JAVA_LONG);
             check(cudnn_h.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, p.x, p.y, p.conv, p.w, algo, sz),

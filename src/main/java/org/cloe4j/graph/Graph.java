@@ -197,7 +197,23 @@ public final class Graph {
 
     /** Runs the forward pass on {@code be} with the named inputs (tensors of that backend, not taken over). */
     public Run run(Backend be, Map<String, Tensor> bound) {
-        Run r = new Run(be);
+        return run(be, bound, Map.of());
+    }
+
+    /**
+     * The graph's constants (masks, fixed vectors) uploaded to {@code be}, keyed by their values: pass them to
+     * {@link #run(Backend, Map, Map)} so that a run makes no host-to-device copy (a captured CUDA graph may not).
+     * The caller owns and releases them.
+     */
+    public Map<Value, Tensor> uploadConstants(Backend be) {
+        Map<Value, Tensor> m = new java.util.LinkedHashMap<>();
+        for (Value v : constants) m.put(v, be.fromHost(v.shape, v.constant));
+        return m;
+    }
+
+    /** As {@link #run(Backend, Map)}, taking the constants found in {@code uploaded} from there instead of uploading them. */
+    public Run run(Backend be, Map<String, Tensor> bound, Map<Value, Tensor> uploaded) {
+        Run r = new Run(be, uploaded);
         try {
             r.forward(bound);
         } catch (RuntimeException e) {
@@ -219,8 +235,11 @@ public final class Graph {
         private boolean backwardDone;
         private boolean closed;
 
-        private Run(Backend be) {
+        private final Map<Value, Tensor> uploaded;
+
+        private Run(Backend be, Map<Value, Tensor> uploaded) {
             this.be = be;
+            this.uploaded = uploaded;
         }
 
         private void forward(Map<String, Tensor> bound) {
@@ -234,8 +253,9 @@ public final class Graph {
             }
             for (Value v : values) if (v.kind == Value.Kind.PARAMETER) vals[v.id] = v.parameter.value();
             for (Value v : constants) {
-                vals[v.id] = be.fromHost(v.shape, v.constant);
-                owned[v.id] = true;
+                Tensor c = uploaded.get(v);
+                vals[v.id] = c != null ? c : be.fromHost(v.shape, v.constant);
+                owned[v.id] = c == null;
             }
             for (int s = 0; s < forward.length; s++) {
                 Value.Node n = forward[s];

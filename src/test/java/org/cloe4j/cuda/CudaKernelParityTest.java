@@ -1,7 +1,6 @@
 package org.cloe4j.cuda;
 
 import org.cloe4j.backend.AdamConfig;
-import org.cloe4j.backend.ConvSpec;
 import org.cloe4j.cuda.GpuTest.Pair;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
@@ -360,26 +359,5 @@ class CudaKernelParityTest {
             check("adam " + cfg + " v", g, v, EXACT_A, 1e-5);
         }
     }
-
-    @Test
-    void conv3dThroughCudnnWhenPresent() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(g.cudnnStatus().startsWith("loaded"), () -> "no cuDNN: " + g.cudnnStatus());
-        for (ConvSpec spec : new ConvSpec[]{ConvSpec.same3(ConvSpec.Padding.REFLECT), ConvSpec.same3(ConvSpec.Padding.ZERO),
-                ConvSpec.down3(ConvSpec.Padding.REFLECT), ConvSpec.pointwise()}) {
-            Shape xs = Shape.ncdhw(2, 3, 6, 5, 7), ws = Shape.ncdhw(4, 3, spec.k(), spec.k(), spec.k());
-            Shape ys = spec.outputShape(xs, ws);
-            Pair x = rand(g, r, xs, -1, 1), w = rand(g, r, ws, -0.5, 0.5), b = rand(g, r, Shape.of(4), -1, 1);
-            Pair y = out(g, ys), gy = rand(g, r, ys, -1, 1), gx = out(g, xs), gw = out(g, ws), gb = out(g, Shape.of(4));
-            CPU.conv3d(x.cpu(), w.cpu(), b.cpu(), y.cpu(), spec);
-            g.conv3d(x.gpu(), w.gpu(), b.gpu(), y.gpu(), spec);
-            check("conv3d " + spec, g, y, RED_A, RED_R);
-            CPU.conv3dBackwardData(gy.cpu(), w.cpu(), gx.cpu(), spec);
-            g.conv3dBackwardData(gy.gpu(), w.gpu(), gx.gpu(), spec);
-            check("conv3dBackwardData " + spec, g, gx, RED_A, RED_R);
-            CPU.conv3dBackwardWeight(x.cpu(), gy.cpu(), gw.cpu(), gb.cpu(), spec);
-            g.conv3dBackwardWeight(x.gpu(), gy.gpu(), gw.gpu(), gb.gpu(), spec);
-            check("conv3dBackwardWeight gw " + spec, g, gw, RED_A, RED_R);
-            check("conv3dBackwardWeight gb " + spec, g, gb, RED_A, RED_R);
-        }
-    }
+    // conv3d (our kernels in every version and precision, and cuDNN): CudaConv3dParityTest
 }

@@ -58,7 +58,10 @@ public final class GpuSuite {
         md.append("- CUDA: ").append(driver).append('\n');
         CudaBackend probe = new CudaBackend();
         md.append("- CUDA backend: ").append(probe.isAvailable() ? "available" : "UNAVAILABLE: " + probe.unavailableReason()).append('\n');
-        if (probe.isAvailable()) md.append("- cuDNN (conv3d until issue 6): ").append(probe.cudnnStatus()).append('\n');
+        if (probe.isAvailable()) {
+            md.append("- conv3d: ").append(CudaBackend.convDescription()).append(" (tests also run every other variant)\n");
+            md.append("- cuDNN (reference and benchmark peer): ").append(probe.cudnnStatus()).append('\n');
+        }
         md.append('\n');
         System.out.println("gpu-suite: " + driver);
         if (!driver.isAvailable()) System.out.println("gpu-suite: no GPU here: " + driver.unavailableReason() + " (GPU tests will skip)");

@@ -84,10 +84,43 @@ final class GpuTest {
         if (bad > 0) fail(what + ": " + bad + " of " + ref.length + " values outside atol " + atol + " + rtol " + rtol + ":" + first);
     }
 
+    /**
+     * The norm-relative comparison for reduced-precision results: ||got - ref||_2 <= relNorm * ||ref||_2 and every
+     * |got - ref| <= relMax * max|ref|.
+     */
+    static void checkNorm(String what, float[] ref, float[] got, double relNorm, double relMax) {
+        if (ref.length != got.length) fail(what + ": " + got.length + " values, expected " + ref.length);
+        double diff2 = 0, ref2 = 0, max = 0, worst = 0;
+        int at = -1;
+        for (int i = 0; i < ref.length; i++) {
+            double d = (double) got[i] - ref[i];
+            if (!Double.isFinite(d)) fail(what + ": [" + i + "] gpu " + got[i] + " cpu " + ref[i]);
+            diff2 += d * d;
+            ref2 += (double) ref[i] * ref[i];
+            max = Math.max(max, Math.abs(ref[i]));
+            if (Math.abs(d) > worst) {
+                worst = Math.abs(d);
+                at = i;
+            }
+        }
+        double rel = Math.sqrt(diff2) / Math.max(Math.sqrt(ref2), 1e-30);
+        if (rel > relNorm) fail(String.format("%s: ||gpu - cpu|| / ||cpu|| = %.3g > %.3g", what, rel, relNorm));
+        if (worst > relMax * max + 1e-30) {
+            fail(String.format("%s: [%d] gpu %.8g cpu %.8g: |diff| %.3g > %.3g * max|cpu| %.3g", what, at, got[at], ref[at],
+                    worst, relMax, max));
+        }
+    }
+
     /** Runs {@code body} with -Dcloe.cuda.kernel.op=version, restoring the property afterwards. */
     static void withVersion(String op, int version, Runnable body) {
-        String key = "cloe.cuda.kernel." + op, old = System.getProperty(key);
-        System.setProperty(key, Integer.toString(version));
+        withProperty("cloe.cuda.kernel." + op, Integer.toString(version), body);
+    }
+
+    /** Runs {@code body} with system property {@code key} set to {@code value} (cleared when null), then restores it. */
+    static void withProperty(String key, String value, Runnable body) {
+        String old = System.getProperty(key);
+        if (value == null) System.clearProperty(key);
+        else System.setProperty(key, value);
         try {
             body.run();
         } finally {

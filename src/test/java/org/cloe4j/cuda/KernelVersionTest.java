@@ -16,6 +16,22 @@ class KernelVersionTest {
         assertEquals(2, CudaBackend.version("pairwiseCosine"));
         assertEquals(2, CudaBackend.version("weightedSum"));
         assertEquals(2, CudaBackend.version("upsampleBackward"));
+        assertEquals(3, CudaBackend.version("conv3d"));
+    }
+
+    @Test
+    void convRunsOnOurKernelsInFp32UnlessPropertiesSayOtherwise() {
+        assertEquals("kernels", CudaBackend.convPath());
+        assertEquals("fp32", CudaBackend.convPrecision());
+        assertEquals("kernels v3 fp32", CudaBackend.convDescription());
+        new ConvVariant("kernels", 2, "bf16").run(() -> assertEquals("kernels v2 bf16", CudaBackend.convDescription()));
+        new ConvVariant("cudnn", 0, "tf32").run(() -> assertEquals("cudnn tf32 (tensor-op math)", CudaBackend.convDescription()));
+        assertEquals("kernels v3 fp32", CudaBackend.convDescription(), "the properties are restored");
+        GpuTest.withProperty("cloe.cuda.conv.precision", "fp16", () -> {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, CudaBackend::convPrecision);
+            assertTrue(e.getMessage().contains("cloe.cuda.conv.precision"), e.getMessage());
+        });
+        GpuTest.withProperty("cloe.cuda.conv", "cublas", () -> assertThrows(IllegalArgumentException.class, CudaBackend::convPath));
     }
 
     @Test

@@ -1637,6 +1637,510 @@ public final class cloe_kernels_h {
         return "cloe_adam_step";
     }
 
+    private static class cloe_conv3d_fwd_v1 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v1(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_fwd_v1$descriptor() {
+        return cloe_conv3d_fwd_v1.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v1(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_fwd_v1$name() {
+        return "cloe_conv3d_fwd_v1";
+    }
+
+    private static class cloe_conv3d_bwd_data_v1 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v1(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_data_v1$descriptor() {
+        return cloe_conv3d_bwd_data_v1.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v1(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_bwd_data_v1$name() {
+        return "cloe_conv3d_bwd_data_v1";
+    }
+
+    private static class cloe_conv3d_bwd_weight_v1 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v1(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_weight_v1$descriptor() {
+        return cloe_conv3d_bwd_weight_v1.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v1(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_bwd_weight_v1$name() {
+        return "cloe_conv3d_bwd_weight_v1";
+    }
+
+    private static class cloe_conv3d_fwd_v2_fp32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v2_fp32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_fwd_v2_fp32$descriptor() {
+        return cloe_conv3d_fwd_v2_fp32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v2_fp32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_fwd_v2_fp32$name() {
+        return "cloe_conv3d_fwd_v2_fp32";
+    }
+
+    private static class cloe_conv3d_bwd_data_v2_fp32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v2_fp32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_data_v2_fp32$descriptor() {
+        return cloe_conv3d_bwd_data_v2_fp32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v2_fp32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_bwd_data_v2_fp32$name() {
+        return "cloe_conv3d_bwd_data_v2_fp32";
+    }
+
+    private static class cloe_conv3d_bwd_weight_v2_fp32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v2_fp32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_weight_v2_fp32$descriptor() {
+        return cloe_conv3d_bwd_weight_v2_fp32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v2_fp32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static String cloe_conv3d_bwd_weight_v2_fp32$name() {
+        return "cloe_conv3d_bwd_weight_v2_fp32";
+    }
+
+    private static class cloe_conv3d_fwd_v2_tf32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v2_tf32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_fwd_v2_tf32$descriptor() {
+        return cloe_conv3d_fwd_v2_tf32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v2_tf32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_fwd_v2_tf32$name() {
+        return "cloe_conv3d_fwd_v2_tf32";
+    }
+
+    private static class cloe_conv3d_bwd_data_v2_tf32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v2_tf32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_data_v2_tf32$descriptor() {
+        return cloe_conv3d_bwd_data_v2_tf32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v2_tf32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_bwd_data_v2_tf32$name() {
+        return "cloe_conv3d_bwd_data_v2_tf32";
+    }
+
+    private static class cloe_conv3d_bwd_weight_v2_tf32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v2_tf32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_weight_v2_tf32$descriptor() {
+        return cloe_conv3d_bwd_weight_v2_tf32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v2_tf32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static String cloe_conv3d_bwd_weight_v2_tf32$name() {
+        return "cloe_conv3d_bwd_weight_v2_tf32";
+    }
+
+    private static class cloe_conv3d_fwd_v2_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v2_bf16(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_fwd_v2_bf16$descriptor() {
+        return cloe_conv3d_fwd_v2_bf16.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v2_bf16(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_fwd_v2_bf16$name() {
+        return "cloe_conv3d_fwd_v2_bf16";
+    }
+
+    private static class cloe_conv3d_bwd_data_v2_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v2_bf16(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_data_v2_bf16$descriptor() {
+        return cloe_conv3d_bwd_data_v2_bf16.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v2_bf16(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_bwd_data_v2_bf16$name() {
+        return "cloe_conv3d_bwd_data_v2_bf16";
+    }
+
+    private static class cloe_conv3d_bwd_weight_v2_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v2_bf16(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_weight_v2_bf16$descriptor() {
+        return cloe_conv3d_bwd_weight_v2_bf16.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v2_bf16(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static String cloe_conv3d_bwd_weight_v2_bf16$name() {
+        return "cloe_conv3d_bwd_weight_v2_bf16";
+    }
+
+    private static class cloe_conv3d_fwd_v3_fp32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v3_fp32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_fwd_v3_fp32$descriptor() {
+        return cloe_conv3d_fwd_v3_fp32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v3_fp32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_fwd_v3_fp32$name() {
+        return "cloe_conv3d_fwd_v3_fp32";
+    }
+
+    private static class cloe_conv3d_bwd_data_v3_fp32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v3_fp32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_data_v3_fp32$descriptor() {
+        return cloe_conv3d_bwd_data_v3_fp32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v3_fp32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_bwd_data_v3_fp32$name() {
+        return "cloe_conv3d_bwd_data_v3_fp32";
+    }
+
+    private static class cloe_conv3d_bwd_weight_v3_fp32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v3_fp32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_weight_v3_fp32$descriptor() {
+        return cloe_conv3d_bwd_weight_v3_fp32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v3_fp32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static String cloe_conv3d_bwd_weight_v3_fp32$name() {
+        return "cloe_conv3d_bwd_weight_v3_fp32";
+    }
+
+    private static class cloe_conv3d_fwd_v3_tf32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v3_tf32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_fwd_v3_tf32$descriptor() {
+        return cloe_conv3d_fwd_v3_tf32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v3_tf32(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_fwd_v3_tf32$name() {
+        return "cloe_conv3d_fwd_v3_tf32";
+    }
+
+    private static class cloe_conv3d_bwd_data_v3_tf32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v3_tf32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_data_v3_tf32$descriptor() {
+        return cloe_conv3d_bwd_data_v3_tf32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v3_tf32(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_bwd_data_v3_tf32$name() {
+        return "cloe_conv3d_bwd_data_v3_tf32";
+    }
+
+    private static class cloe_conv3d_bwd_weight_v3_tf32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v3_tf32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_weight_v3_tf32$descriptor() {
+        return cloe_conv3d_bwd_weight_v3_tf32.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v3_tf32(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static String cloe_conv3d_bwd_weight_v3_tf32$name() {
+        return "cloe_conv3d_bwd_weight_v3_tf32";
+    }
+
+    private static class cloe_conv3d_fwd_v3_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v3_bf16(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_fwd_v3_bf16$descriptor() {
+        return cloe_conv3d_fwd_v3_bf16.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_fwd_v3_bf16(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_fwd_v3_bf16$name() {
+        return "cloe_conv3d_fwd_v3_bf16";
+    }
+
+    private static class cloe_conv3d_bwd_data_v3_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v3_bf16(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_data_v3_bf16$descriptor() {
+        return cloe_conv3d_bwd_data_v3_bf16.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_data_v3_bf16(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
+     * }
+     */
+    public static String cloe_conv3d_bwd_data_v3_bf16$name() {
+        return "cloe_conv3d_bwd_data_v3_bf16";
+    }
+
+    private static class cloe_conv3d_bwd_weight_v3_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+    }
+
+    /**
+     * Launch descriptor for:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v3_bf16(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static FunctionDescriptor cloe_conv3d_bwd_weight_v3_bf16$descriptor() {
+        return cloe_conv3d_bwd_weight_v3_bf16.DESC;
+    }
+
+    /**
+     * Symbol name (as cuModuleGetFunction takes it) of:
+     * {@snippet lang=c :
+     * void cloe_conv3d_bwd_weight_v3_bf16(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect, int kChunk);
+     * }
+     */
+    public static String cloe_conv3d_bwd_weight_v3_bf16$name() {
+        return "cloe_conv3d_bwd_weight_v3_bf16";
+    }
+
     /** Every kernel of the header, in declaration order. */
     public static final List<String> KERNELS = List.of(
             "cloe_add_inplace",
@@ -1705,7 +2209,28 @@ public final class cloe_kernels_h {
             "cloe_weighted_sum_v2",
             "cloe_weighted_sum_bwd_gx_v1",
             "cloe_weighted_sum_bwd_v2",
-            "cloe_adam_step");
+            "cloe_adam_step",
+            "cloe_conv3d_fwd_v1",
+            "cloe_conv3d_bwd_data_v1",
+            "cloe_conv3d_bwd_weight_v1",
+            "cloe_conv3d_fwd_v2_fp32",
+            "cloe_conv3d_bwd_data_v2_fp32",
+            "cloe_conv3d_bwd_weight_v2_fp32",
+            "cloe_conv3d_fwd_v2_tf32",
+            "cloe_conv3d_bwd_data_v2_tf32",
+            "cloe_conv3d_bwd_weight_v2_tf32",
+            "cloe_conv3d_fwd_v2_bf16",
+            "cloe_conv3d_bwd_data_v2_bf16",
+            "cloe_conv3d_bwd_weight_v2_bf16",
+            "cloe_conv3d_fwd_v3_fp32",
+            "cloe_conv3d_bwd_data_v3_fp32",
+            "cloe_conv3d_bwd_weight_v3_fp32",
+            "cloe_conv3d_fwd_v3_tf32",
+            "cloe_conv3d_bwd_data_v3_tf32",
+            "cloe_conv3d_bwd_weight_v3_tf32",
+            "cloe_conv3d_fwd_v3_bf16",
+            "cloe_conv3d_bwd_data_v3_bf16",
+            "cloe_conv3d_bwd_weight_v3_bf16");
 
     /** The launch descriptor of kernel {@code name}, or null when the header declares no such kernel. */
     public static FunctionDescriptor descriptorOf(String name) {
@@ -1777,6 +2302,27 @@ public final class cloe_kernels_h {
             case "cloe_weighted_sum_bwd_gx_v1" -> cloe_weighted_sum_bwd_gx_v1.DESC;
             case "cloe_weighted_sum_bwd_v2" -> cloe_weighted_sum_bwd_v2.DESC;
             case "cloe_adam_step" -> cloe_adam_step.DESC;
+            case "cloe_conv3d_fwd_v1" -> cloe_conv3d_fwd_v1.DESC;
+            case "cloe_conv3d_bwd_data_v1" -> cloe_conv3d_bwd_data_v1.DESC;
+            case "cloe_conv3d_bwd_weight_v1" -> cloe_conv3d_bwd_weight_v1.DESC;
+            case "cloe_conv3d_fwd_v2_fp32" -> cloe_conv3d_fwd_v2_fp32.DESC;
+            case "cloe_conv3d_bwd_data_v2_fp32" -> cloe_conv3d_bwd_data_v2_fp32.DESC;
+            case "cloe_conv3d_bwd_weight_v2_fp32" -> cloe_conv3d_bwd_weight_v2_fp32.DESC;
+            case "cloe_conv3d_fwd_v2_tf32" -> cloe_conv3d_fwd_v2_tf32.DESC;
+            case "cloe_conv3d_bwd_data_v2_tf32" -> cloe_conv3d_bwd_data_v2_tf32.DESC;
+            case "cloe_conv3d_bwd_weight_v2_tf32" -> cloe_conv3d_bwd_weight_v2_tf32.DESC;
+            case "cloe_conv3d_fwd_v2_bf16" -> cloe_conv3d_fwd_v2_bf16.DESC;
+            case "cloe_conv3d_bwd_data_v2_bf16" -> cloe_conv3d_bwd_data_v2_bf16.DESC;
+            case "cloe_conv3d_bwd_weight_v2_bf16" -> cloe_conv3d_bwd_weight_v2_bf16.DESC;
+            case "cloe_conv3d_fwd_v3_fp32" -> cloe_conv3d_fwd_v3_fp32.DESC;
+            case "cloe_conv3d_bwd_data_v3_fp32" -> cloe_conv3d_bwd_data_v3_fp32.DESC;
+            case "cloe_conv3d_bwd_weight_v3_fp32" -> cloe_conv3d_bwd_weight_v3_fp32.DESC;
+            case "cloe_conv3d_fwd_v3_tf32" -> cloe_conv3d_fwd_v3_tf32.DESC;
+            case "cloe_conv3d_bwd_data_v3_tf32" -> cloe_conv3d_bwd_data_v3_tf32.DESC;
+            case "cloe_conv3d_bwd_weight_v3_tf32" -> cloe_conv3d_bwd_weight_v3_tf32.DESC;
+            case "cloe_conv3d_fwd_v3_bf16" -> cloe_conv3d_fwd_v3_bf16.DESC;
+            case "cloe_conv3d_bwd_data_v3_bf16" -> cloe_conv3d_bwd_data_v3_bf16.DESC;
+            case "cloe_conv3d_bwd_weight_v3_bf16" -> cloe_conv3d_bwd_weight_v3_bf16.DESC;
             default -> null;
         };
     }

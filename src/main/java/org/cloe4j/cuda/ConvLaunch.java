@@ -1,0 +1,105 @@
+package org.cloe4j.cuda;
+
+import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.tensor.Shape;
+
+/**
+ * The launches of our conv3d kernels ({@code kernels/conv3d.cu}), planned without a GPU: kernel name, grid, block
+ * and arguments for a problem, a kernel version and a precision. {@link CudaBackend} runs them; a CPU test checks
+ * every plan against the kernels' generated descriptors and the grid limits.
+ */
+final class ConvLaunch {
+    /** Threads per block of the version-2 implicit-GEMM kernels and their tile sizes (conv3d.cu). */
+    static final int IG_THREADS = 128, IG_TILE = 64, IG_BK = 16;
+    /** Threads per block of the version-1 kernels. */
+    static final int V1_BLOCK = 256;
+
+    private ConvLaunch() {
+    }
+
+    /** One kernel launch. For v2 backward-weight, {@code gw} must be zeroed first ({@link #zeroFirst}). */
+    record Launch(String kernel, int gridX, int gridY, int gridZ, int block, Object[] args, boolean zeroFirst) {
+    }
+
+    /** The geometry arguments every conv3d kernel takes after its pointers (see cloe_kernels.h). */
+    static Object[] geometry(Shape xs, Shape ws, Shape ys, ConvSpec spec) {
+        return new Object[]{xs.n(), xs.c(), xs.d(), xs.h(), xs.w(), ws.dim(0), ys.d(), ys.h(), ys.w(), spec.k(),
+                spec.stride(), spec.pad(), spec.padding() == ConvSpec.Padding.REFLECT && spec.pad() > 0 ? 1 : 0};
+    }
+
+    private static Object[] concat(Object[] a, Object[] b) {
+        Object[] o = new Object[a.length + b.length];
+        System.arraycopy(a, 0, o, 0, a.length);
+        System.arraycopy(b, 0, o, a.length, b.length);
+        return o;
+    }
+
+    static int tiles(long n, int tile) {
+        long t = (n + tile - 1) / tile;
+        if (t > Integer.MAX_VALUE) throw new IllegalArgumentException("conv3d: " + n + " rows is too many");
+        return (int) Math.max(1, t);
+    }
+
+    private static int grid1d(long n, int maxBlocks) {
+        return (int) Math.max(1, Math.min((n + V1_BLOCK - 1) / V1_BLOCK, maxBlocks));
+    }
+
+    private static void precision(String p) {
+        if (!p.equals("fp32") && !p.equals("tf32") && !p.equals("bf16")) throw new IllegalArgumentException("precision " + p);
+    }
+
+    /** Version 3's narrow tiles (conv3d.cu): 128 x 16 for fwd / bwd-data, 16 x 128 for bwd-weight, up to 16 channels. */
+    static final int NARROW = 16, LONG = 128;
+
+    static Launch forward(int version, String prec, long x, long w, long bias, long y, Shape xs, Shape ws, Shape ys,
+                          ConvSpec spec, int maxBlocks) {
+        Object[] args = concat(new Object[]{x, w, bias, y}, geometry(xs, ws, ys, spec));
+        if (version == 1) return new Launch("cloe_conv3d_fwd_v1", grid1d(ys.size(), maxBlocks), 1, 1, V1_BLOCK, args, false);
+        precision(prec);
+        long m = (long) ys.n() * ys.spatialSize();
+        if (version >= 3 && ys.c() <= NARROW) {
+            return new Launch("cloe_conv3d_fwd_v3_" + prec, tiles(m, LONG), tiles(ys.c(), NARROW), 1, IG_THREADS, args, false);
+        }
+        return new Launch("cloe_conv3d_fwd_v2_" + prec, tiles(m, IG_TILE), tiles(ys.c(), IG_TILE), 1, IG_THREADS, args, false);
+    }
+
+    static Launch backwardData(int version, String prec, long gy, long w, long gx, Shape xs, Shape ws, Shape ys,
+                               ConvSpec spec, int maxBlocks) {
+        Object[] args = concat(new Object[]{gy, w, gx}, geometry(xs, ws, ys, spec));
+        if (version == 1) return new Launch("cloe_conv3d_bwd_data_v1", grid1d(xs.size(), maxBlocks), 1, 1, V1_BLOCK, args, false);
+        precision(prec);
+        long m = (long) xs.n() * xs.spatialSize();
+        if (version >= 3 && xs.c() <= NARROW) {
+            return new Launch("cloe_conv3d_bwd_data_v3_" + prec, tiles(m, LONG), tiles(xs.c(), NARROW), 1, IG_THREADS, args, false);
+        }
+        return new Launch("cloe_conv3d_bwd_data_v2_" + prec, tiles(m, IG_TILE), tiles(xs.c(), IG_TILE), 1, IG_THREADS, args, false);
+    }
+
+    /**
+     * Backward-weight. Version 2 splits K = N * output positions over gridDim.z so that the few (Co, Ci * k³) tiles
+     * still fill the GPU: about 8 blocks per multiprocessor, each chunk a multiple of 16 and at least 128 long.
+     */
+    static Launch backwardWeight(int version, String prec, long x, long gy, long gw, Shape xs, Shape ws, Shape ys,
+                                 ConvSpec spec, int maxBlocks, int multiprocessors) {
+        Object[] args = concat(new Object[]{x, gy, gw}, geometry(xs, ws, ys, spec));
+        long weights = ws.size();
+        if (version == 1) {
+            return new Launch("cloe_conv3d_bwd_weight_v1", (int) Math.max(1, Math.min(weights, maxBlocks)), 1, 1, V1_BLOCK, args, false);
+        }
+        precision(prec);
+        boolean narrow = version >= 3 && ws.dim(0) <= NARROW;
+        long kTotal = (long) ys.n() * ys.spatialSize();
+        int tm = narrow ? tiles(ws.dim(0), NARROW) : tiles(ws.dim(0), IG_TILE);
+        int tn = narrow ? tiles(weights / ws.dim(0), LONG) : tiles(weights / ws.dim(0), IG_TILE);
+        long want = Math.max(1, (multiprocessors * 8L) / ((long) tm * tn));
+        long chunk = roundUp(Math.max(8L * IG_BK, (kTotal + want - 1) / want), IG_BK);
+        int splits = (int) Math.min(65535, (kTotal + chunk - 1) / chunk);
+        chunk = Math.max(chunk, roundUp((kTotal + splits - 1) / splits, IG_BK));
+        return new Launch("cloe_conv3d_bwd_weight_" + (narrow ? "v3_" : "v2_") + prec, tm, tn, splits, IG_THREADS,
+                concat(args, new Object[]{(int) chunk}), true);
+    }
+
+    private static long roundUp(long v, int m) {
+        return (v + m - 1) / m * m;
+    }
+}
