@@ -123,8 +123,11 @@ public final class Cloe implements AutoCloseable {
         return new Result(LabelMaps.restore(classes, c), mask, rel, suppressed);
     }
 
+    /** Frees the model's weights (device memory on a GPU). Calls still running finish first only if the caller waits. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
         closed = true;
+        model.parameters().release();
     }
 }

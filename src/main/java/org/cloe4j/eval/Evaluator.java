@@ -21,7 +21,8 @@ import org.cloe4j.model.ModalityMask;
  * The papers' evaluation: every test case under every one of the 2^M − 1 modality masks; per case and mask the Dice
  * of each region (BraTS: WT, TC, ET raw and ET after post-processing) and HD95 in mm; averages over cases per mask,
  * then over masks. Writes {@code cases.csv}, {@code table.csv}, {@code table.md} (with the published BraTS 2020
- * averages beside, labelled as such) and {@code dice_by_mask.png}.
+ * averages beside, labelled as such) and {@code dice_by_mask.png}. Scores are computed on each case's brain crop
+ * (the whole tumour lies inside it); an HD95 with exactly one empty mask is the crop's diagonal in mm.
  */
 public final class Evaluator {
     /** Published mean Dice (%) over the 15 masks on BraTS 2020 (CLOE-SPEC.md): WT, TC, ET. */

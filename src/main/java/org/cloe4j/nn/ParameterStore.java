@@ -80,4 +80,13 @@ public final class ParameterStore {
     public void zeroGrad() {
         params.values().forEach(Parameter::zeroGrad);
     }
+
+    /** Returns every parameter's buffers to the backend (device memory on a GPU); the store is unusable after. */
+    public void release() {
+        for (Parameter p : params.values()) {
+            p.zeroGrad();
+            backend.release(p.value());
+        }
+        params.clear();
+    }
 }
