@@ -45,7 +45,8 @@ public final class Charts {
         chart.getStyler().setXAxisLabelRotation(45);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setYAxisMax(yMax);
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         series.forEach((name, values) -> chart.addSeries(name, categories, values));
         write(png, chart);

@@ -65,7 +65,7 @@ public record CloeConfig(String preset, List<String> modalities, int classes, in
 
     /** Small enough to train on two CPU cores in minutes (the demo's preset). */
     public static CloeConfig tiny(List<String> modalities, int classes) {
-        return new CloeConfig("tiny", modalities, classes, 4, 32, 1, 32, 30, 3e-3f, 1f, 0.1f, 1f, 1f,
+        return new CloeConfig("tiny", modalities, classes, 4, 32, 1, 64, 30, 3e-3f, 1f, 0.1f, 1f, 1f,
                 true, true, 0.2f, Set.of(), 1234);
     }
 
