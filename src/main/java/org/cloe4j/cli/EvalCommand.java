@@ -29,9 +29,6 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "checkpoint folder, run folder or model.safetensors")
     Path model;
 
-    @Option(names = "--data", required = true, description = "cohort folder")
-    Path data;
-
     @Option(names = "--split", defaultValue = "test",
             description = "split set to evaluate (train, val, test, all) or a split file, whose test set is used (default: test)")
     String split;
@@ -42,15 +39,11 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--gaussian", description = "Gaussian window weighting (nnU-Net) instead of plain averaging")
     boolean gaussian;
 
-    @Option(names = "--cache", description = "preprocessed-case cache folder (default: DATA/.cloe4j-cache)")
-    Path cache;
-
-    @Option(names = "--quiet", description = "no progress bar")
-    boolean quiet;
-
     @Option(names = "--et-min-voxels", defaultValue = "500",
             description = "ET post-processing: fewer predicted ET voxels than this become NCR (default: ${DEFAULT-VALUE})")
     int etMinVoxels;
+
+    @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
 
@@ -58,12 +51,12 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path ckpt = Checkpoint.resolve(model);
         CloeModel m = Checkpoint.loadModel(ckpt, backend.get());
-        Cohort cohort = Cohort.open(data);
+        Cohort cohort = cohortOptions.open();
         boolean isSet = List.of("train", "val", "test", "all").contains(split);
         Split s = CaseLoader.split(cohort, isSet ? null : Path.of(split));
-        List<PreparedCase> cases = CaseLoader.load(cohort, CaseLoader.set(s, isSet ? split : "test"), cache, !quiet);
+        List<PreparedCase> cases = cohortOptions.load(cohort, CaseLoader.set(s, isSet ? split : "test"));
         Files.createDirectories(out);
-        Evaluator.Report r = new Evaluator(m, gaussian, etMinVoxels).evaluate(cases, !quiet);
+        Evaluator.Report r = new Evaluator(m, gaussian, etMinVoxels).evaluate(cases, cohortOptions.progress());
         String md = Evaluator.write(r, out, "CLoE " + m.config().preset() + " — " + cohort.root().getFileName());
         spec.commandLine().getOut().println(md);
         spec.commandLine().getOut().println("tables and chart in " + out);

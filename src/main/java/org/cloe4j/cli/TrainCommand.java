@@ -28,9 +28,6 @@ import picocli.CommandLine.Spec;
 public final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--data", required = true, description = "cohort folder (BraTS layout or MSD dataset.json)")
-    Path data;
-
     @Option(names = "--split", description = "split file (default: DATA/split.json, else a seeded 60/20/20 split)")
     Path split;
 
@@ -61,25 +58,21 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--unsupervised-region", description = "do not supervise the region map with the whole tumour")
     boolean unsupervisedRegion;
 
-    @Option(names = "--cache", description = "preprocessed-case cache folder (default: DATA/.cloe4j-cache)")
-    Path cache;
-
-    @Option(names = "--quiet", description = "no progress bar")
-    boolean quiet;
+    @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
-        Cohort cohort = Cohort.open(data);
+        Cohort cohort = cohortOptions.open();
         Split s = CaseLoader.split(cohort, split);
         CloeConfig cfg = config(cohort);
         Backend be = backend.get();
-        List<PreparedCase> cases = CaseLoader.load(cohort, s.train(), cache, !quiet);
+        List<PreparedCase> cases = cohortOptions.load(cohort, s.train());
         spec.commandLine().getOut().printf("training %s on %d cases (%s) with %s: %d epochs × %d steps, patch %d³, base %d%n",
                 cfg.preset(), cases.size(), String.join(", ", cfg.modalities()), be, cfg.epochs(), cfg.itersPerEpoch(),
                 cfg.patch(), cfg.base());
-        Trainer.Result r = new Trainer(cfg, be, cases, new Trainer.Options(out, resume, !quiet, spec.commandLine().getErr())).run();
+        Trainer.Result r = new Trainer(cfg, be, cases, new Trainer.Options(out, resume, cohortOptions.progress(), spec.commandLine().getErr())).run();
         spec.commandLine().getOut().printf("done: %d steps, last epoch's mean loss %.4f%ncheckpoint %s%nlog %s, curves %s%n",
                 r.steps(), r.lastEpochLoss(), r.checkpoint(), r.logCsv(), r.curvesPng());
         return 0;
