@@ -42,13 +42,17 @@ import org.openjdk.jmh.annotations.Warmup;
  * source scripts/java-home && ./mvnw -q -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
  * java -cp target/test-classes:target/classes:$(cat target/cp.txt) org.openjdk.jmh.Main DataLoadBench -wi 1 -i 3 -f 1
  * </pre>
+ * (add {@code -Djmh.ignoreLock=true} when another JMH run holds /tmp/jmh.lock; add
+ * {@code -jvmArgsAppend "-XX:-AlwaysPreTouch"} to see the cost of a cold heap.)
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+// A fixed, pre-touched heap, as in a long-running training process whose heap pages are already mapped: otherwise each
+// fresh 40 MB array page-faults its memory in, which on this (sandboxed, shared) machine costs several times the copy.
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 public class DataLoadBench {
 
     private Path dir;

@@ -7,6 +7,8 @@ import java.util.Arrays;
  * The parts of a NIfTI-1 or NIfTI-2 header that cloe4j reads and writes back: dimensions, datatype, voxel spacing,
  * intensity scaling and the geometry (qform, sform, units) that places the voxels in scanner space.
  * Fields use NIfTI-2's widths (long dims, double floats) so both versions fit; the names follow the NIfTI standard.
+ * Array components are copied in and out; as with any record of arrays, {@code equals} compares them by identity,
+ * so compare geometries with {@link #sameGeometry}.
  *
  * @param version    1 or 2
  * @param byteOrder  byte order of the file it was read from (the writer always writes little endian)

@@ -26,17 +26,50 @@ public final class SurfaceDistance {
         boolean emptyP = !any(sp), emptyR = !any(sr);
         if (emptyP && emptyR) return 0;
         if (emptyP || emptyR) return diagonal(nx, ny, nz, spacing);
-        double[] toRef = DistanceTransform.squared(sr, nx, ny, nz, spacing);
-        double[] toPred = DistanceTransform.squared(sp, nx, ny, nz, spacing);
+        // Every surface voxel (feature and query alike) lies in the bounding box of both surfaces, and Euclidean
+        // distances do not depend on what lies outside it: the transform on that box alone is exact, and cheaper.
+        int[] box = boundingBox(sp, sr, nx, ny, nz);
+        int bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;
+        boolean[] cp = crop(sp, nx, ny, box), cr = crop(sr, nx, ny, box);
+        double[] toRef = DistanceTransform.squared(cr, bx, by, bz, spacing);
+        double[] toPred = DistanceTransform.squared(cp, bx, by, bz, spacing);
         int count = 0;
-        for (int i = 0; i < n; i++) count += (sp[i] ? 1 : 0) + (sr[i] ? 1 : 0);
+        for (int i = 0; i < cp.length; i++) count += (cp[i] ? 1 : 0) + (cr[i] ? 1 : 0);
         double[] d = new double[count];
         int k = 0;
-        for (int i = 0; i < n; i++) {
-            if (sp[i]) d[k++] = Math.sqrt(toRef[i]);
-            if (sr[i]) d[k++] = Math.sqrt(toPred[i]);
+        for (int i = 0; i < cp.length; i++) {
+            if (cp[i]) d[k++] = Math.sqrt(toRef[i]);
+            if (cr[i]) d[k++] = Math.sqrt(toPred[i]);
         }
         return percentile(d, 95);
+    }
+
+    /** {x0, y0, z0, x1, y1, z1} (inclusive) of the voxels set in a or b; both must have one. */
+    private static int[] boundingBox(boolean[] a, boolean[] b, int nx, int ny, int nz) {
+        int[] box = {nx, ny, nz, -1, -1, -1};
+        int i = 0;
+        for (int z = 0; z < nz; z++) {
+            for (int y = 0; y < ny; y++) {
+                for (int x = 0; x < nx; x++, i++) {
+                    if (!a[i] && !b[i]) continue;
+                    box[0] = Math.min(box[0], x); box[3] = Math.max(box[3], x);
+                    box[1] = Math.min(box[1], y); box[4] = Math.max(box[4], y);
+                    box[2] = Math.min(box[2], z); box[5] = Math.max(box[5], z);
+                }
+            }
+        }
+        return box;
+    }
+
+    private static boolean[] crop(boolean[] m, int nx, int ny, int[] box) {
+        int bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;
+        boolean[] out = new boolean[bx * by * bz];
+        for (int z = 0; z < bz; z++) {
+            for (int y = 0; y < by; y++) {
+                System.arraycopy(m, ((z + box[2]) * ny + y + box[1]) * nx + box[0], out, (z * by + y) * bx, bx);
+            }
+        }
+        return out;
     }
 
     /** HD95 of {@code region} between two maps of BraTS labels (0/1/2/4). */

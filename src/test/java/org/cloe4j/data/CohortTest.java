@@ -130,8 +130,20 @@ class CohortTest {
                  "training": [{"image": "./imagesTr/prostate_00.nii.gz", "label": "./labelsTr/prostate_00.nii.gz"},
                               {"image": "./imagesTr/._prostate_00.nii.gz", "label": "./labelsTr/._prostate_00.nii.gz"}]}
                 """);
+        float[] img = new float[2 * 8];
+        for (int i = 0; i < 8; i++) {
+            img[i] = 100 + i; // T2: a ramp
+            img[8 + i] = i % 2 == 0 ? 5 : 1; // ADC: alternating
+        }
+        NiftiWriter.write(new Volume(TestVolumes.header(2, 2, 2).withDims(2, 2, 2, 2), img, null),
+                dir.resolve("imagesTr/prostate_00.nii.gz"), NiftiDatatype.FLOAT32);
+        NiftiWriter.write(new Volume(TestVolumes.header(2, 2, 2), new float[] {0, 1, 2, 0, 0, 1, 2, 0}, null),
+                dir.resolve("labelsTr/prostate_00.nii.gz"), NiftiDatatype.UINT8);
         Cohort c = Cohort.open(dir);
         assertEquals(List.of(Modality.T2, Modality.ADC), c.modalities());
+        PreparedCase p = new Preprocessor(1, 1e-3).prepare(c.get("prostate_00"));
+        assertArrayEquals(new byte[] {0, 1, 2, 0, 0, 1, 2, 0}, p.labels(), "PZ 1 and TZ 2 stay as they are");
+        assertTrue(p.image()[8] > 0 && p.image()[9] < 0, "channel 1 is ADC, the file's second volume");
         assertEquals(LabelScheme.MSD_PROSTATE, c.labelScheme());
         assertEquals(List.of("prostate_00"), c.ids(), "macOS '._' resource files are skipped");
         assertEquals(3, c.labelScheme().classes());

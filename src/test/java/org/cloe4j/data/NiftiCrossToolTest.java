@@ -154,6 +154,23 @@ class NiftiCrossToolTest {
     }
 
     @Test
+    void aNiftiTwoStudyWrittenBackAsNiftiOneKeepsItsGeometryAndValues() throws IOException {
+        Path source = ExternalTools.NIBABEL_DATA.resolve("example_nifti2.nii.gz");
+        assumeTrue(Files.isRegularFile(source), source + " not found" + ExternalTools.SETUP_HINT);
+        Volume study = NiftiReader.read(source).volume(1);
+        Path out = dir.resolve("from_nifti2.nii.gz");
+        NiftiWriter.write(study, out, NiftiDatatype.FLOAT32);
+        Volume back = NiftiReader.read(out);
+        assertEquals(1, back.header().version());
+        assertArrayEquals(study.header().affine(), back.header().affine(), 1e-5);
+        assertArrayEquals(study.data(), back.data());
+        if (ExternalTools.hasNiftiTool()) {
+            ExternalTools.Result r = ExternalTools.run(List.of("nifti_tool", "-check_hdr", "-infiles", out.toString()));
+            assertTrue(r.output().contains("header IS GOOD"), r.output());
+        }
+    }
+
+    @Test
     void niftiToolRejectsABrokenHeaderSoItsVerdictMeansSomething() throws IOException {
         assumeTrue(ExternalTools.hasNiftiTool(), "nifti_tool not found" + ExternalTools.SETUP_HINT);
         HandMadeNifti f = new HandMadeNifti().values(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);

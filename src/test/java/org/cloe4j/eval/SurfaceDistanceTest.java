@@ -74,4 +74,57 @@ class SurfaceDistanceTest {
         pred[63] = 2; // oedema does not count for ET
         assertEquals(3.0, SurfaceDistance.hd95(pred, ref, Region.ET, 4, 4, 4, new double[] {1, 1, 1}), 1e-12);
     }
+
+    /** Brute force: every surface voxel against every surface voxel of the other mask, pooled, numpy percentile. */
+    private static double bruteHd95(boolean[] a, boolean[] b, int nx, int ny, int nz, double[] s) {
+        boolean[] sa = SurfaceDistance.surface(a, nx, ny, nz), sb = SurfaceDistance.surface(b, nx, ny, nz);
+        java.util.List<Double> d = new java.util.ArrayList<>();
+        for (boolean[][] pair : new boolean[][][] {{sa, sb}, {sb, sa}}) {
+            for (int i = 0; i < a.length; i++) {
+                if (!pair[0][i]) continue;
+                double best = Double.MAX_VALUE;
+                for (int j = 0; j < a.length; j++) {
+                    if (!pair[1][j]) continue;
+                    double dx = (i % nx - j % nx) * s[0], dy = (i / nx % ny - j / nx % ny) * s[1];
+                    double dz = (i / (nx * ny) - j / (nx * ny)) * s[2];
+                    best = Math.min(best, Math.sqrt(dx * dx + dy * dy + dz * dz));
+                }
+                d.add(best);
+            }
+        }
+        return SurfaceDistance.percentile(d.stream().mapToDouble(Double::doubleValue).toArray(), 95);
+    }
+
+    @Test
+    void randomBlobsAgreeWithBruteForce() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(8);
+        int nx = 14, ny = 12, nz = 10;
+        double[] s = {0.9, 1.1, 2.0};
+        for (int trial = 0; trial < 6; trial++) {
+            boolean[] a = new boolean[nx * ny * nz], b = new boolean[nx * ny * nz];
+            for (int i = 0; i < a.length; i++) {
+                int x = i % nx, y = i / nx % ny, z = i / (nx * ny);
+                a[i] = Math.hypot(x - 5, y - 6) + Math.abs(z - 4) < 3 + rng.nextDouble();
+                b[i] = Math.hypot(x - 7 - trial % 3, y - 5) + Math.abs(z - 5) < 2.5 + rng.nextDouble();
+            }
+            assertEquals(bruteHd95(a, b, nx, ny, nz, s), SurfaceDistance.hd95(a, b, nx, ny, nz, s), 1e-9, "trial " + trial);
+        }
+    }
+
+    @Test
+    void caseMetricsCollectDiceAndHd95PerRegion() {
+        byte[] ref = new byte[4 * 4 * 4], pred = new byte[4 * 4 * 4];
+        ref[0] = 4;
+        ref[1] = 2;
+        pred[0] = 4;
+        pred[1] = 1;
+        CaseMetrics m = CaseMetrics.of(pred, ref, 4, 4, 4, new double[] {1, 1, 1});
+        // WT {0,1} vs {0,1}: Dice 1, HD 0; TC {0,1} vs {0}: Dice 2/3, HD95 of {0, 0, 1} pooled = 0.9; ET equal
+        assertEquals(1.0, m.dice(Region.WT));
+        assertEquals(2.0 / 3, m.dice(Region.TC), 1e-12);
+        assertEquals(1.0, m.dice(Region.ET));
+        assertEquals(0.0, m.hd95(Region.WT));
+        assertEquals(0.9, m.hd95(Region.TC), 1e-12);
+        assertEquals(0.0, m.hd95(Region.ET));
+    }
 }
