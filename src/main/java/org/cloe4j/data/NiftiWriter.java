@@ -31,37 +31,16 @@ public final class NiftiWriter {
     /** Writes {@code volume} to {@code file} with voxels stored as {@code type}. */
     public static void write(Volume volume, Path file, NiftiDatatype type) {
         Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
         byte[] header = encodeHeader(volume, type, target);
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-            try (OutputStream out = open(tmp, target.getFileName().toString().endsWith(".gz"))) {
-                out.write(header);
-                writeVoxels(volume.data(), type, target, out);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-        } catch (IOException e) {
-            throw new DataException(target, "cannot write", e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure is what the caller needs to see
-                }
-            }
-        }
-    }
-
-    private static OutputStream open(Path tmp, boolean gzip) throws IOException {
-        OutputStream raw = Files.newOutputStream(tmp);
-        if (!gzip) return new BufferedOutputStream(raw, 1 << 16);
-        return new GZIPOutputStream(raw, 1 << 16) {
-            { def.setLevel(Deflater.BEST_SPEED); } // large volumes: speed matters more than the last few percent
-        };
+        boolean gzip = target.getFileName().toString().endsWith(".gz");
+        AtomicFiles.write(target, out -> {
+            OutputStream body = gzip ? new GZIPOutputStream(out, 1 << 16) {
+                { def.setLevel(Deflater.BEST_SPEED); } // large volumes: speed matters more than the last few percent
+            } : out;
+            body.write(header);
+            writeVoxels(volume.data(), type, target, body);
+            if (body instanceof GZIPOutputStream gz) gz.finish();
+        });
     }
 
     static byte[] encodeHeader(Volume volume, NiftiDatatype type, Path target) {
