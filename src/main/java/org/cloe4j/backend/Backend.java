@@ -166,7 +166,8 @@ public interface Backend extends AutoCloseable {
      * All pairwise cosine similarities of M flattened maps, optionally weighted by a region map:
      * s[a][b] = cos(r ⊙ x_a, r ⊙ x_b), where each x_m has shape [N,C,D,H,W] and {@code region} (null for none) has
      * shape [N,1,D,H,W] and is broadcast over channels. s has shape [M,M]; the diagonal is the cosine of a map with
-     * itself (1, or 0 for an all-zero map). A map of norm 0 has cosine 0 with every map.
+     * itself (1, or 0 for an all-zero map). A map of norm 0 has cosine 0 with every map, and its gradient is 0
+     * (unlike PyTorch's eps-clamped cosine, which is not defined there either).
      */
     void pairwiseCosine(Tensor[] xs, Tensor region, Tensor s);
 

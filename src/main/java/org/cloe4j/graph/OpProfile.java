@@ -45,7 +45,4 @@ public final class OpProfile {
         return sb.toString();
     }
 
-    public static void reset() {
-        TIMES.clear();
-    }
 }

@@ -45,10 +45,6 @@ public final class Progress implements AutoCloseable {
         if (message != null) bar.setExtraMessage(message);
     }
 
-    public void stepTo(long n) {
-        if (bar != null) bar.stepTo(n);
-    }
-
     public static String duration(Duration d) {
         long s = d.toSeconds();
         return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60) : String.format("%dm%02ds", s / 60, s % 60);

@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -163,15 +162,5 @@ public final class SafeTensors {
             if (r < 0) throw new IOException(file + ": unexpected end of file at byte " + p + " (truncated?)");
             p += r;
         }
-    }
-
-    /** Reads only the header's metadata (cheap check of what a file is). */
-    public static Map<String, String> metadata(Path file) throws IOException {
-        return read(file).metadata();
-    }
-
-    static void ensureParent(Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
     }
 }

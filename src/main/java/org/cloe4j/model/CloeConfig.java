@@ -107,11 +107,6 @@ public record CloeConfig(String preset, List<String> modalities, int classes, in
                 lambdaRec, gamma, supervised, detachScores, slope, ablations, seed);
     }
 
-    public CloeConfig withBatch(int b) {
-        return new CloeConfig(preset, modalities, classes, base, patch, b, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed);
-    }
-
     /** Whether two configs describe the same network (same parameter names and shapes). */
     public boolean sameArchitecture(CloeConfig o) {
         return modalities.equals(o.modalities) && classes == o.classes && base == o.base;

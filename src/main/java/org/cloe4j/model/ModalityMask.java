@@ -79,13 +79,6 @@ public record ModalityMask(List<String> modalities, int bits) {
         return n;
     }
 
-    /** A 0/1 vector over all modalities. */
-    public float[] vector() {
-        float[] v = new float[modalities.size()];
-        for (int i = 0; i < v.length; i++) v[i] = has(i) ? 1f : 0f;
-        return v;
-    }
-
     /** e.g. "FLAIR+T1ce" (the papers' spelling for BraTS names). */
     public String label() {
         List<String> parts = new ArrayList<>();

@@ -64,10 +64,6 @@ public final class Shape {
         return size * Float.BYTES;
     }
 
-    public boolean isVolume() {
-        return dims.length == 5;
-    }
-
     /** Elements of one channel of one sample of a rank-5 shape: D*H*W. */
     public int spatialSize() {
         requireVolume("spatialSize");

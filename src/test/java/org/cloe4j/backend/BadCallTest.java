@@ -117,6 +117,8 @@ class BadCallTest {
                         () -> BE.binaryCrossEntropy(p, target, loss), p, target),
                 rejects("adamStep with a gradient of another shape", "adamStep",
                         () -> BE.adamStep(a, b, a, a, a, 1e-3f, 1, AdamConfig.cloe()), a, b),
+                rejects("adamStep with amsgrad but no vmax state", "adamStep",
+                        () -> BE.adamStep(a, a, a, a, null, 1e-3f, 1, AdamConfig.cloe())),
                 rejects("addInPlace of another shape", "addInPlace", () -> BE.addInPlace(a, b), a, b),
                 rejects("copy between different sizes", "copy", () -> BE.copy(a, b), a, b),
                 rejects("fromHost with an array of the wrong length", "fromHost",

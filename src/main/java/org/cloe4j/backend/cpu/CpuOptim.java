@@ -12,7 +12,10 @@ final class CpuOptim {
         CpuChecks.sameShape("adamStep", param, grad);
         CpuChecks.sameShape("adamStep", param, m);
         CpuChecks.sameShape("adamStep", param, v);
-        if (cfg.amsgrad()) CpuChecks.sameShape("adamStep", param, vmax);
+        if (cfg.amsgrad()) {
+            if (vmax == null) throw new IllegalArgumentException("adamStep: amsgrad needs the vmax state, got null");
+            CpuChecks.sameShape("adamStep", param, vmax);
+        }
         if (t < 1) throw new IllegalArgumentException("adamStep: step must start at 1, got " + t);
         float[] p = param.data();
         float[] g = grad.data();
