@@ -14,6 +14,8 @@ import org.cloe4j.data.LabelScheme;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Preprocessor;
+import org.cloe4j.data.StudyGeometry;
+import org.cloe4j.data.TrainingGeometry;
 import org.cloe4j.data.Volume;
 import org.cloe4j.eval.Segmenter;
 import org.cloe4j.model.CloeConfig;
@@ -41,10 +43,12 @@ public final class Cloe implements AutoCloseable {
     private final LabelScheme scheme;
     private final Preprocessor preprocessor;
     private final int minEnhancing;
+    private final TrainingGeometry geometry;
     private volatile boolean closed;
 
-    private Cloe(CloeModel model, boolean gaussian, int minEnhancing) {
+    private Cloe(CloeModel model, TrainingGeometry geometry, boolean gaussian, int minEnhancing) {
         this.model = model;
+        this.geometry = geometry;
         this.segmenter = new Segmenter(model, gaussian);
         this.scheme = schemeOf(model.config());
         this.preprocessor = new Preprocessor(model.config().patch(), Preprocessor.DEFAULT_AFFINE_TOLERANCE);
@@ -63,7 +67,8 @@ public final class Cloe implements AutoCloseable {
 
     /** As {@link #load(Path, Backend, boolean)}, with the ET post-processing threshold (voxels; 500 for BraTS). */
     public static Cloe load(Path checkpoint, Backend backend, boolean gaussian, int minEnhancing) throws IOException {
-        return new Cloe(Checkpoint.loadModel(Checkpoint.resolve(checkpoint), backend), gaussian, minEnhancing);
+        Path ckpt = Checkpoint.resolve(checkpoint);
+        return new Cloe(Checkpoint.loadModel(ckpt, backend), TrainingGeometry.read(ckpt), gaussian, minEnhancing);
     }
 
     /** The label scheme a model's classes are written in. */
@@ -84,6 +89,11 @@ public final class Cloe implements AutoCloseable {
         return model.config();
     }
 
+    /** The grid the model was trained on, which studies are brought to (recorded in the checkpoint, or assumed). */
+    public TrainingGeometry geometry() {
+        return geometry;
+    }
+
     /** Per modality given: global agreement u, regional agreement v (NaN with one modality) and gate weight w. */
     public record Reliability(List<Modality> modalities, double[] u, double[] v, double[] w) {
     }
@@ -95,9 +105,17 @@ public final class Cloe implements AutoCloseable {
     public record Result(Volume labels, ModalityMask mask, Reliability reliability, boolean etSuppressed) {
     }
 
+    /** The label scheme results are written in: {@link LabelScheme#BRATS} (0/1/2/4) for brain-tumour models. */
+    public LabelScheme labelScheme() {
+        return scheme;
+    }
+
     /**
      * Segments a study from any non-empty subset of the model's sequences. Throws an IllegalArgumentException naming
-     * the problem when none is given, a sequence is unknown to the model, or the sequences' grids or affines disagree.
+     * the problem when none is given or a sequence is unknown to the model, and a DataException when the sequences'
+     * grids or affines disagree or the affine is not invertible. Any orientation and voxel size is taken: the study is
+     * brought to the model's training grid ({@link #geometry()}) and the labels mapped back to the study's grid
+     * ({@link StudyGeometry}).
      */
     public Result segment(Map<Modality, Volume> sequences) {
         if (closed) throw new IllegalStateException("this Cloe instance is closed");
@@ -113,14 +131,15 @@ public final class Cloe implements AutoCloseable {
             names.add(m.name());
         }
         ModalityMask mask = ModalityMask.of(model.config().modalities(), names);
-        PreparedCase c = preprocessor.prepare("study", modalities(), sequences, null, scheme);
+        StudyGeometry g = StudyGeometry.of(sequences, geometry, Preprocessor.DEFAULT_AFFINE_TOLERANCE);
+        PreparedCase c = preprocessor.prepare("study", modalities(), g.toModel(sequences), null, scheme);
         Segmenter.Segmentation s = segmenter.segment(c, mask);
         byte[] classes = s.classes();
         boolean suppressed = scheme == LabelScheme.BRATS && LabelMaps.suppressSmallEnhancing(classes, minEnhancing);
         List<Modality> rm = new ArrayList<>();
         for (String n : s.reliability().modalities()) rm.add(Modality.of(n));
         Reliability rel = new Reliability(rm, s.reliability().u(), s.reliability().v(), s.reliability().w());
-        return new Result(LabelMaps.restore(classes, c), mask, rel, suppressed);
+        return new Result(g.labelsToInput(LabelMaps.restore(classes, c)), mask, rel, suppressed);
     }
 
     /** Frees the model's weights (device memory on a GPU). Calls still running finish first only if the caller waits. */

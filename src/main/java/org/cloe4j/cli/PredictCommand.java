@@ -11,7 +11,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.cloe4j.api.Cloe;
+import org.cloe4j.data.Cohort;
+import org.cloe4j.data.LabelScheme;
 import org.cloe4j.data.Modality;
+import org.cloe4j.data.Preprocessor;
+import org.cloe4j.data.StudyGeometry;
 import org.cloe4j.data.NiftiDatatype;
 import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.NiftiWriter;
@@ -26,24 +30,26 @@ import picocli.CommandLine.Spec;
 
 /** {@code cloe predict}: segments one study from any subset of its sequences. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Segments one study from whichever sequences it has: a label map (0/1/2/4) in the input's",
-            "geometry, and a reliability report per sequence (agreement u, v and gate weight w)."})
+        description = {"Segments one study from whichever sequences it has: a label map (0/1/2/4, or 0/1/2/3 for",
+            "BraTS 2023 naming) in the input's geometry, and a reliability report per sequence (agreement u, v and",
+            "gate weight w). Any orientation and voxel size: the study is reoriented and resampled to the model's",
+            "training grid and the labels mapped back. Images: .nii, .nii.gz, .hdr/.img pairs (NIfTI-1 or Analyze 7.5)."})
 public final class PredictCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "checkpoint folder, run folder or model.safetensors")
     Path model;
 
-    @Option(names = "--flair", description = "FLAIR image (.nii/.nii.gz)")
+    @Option(names = {"--flair", "--t2f"}, description = "FLAIR image (.nii, .nii.gz, .hdr/.img)")
     Path flair;
 
-    @Option(names = "--t1ce", description = "T1ce image")
+    @Option(names = {"--t1ce", "--t1c"}, description = "T1ce image")
     Path t1ce;
 
-    @Option(names = "--t1", description = "T1 image")
+    @Option(names = {"--t1", "--t1n"}, description = "T1 image")
     Path t1;
 
-    @Option(names = "--t2", description = "T2 image")
+    @Option(names = {"--t2", "--t2w"}, description = "T2 image")
     Path t2;
 
     @Option(names = "--seq", paramLabel = "NAME=FILE", description = "another sequence by name (e.g. adc=ADC.nii.gz)")
@@ -54,6 +60,11 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--report", description = "reliability report to write (JSON)")
     Path report;
+
+    @Option(names = "--labels", defaultValue = "auto", paramLabel = "auto|brats2021|brats2023",
+            description = {"label convention of the written map: brats2021 (ET = 4), brats2023 (ET = 3); auto: brats2023",
+                "when an input file is named the BraTS 2023 way (*-t2f, -t1c, -t1n, -t2w), else brats2021"})
+    String labels;
 
     @Option(names = "--gaussian", description = "Gaussian window weighting (nnU-Net) instead of plain averaging")
     boolean gaussian;
@@ -73,12 +84,23 @@ public final class PredictCommand implements Callable<Integer> {
         if (t2 != null) files.put(Modality.T2, t2);
         other.forEach((k, v) -> files.put(Modality.of(k), v));
         if (files.isEmpty()) throw new IllegalArgumentException("no sequence given: pass at least one of --flair, --t1ce, --t1, --t2, --seq");
+        boolean brats2023 = switch (labels) {
+            case "auto" -> files.values().stream().anyMatch(f -> Cohort.brats2023Modality(f) != null);
+            case "brats2021" -> false;
+            case "brats2023" -> true;
+            default -> throw new IllegalArgumentException("--labels must be auto, brats2021 or brats2023, not '" + labels + "'");
+        };
         try (Cloe cloe = Cloe.load(model, backend.get(), gaussian, etMinVoxels)) {
             Map<Modality, Volume> volumes = new LinkedHashMap<>();
             files.forEach((m, f) -> volumes.put(m, NiftiReader.read(f)));
+            StudyGeometry g = StudyGeometry.of(volumes, cloe.geometry(), Preprocessor.DEFAULT_AFFINE_TOLERANCE);
+            if (!g.isIdentity()) spec.commandLine().getOut().println(g + " (model trained on " + cloe.geometry() + ")");
             Cloe.Result r = cloe.segment(volumes);
-            NiftiWriter.write(r.labels(), out, NiftiDatatype.UINT8);
-            String json = reportJson(r, files);
+            boolean relabel = brats2023 && cloe.labelScheme() == LabelScheme.BRATS;
+            NiftiWriter.write(relabel ? LabelScheme.BRATS.relabel(r.labels(), LabelScheme.BRATS_2023) : r.labels(), out,
+                    NiftiDatatype.UINT8);
+            String json = reportJson(r, files, cloe.labelScheme() != LabelScheme.BRATS ? cloe.labelScheme().name().toLowerCase(java.util.Locale.ROOT)
+                    : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)");
             if (report != null) AtomicFiles.writeString(report, json);
             spec.commandLine().getOut().println("wrote " + out + (report != null ? " and " + report : ""));
             spec.commandLine().getOut().println(summary(r));
@@ -96,11 +118,12 @@ public final class PredictCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    static String reportJson(Cloe.Result r, Map<Modality, Path> files) throws Exception {
+    static String reportJson(Cloe.Result r, Map<Modality, Path> files, String convention) throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("sequences", r.mask().label());
         root.put("et_suppressed", r.etSuppressed());
+        root.put("labels", convention);
         root.put("note", "u: mean cosine agreement of this sequence's expert with the others; v: the same inside the "
                 + "learned tumour region; w: gate weight in the fusion. Low agreement is worth a second look. "
                 + "u and v are null when only one sequence is given.");

@@ -1,5 +1,6 @@
 package org.cloe4j.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -11,8 +12,10 @@ import org.cloe4j.data.Cohort;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Split;
+import org.cloe4j.data.TrainingGeometry;
 import org.cloe4j.model.Ablation;
 import org.cloe4j.model.CloeConfig;
+import org.cloe4j.train.Checkpoint;
 import org.cloe4j.train.Trainer;
 
 import picocli.CommandLine.Command;
@@ -72,6 +75,10 @@ public final class TrainCommand implements Callable<Integer> {
         spec.commandLine().getOut().printf("training %s on %d cases (%s) with %s: %d epochs × %d steps, patch %d³, base %d%n",
                 cfg.preset(), cases.size(), String.join(", ", cfg.modalities()), be, cfg.epochs(), cfg.itersPerEpoch(),
                 cfg.patch(), cfg.base());
+        if (Checkpoint.latest(out) == null) { // a fresh run: record the grid the model learns on (a resumed run keeps its own)
+            Files.createDirectories(out);
+            TrainingGeometry.of(cases.stream().map(PreparedCase::geometry).toList()).write(out);
+        }
         Trainer.Result r = new Trainer(cfg, be, cases, new Trainer.Options(out, resume, cohortOptions.progress(), spec.commandLine().getErr())).run();
         spec.commandLine().getOut().printf("done: %d steps, last epoch's mean loss %.4f%ncheckpoint %s%nlog %s, curves %s%n",
                 r.steps(), r.lastEpochLoss(), r.checkpoint(), r.logCsv(), r.curvesPng());

@@ -21,6 +21,9 @@ import java.util.stream.Stream;
  * <ul>
  * <li><b>BraTS 2018–2021</b>: one folder per case holding {@code <id>_flair}, {@code _t1ce}, {@code _t1}, {@code _t2}
  *     and (for training data) {@code _seg} files, {@code .nii.gz} or {@code .nii}; channels FLAIR, T1ce, T1, T2.
+ * <li><b>BraTS 2023–2024</b>: the same with {@code <id>-t2f} (FLAIR), {@code -t1c} (T1ce), {@code -t1n} (T1),
+ *     {@code -t2w} (T2) and {@code -seg}, labels in {@link LabelScheme#BRATS_2023} (ET = 3); same channels. The two
+ *     namings may be mixed in one cohort, each case keeping its own label scheme.
  * <li><b>Medical Segmentation Decathlon</b>: {@code dataset.json} (modality map, labels, training list), 4D images in
  *     {@code imagesTr}, label maps in {@code labelsTr}. Task01 (brain tumour) gets the BraTS channel order and its
  *     labels mapped to BraTS regions; Task05 (prostate) gets T2, ADC with labels PZ = 1, TZ = 2.
@@ -94,9 +97,11 @@ public final class Cohort {
             throw new DataException(root, "cannot list the cohort folder", e);
         }
         if (cases.isEmpty()) {
-            throw new DataException(root, "no BraTS case folders (with <id>_flair.nii.gz etc.) and no dataset.json found");
+            throw new DataException(root, "no BraTS case folders (with <id>_flair.nii.gz or <id>-t2f.nii.gz etc.) and no "
+                    + "dataset.json found");
         }
-        return new Cohort(root, Layout.BRATS, Modality.BRATS, LabelScheme.BRATS, cases);
+        boolean all2023 = cases.stream().allMatch(c -> c.scheme() == LabelScheme.BRATS_2023);
+        return new Cohort(root, Layout.BRATS, Modality.BRATS, all2023 ? LabelScheme.BRATS_2023 : LabelScheme.BRATS, cases);
     }
 
     /**
@@ -109,6 +114,9 @@ public final class Cohort {
             files = s.filter(Files::isRegularFile).filter(p -> !hidden(p)).sorted().toList();
         }
         if (files.stream().noneMatch(p -> niftiStem(p) != null)) return null;
+        if (BRATS_2023_SUFFIXES.values().stream().anyMatch(suffix -> findBySuffix(files, suffix) != null)) {
+            return brats2023Case(folder, files);
+        }
         Map<Modality, CaseRecord.ImageSource> images = new LinkedHashMap<>();
         for (Modality m : Modality.BRATS) {
             Path f = findBySuffix(files, "_" + m.name());
@@ -121,6 +129,34 @@ public final class Cohort {
         Path seg = findBySuffix(files, "_seg");
         if (seg == null) seg = findBySuffix(files, "_segm"); // one BraTS 2020 training case is named *_Segm.nii
         return new CaseRecord(folder.getFileName().toString(), images, seg, LabelScheme.BRATS);
+    }
+
+    /** BraTS 2023–2024 file suffixes of each modality, in channel order. */
+    static final Map<Modality, String> BRATS_2023_SUFFIXES = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(Map.of(
+            Modality.FLAIR, "-t2f", Modality.T1CE, "-t1c", Modality.T1, "-t1n", Modality.T2, "-t2w")));
+
+    /** The modality a file named in the BraTS 2023–2024 way holds ({@code <id>-t2f.nii.gz} is FLAIR), or null. */
+    public static Modality brats2023Modality(Path file) {
+        String stem = niftiStem(file);
+        if (stem == null) return null;
+        for (var e : BRATS_2023_SUFFIXES.entrySet()) {
+            if (stem.toLowerCase(Locale.ROOT).endsWith(e.getValue())) return e.getKey();
+        }
+        return null;
+    }
+
+    private static CaseRecord brats2023Case(Path folder, List<Path> files) {
+        Map<Modality, CaseRecord.ImageSource> images = new LinkedHashMap<>();
+        for (Modality m : Modality.BRATS) {
+            String suffix = BRATS_2023_SUFFIXES.get(m);
+            Path f = findBySuffix(files, suffix);
+            if (f == null) {
+                throw new DataException(folder, "missing sequence " + m.displayName() + " (BraTS 2023 naming: expected a "
+                        + "file named *" + suffix + ".nii.gz or *" + suffix + ".nii)");
+            }
+            images.put(m, new CaseRecord.ImageSource(f, 0));
+        }
+        return new CaseRecord(folder.getFileName().toString(), images, findBySuffix(files, "-seg"), LabelScheme.BRATS_2023);
     }
 
     /** The file whose name without the NIfTI ending ends with {@code suffix} (so "_t1" does not match "_t1ce"). */

@@ -19,6 +19,12 @@ import java.util.zip.ZipException;
  * float64, into a {@link Volume} of floats. Applies {@code scl_slope}/{@code scl_inter} when the slope is non-zero
  * and finite; skips header extensions through {@code vox_offset}.
  *
+ * <p>Also reads header/image pairs: name either the {@code .hdr} or the {@code .img} (each may be gzip-compressed,
+ * {@code .hdr.gz}/{@code .img.gz}). A pair header with NIfTI-1's pair magic {@code "ni1"} (or {@code "n+1"}) is read
+ * as NIfTI; any other 348-byte header as Analyze 7.5, read the way SPM and nibabel read it: no qform/sform, so the
+ * affine is the radiological one (x flipped, {@code diag(-dx, dy, dz)}) placed by SPM's {@code origin} field when it
+ * is set and plausible, else centred on the volume; {@code funused1} is the scale factor when finite and non-zero.
+ *
  * <p>Every problem is a {@link DataException} that names the file: wrong magic, unknown datatype, a truncated or
  * corrupt file, or dimensions that promise more voxels than the file holds or than the memory limit allows (checked
  * before anything is allocated).
@@ -52,17 +58,50 @@ public final class NiftiReader {
 
     /** Reads only the header of {@code file}. */
     public static NiftiHeader readHeader(Path file) {
-        try (InputStream in = open(file)) {
-            return parseHeader(file, in);
+        Path[] pair = pairOf(file);
+        Path headerFile = pair == null ? file : pair[0];
+        try (InputStream in = open(headerFile)) {
+            return parseHeader(headerFile, in, pair != null);
         } catch (IOException e) {
-            throw ioProblem(file, e);
+            throw ioProblem(headerFile, e);
         }
+    }
+
+    /**
+     * For a {@code .hdr}/{@code .img} pair member (optionally {@code .gz}), the header and image files, checked to
+     * exist (a {@link DataException} names the missing partner); null for a single-file image.
+     */
+    static Path[] pairOf(Path file) {
+        String name = file.getFileName().toString();
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        String stem;
+        boolean givenHeader;
+        if (lower.endsWith(".hdr") || lower.endsWith(".img")) stem = name.substring(0, name.length() - 4);
+        else if (lower.endsWith(".hdr.gz") || lower.endsWith(".img.gz")) stem = name.substring(0, name.length() - 7);
+        else return null;
+        givenHeader = lower.contains(".hdr");
+        if (!Files.isRegularFile(file)) throw new DataException(file, "no such file");
+        String want = givenHeader ? "img" : "hdr";
+        Path partner = null;
+        for (String ext : new String[] {want, want.toUpperCase(java.util.Locale.ROOT)}) {
+            for (String ending : new String[] {"." + ext, "." + ext + ".gz"}) {
+                Path p = file.resolveSibling(stem + ending);
+                if (partner == null && Files.isRegularFile(p)) partner = p;
+            }
+        }
+        if (partner == null) {
+            throw new DataException(file, "is one half of a header/image pair, but its " + (givenHeader ? "image" : "header")
+                    + " file " + stem + "." + want + " (or ." + want + ".gz) is missing beside it");
+        }
+        return givenHeader ? new Path[] {file, partner} : new Path[] {partner, file};
     }
 
     /** Reads the image at {@code file}. */
     public Volume load(Path file) {
+        Path[] pair = pairOf(file);
+        if (pair != null) return loadPair(pair[0], pair[1]);
         try (InputStream in = open(file)) {
-            NiftiHeader h = parseHeader(file, in);
+            NiftiHeader h = parseHeader(file, in, false);
             NiftiDatatype type = NiftiDatatype.ofCode(h.datatype());
             long voxels = h.voxelsPerVolume() * h.volumes();
             long dataBytes = voxels * type.bytes();
@@ -92,6 +131,40 @@ public final class NiftiReader {
             return new Volume(h, data, file);
         } catch (IOException e) {
             throw ioProblem(file, e);
+        }
+    }
+
+    private Volume loadPair(Path headerFile, Path imageFile) {
+        NiftiHeader h = readHeader(headerFile);
+        NiftiDatatype type = NiftiDatatype.ofCode(h.datatype());
+        long voxels = h.voxelsPerVolume() * h.volumes();
+        long dataBytes = voxels * type.bytes();
+        if (voxels > Integer.MAX_VALUE - 8 || voxels * Float.BYTES > maxBytes) {
+            throw new DataException(headerFile, "header dims " + dimText(h) + " promise " + voxels + " voxels ("
+                    + voxels * Float.BYTES + " bytes as floats), more than the memory limit of " + maxBytes + " bytes");
+        }
+        try (InputStream in = open(imageFile)) {
+            boolean gz = isGzip(imageFile);
+            if (!gz) {
+                long size = Files.size(imageFile);
+                if (size < h.voxOffset() + dataBytes) {
+                    throw new DataException(imageFile, "header " + headerFile.getFileName() + " dims " + dimText(h)
+                            + " promise " + dataBytes + " bytes of voxel data from offset " + h.voxOffset()
+                            + ", but the image file has only " + Math.max(0, size - h.voxOffset()) + " (truncated file?)");
+                }
+            }
+            try {
+                in.skipNBytes(h.voxOffset());
+            } catch (EOFException e) {
+                throw new DataException(imageFile, "file ends before vox_offset " + h.voxOffset() + " (truncated file?)");
+            }
+            float[] data = new float[(int) voxels];
+            readVoxels(imageFile, in, type, h.byteOrder(), data, dataBytes);
+            if (gz) in.transferTo(OutputStream.nullOutputStream());
+            if (h.hasScaling()) scale(data, h.sclSlope(), h.sclInter());
+            return new Volume(h, data, headerFile);
+        } catch (IOException e) {
+            throw ioProblem(imageFile, e);
         }
     }
 
@@ -129,7 +202,7 @@ public final class NiftiReader {
         }
     }
 
-    private static NiftiHeader parseHeader(Path file, InputStream in) throws IOException {
+    private static NiftiHeader parseHeader(Path file, InputStream in, boolean pair) throws IOException {
         byte[] first = in.readNBytes(4);
         if (first.length < 4) throw new DataException(file, "file is too short to hold a NIfTI header");
         int le = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN).getInt();
@@ -142,15 +215,20 @@ public final class NiftiReader {
         byte[] rest = in.readNBytes(size - 4);
         if (rest.length < size - 4) throw new DataException(file, "file ends inside the " + size + "-byte header (truncated)");
         ByteBuffer b = ByteBuffer.allocate(size).order(order).put(first).put(rest).flip();
-        return size == 348 ? parse1(file, b, order) : parse2(file, b, order);
+        if (size == 348) return parse1(file, b, order, pair);
+        if (pair) throw new DataException(file, "NIfTI-2 header/image pairs are not supported; convert to .nii");
+        return parse2(file, b, order);
     }
 
-    private static NiftiHeader parse1(Path file, ByteBuffer b, ByteOrder order) {
+    private static NiftiHeader parse1(Path file, ByteBuffer b, ByteOrder order, boolean pair) {
         String magic = new String(new byte[] {b.get(344), b.get(345), b.get(346)}, StandardCharsets.ISO_8859_1);
-        if (magic.equals("ni1")) {
-            throw new DataException(file, "is the header of a .hdr/.img pair; only single-file .nii images are supported");
+        boolean nifti = (magic.equals("ni1") || magic.equals("n+1")) && b.get(347) == 0;
+        if (pair && !nifti) return analyze(file, b, order);
+        if (!pair && magic.equals("ni1")) {
+            throw new DataException(file, "has the header of a header/image pair (magic \"ni1\"); name the .hdr file "
+                    + "with its .img beside it, or convert it to .nii");
         }
-        if (!magic.equals("n+1") || b.get(347) != 0) {
+        if (!magic.equals("n+1") && !magic.equals("ni1") || b.get(347) != 0) {
             throw new DataException(file, "wrong magic '" + printable(b, 344, 4) + "' (expected \"n+1\" for NIfTI-1)");
         }
         long[] dim = new long[8];
@@ -163,7 +241,7 @@ public final class NiftiReader {
         double[] qoffset = {b.getFloat(268), b.getFloat(272), b.getFloat(276)};
         double[] srow = new double[12];
         for (int i = 0; i < 12; i++) srow[i] = b.getFloat(280 + 4 * i);
-        NiftiHeader h = new NiftiHeader(1, order, dim, datatype, pixdim, Math.max(voxOffset, 352), b.getFloat(112),
+        NiftiHeader h = new NiftiHeader(1, order, dim, datatype, pixdim, pair ? Math.max(voxOffset, 0) : Math.max(voxOffset, 352), b.getFloat(112),
                 b.getFloat(116), b.get(123) & 0xff, b.getShort(252), b.getShort(254), quatern, qoffset, srow,
                 b.getShort(68), text(b, 148, 80));
         return validated(file, h);
@@ -186,6 +264,42 @@ public final class NiftiReader {
         NiftiHeader h = new NiftiHeader(2, order, dim, b.getShort(12), pixdim, Math.max(b.getLong(168), 544),
                 b.getDouble(176), b.getDouble(184), b.getInt(500), b.getInt(344), b.getInt(348), quatern, qoffset, srow,
                 b.getInt(504), text(b, 240, 80));
+        return validated(file, h);
+    }
+
+    /**
+     * An Analyze 7.5 header as SPM2 and nibabel read it: scale factor in funused1 (offset 112; 0 or non-finite: none),
+     * intercept in funused2 (116), and the affine {@code diag(-dx, dy, dz)} translated so that SPM's 1-based
+     * {@code origin} (three int16 at offset 253) sits at world 0 when set and inside (-dim, 2·dim), else the centre.
+     */
+    private static NiftiHeader analyze(Path file, ByteBuffer b, ByteOrder order) {
+        long[] dim = new long[8];
+        for (int i = 0; i < 8; i++) dim[i] = b.getShort(40 + 2 * i);
+        double[] pixdim = new double[8];
+        for (int i = 0; i < 8; i++) pixdim[i] = b.getFloat(76 + 4 * i);
+        double slope = b.getFloat(112), inter = b.getFloat(116);
+        if (!(Double.isFinite(slope) && slope != 0)) { slope = 1; inter = 0; }
+        if (!Double.isFinite(inter)) inter = 0;
+        double[] zooms = {-pixdim[1], pixdim[2], pixdim[3]};
+        double[] origin = new double[3];
+        boolean set = false, plausible = true;
+        for (int a = 0; a < 3; a++) {
+            origin[a] = b.getShort(253 + 2 * a);
+            long n = a + 1 <= dim[0] ? dim[a + 1] : 1;
+            set |= origin[a] != 0;
+            plausible &= origin[a] > -n && origin[a] < 2 * n;
+        }
+        double[] srow = new double[12];
+        for (int a = 0; a < 3; a++) {
+            long n = a + 1 <= dim[0] ? dim[a + 1] : 1;
+            double o = set && plausible ? origin[a] - 1 : (n - 1) / 2.0;
+            srow[a * 4 + a] = zooms[a];
+            srow[a * 4 + 3] = -o * zooms[a];
+        }
+        pixdim[0] = 1;
+        NiftiHeader h = new NiftiHeader(1, order, dim, b.getShort(70), pixdim, Math.max(0, (long) b.getFloat(108)),
+                slope, inter, NiftiHeader.UNITS_MM_SEC, 0, NiftiHeader.XFORM_SCANNER_ANAT, new double[3], new double[3],
+                srow, 0, text(b, 148, 80));
         return validated(file, h);
     }
 

@@ -12,7 +12,7 @@ record EvalRegions(List<String> names, List<int[]> classes, boolean brats) {
 
     static EvalRegions of(LabelScheme scheme) {
         return switch (scheme) {
-            case BRATS, MSD_BRAIN_TUMOUR -> new EvalRegions(List.of("WT", "TC", "ET"),
+            case BRATS, BRATS_2023, MSD_BRAIN_TUMOUR -> new EvalRegions(List.of("WT", "TC", "ET"),
                     List.of(new int[]{1, 2, 3}, new int[]{1, 3}, new int[]{3}), true);
             case MSD_PROSTATE -> new EvalRegions(List.of("PZ", "TZ"), List.of(new int[]{1}, new int[]{2}), false);
         };

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import org.cloe4j.backend.Backend;
 import org.cloe4j.graph.Parameter;
 import org.cloe4j.data.AtomicFiles;
+import org.cloe4j.data.TrainingGeometry;
 import org.cloe4j.io.SafeTensors;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;
@@ -29,7 +30,8 @@ import org.cloe4j.model.CloeModel;
  *       safetensors loader; metadata: format, preset, modalities, classes, base;</li>
  *   <li>{@code optimizer.safetensors} — Adam's moments as {@code NAME.exp_avg}, {@code NAME.exp_avg_sq},
  *       {@code NAME.max_exp_avg_sq} (PyTorch's names), metadata: step;</li>
- *   <li>{@code config.json} — the {@link CloeConfig}; {@code state.json} — epochs completed and step count.</li>
+ *   <li>{@code config.json} — the {@link CloeConfig}; {@code state.json} — epochs completed and step count;
+ *       {@code geometry.json} — the training grid ({@link TrainingGeometry}), copied from the run folder.</li>
  * </ul>
  * The folder is written under a temporary name and renamed when complete, then {@code checkpoints/latest} names it,
  * so a run interrupted at any point resumes from the last complete checkpoint.
@@ -74,6 +76,8 @@ public final class Checkpoint {
                 Map.of("format", FORMAT, "step", Integer.toString(adam.stepCount())));
         AtomicFiles.writeString(tmp.resolve("config.json"), JSON.writeValueAsString(cfg));
         AtomicFiles.writeString(tmp.resolve("state.json"), JSON.writeValueAsString(state));
+        Path geometry = runDir.resolve(TrainingGeometry.FILE); // the training grid, when the run recorded one
+        if (Files.isRegularFile(geometry)) Files.copy(geometry, tmp.resolve(TrainingGeometry.FILE));
         Path done = root.resolve(name);
         deleteTree(done);
         AtomicFiles.move(tmp, done);
