@@ -23,10 +23,12 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output folder (created; existing cases are overwritten)")
     Path out;
 
-    @Option(names = "--size", arity = "3", paramLabel = "N", description = "volume size X Y Z in voxels (default: 96 96 64)")
-    int[] size = {96, 96, 64};
+    @Option(names = "--size", arity = "3", paramLabel = "N",
+            description = "volume size X Y Z in voxels at 1 mm (default: 96 96 64, or the anatomy's own grid with --anatomy)")
+    int[] size;
 
-    @Option(names = "--anatomy", description = "a skull-stripped T1 (e.g. Colin27 ch2bet.nii.gz) to take the brain from")
+    @Option(names = "--anatomy", description = {"a skull-stripped T1 (e.g. Colin27 ch2bet.nii.gz) to take the brain from;",
+        "phantoms are written on its grid and affine unless --size asks for another"})
     Path anatomy;
 
     @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})", defaultValue = "1")
@@ -38,12 +40,19 @@ public final class SynthCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (cases < 1) throw new IllegalArgumentException("--cases must be at least 1");
-        if (size.length != 3) throw new IllegalArgumentException("--size needs three numbers X Y Z");
-        PhantomGenerator gen = new PhantomGenerator(size[0], size[1], size[2], seed);
-        if (anatomy != null) gen = gen.withAnatomy(anatomy);
+        if (size != null && size.length != 3) throw new IllegalArgumentException("--size needs three numbers X Y Z");
+        PhantomGenerator gen;
+        if (anatomy != null && size == null) {
+            gen = PhantomGenerator.onAnatomyGrid(anatomy, seed);
+        } else {
+            int[] s = size != null ? size : new int[] {96, 96, 64};
+            gen = new PhantomGenerator(s[0], s[1], s[2], seed);
+            if (anatomy != null) gen = gen.withAnatomy(anatomy);
+        }
         Cohort cohort = gen.writeCohort(out, cases, !quiet);
-        spec.commandLine().getOut().printf("wrote %d cases of %d×%d×%d to %s (split: %s)%n", cohort.size(), size[0],
-                size[1], size[2], out, out.resolve("split.json"));
+        var h = org.cloe4j.data.NiftiReader.readHeader(cohort.cases().get(0).images().values().iterator().next().file());
+        spec.commandLine().getOut().printf("wrote %d cases of %d×%d×%d to %s (split: %s)%n", cohort.size(), h.nx(),
+                h.ny(), h.nz(), out, out.resolve("split.json"));
         return 0;
     }
 }

@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * Tissue classes from a real skull-stripped T1 image: brain = voxels &gt; 0, split into CSF, grey and white matter by
  * 3-class k-means on intensity (on T1, CSF is darkest and white matter brightest), then resampled (nearest) so that
- * the brain's bounding box fills the target grid with a 6 % margin on each side.
+ * the brain's bounding box fills the target grid with a 6 % margin on each side ({@link #from}), or kept voxel for
+ * voxel on the image's own grid ({@link #onOwnGrid}).
  */
 final class AnatomyTissues {
 
@@ -25,21 +26,7 @@ final class AnatomyTissues {
             lo[2] = Math.min(lo[2], z); hi[2] = Math.max(hi[2], z);
         }
         if (count < 1000) throw new DataException(t1.source(), "fewer than 1000 brain voxels (> 0); is it a skull-stripped T1?");
-        float[] brain = new float[count];
-        int j = 0;
-        for (int i = 0; i < sx * sy * sz; i++) if (v[i] > 0) brain[j++] = v[i];
-        Arrays.sort(brain);
-        double[] centre = {brain[count / 10], brain[count / 2], brain[count * 9 / 10]};
-        for (int iter = 0; iter < 20; iter++) {
-            double[] sum = new double[3];
-            int[] n = new int[3];
-            for (float b : brain) {
-                int k = nearest(centre, b);
-                sum[k] += b;
-                n[k]++;
-            }
-            for (int k = 0; k < 3; k++) if (n[k] > 0) centre[k] = sum[k] / n[k];
-        }
+        double[] centre = centres(v, sx * sy * sz, count);
         byte[] out = new byte[nx * ny * nz];
         int[] size = {nx, ny, nz};
         double[] step = new double[3], start = new double[3];
@@ -63,6 +50,38 @@ final class AnatomyTissues {
             }
         }
         return out;
+    }
+
+    /** The tissue classes of {@code t1} voxel by voxel, on its own grid (0 background, 1 CSF, 2 GM, 3 WM). */
+    static byte[] onOwnGrid(Volume t1) {
+        float[] v = t1.data();
+        int n = t1.voxels(), count = 0;
+        for (int i = 0; i < n; i++) if (v[i] > 0) count++;
+        if (count < 1000) throw new DataException(t1.source(), "fewer than 1000 brain voxels (> 0); is it a skull-stripped T1?");
+        double[] centre = centres(v, n, count);
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) if (v[i] > 0) out[i] = (byte) (1 + nearest(centre, v[i]));
+        return out;
+    }
+
+    /** 3-class k-means on the intensities of the {@code count} voxels > 0 among the first {@code n}. */
+    private static double[] centres(float[] v, int n, int count) {
+        float[] brain = new float[count];
+        int j = 0;
+        for (int i = 0; i < n; i++) if (v[i] > 0) brain[j++] = v[i];
+        Arrays.sort(brain);
+        double[] centre = {brain[count / 10], brain[count / 2], brain[count * 9 / 10]};
+        for (int iter = 0; iter < 20; iter++) {
+            double[] sum = new double[3];
+            int[] k3 = new int[3];
+            for (float b : brain) {
+                int k = nearest(centre, b);
+                sum[k] += b;
+                k3[k]++;
+            }
+            for (int k = 0; k < 3; k++) if (k3[k] > 0) centre[k] = sum[k] / k3[k];
+        }
+        return centre;
     }
 
     private static int nearest(double[] centre, float b) {

@@ -51,6 +51,7 @@ public final class PhantomGenerator {
     private final int nx, ny, nz;
     private final long seed;
     private final byte[] anatomyTissues; // resampled to nx×ny×nz, or null for procedural brains
+    private final NiftiHeader grid; // the anatomy's own header when phantoms are on its grid, else null
 
     /** A generator of procedural phantoms of {@code nx × ny × nz} voxels. */
     public PhantomGenerator(int nx, int ny, int nz, long seed) {
@@ -58,6 +59,22 @@ public final class PhantomGenerator {
     }
 
     private PhantomGenerator(int nx, int ny, int nz, long seed, byte[] anatomyTissues) {
+        this(nx, ny, nz, seed, anatomyTissues, null);
+    }
+
+    /**
+     * Phantoms on the grid of a real skull-stripped T1 (its dims, voxel size, qform and sform): the brain is the
+     * image's voxels &gt; 0, split into CSF, grey and white matter as in {@link #withAnatomy}, voxel for voxel.
+     */
+    public static PhantomGenerator onAnatomyGrid(Path t1, long seed) {
+        Volume v = NiftiReader.read(t1).requireFinite();
+        if (v.volumes() != 1) throw new DataException(t1, "the anatomy must be a 3D image, it has " + v.volumes() + " volumes");
+        return new PhantomGenerator(v.nx(), v.ny(), v.nz(), seed, AnatomyTissues.onOwnGrid(v),
+                v.header().withDims(v.nx(), v.ny(), v.nz(), 1));
+    }
+
+    private PhantomGenerator(int nx, int ny, int nz, long seed, byte[] anatomyTissues, NiftiHeader grid) {
+        this.grid = grid;
         if (nx < 16 || ny < 16 || nz < 16) throw new IllegalArgumentException("phantoms need at least 16 voxels per side");
         this.nx = nx;
         this.ny = ny;
@@ -102,6 +119,7 @@ public final class PhantomGenerator {
 
     /** 1 mm voxels, axes aligned with scanner axes, the volume centred on the origin; qform and sform both set. */
     private NiftiHeader header() {
+        if (grid != null) return grid;
         return NiftiHeader.of(nx, ny, nz, new double[] {1, 1, 1},
                 new double[] {-(nx - 1) / 2.0, -(ny - 1) / 2.0, -(nz - 1) / 2.0});
     }
