@@ -23,7 +23,8 @@ import java.util.zip.ZipException;
  * {@code .hdr.gz}/{@code .img.gz}). A pair header with NIfTI-1's pair magic {@code "ni1"} (or {@code "n+1"}) is read
  * as NIfTI; any other 348-byte header as Analyze 7.5, read the way SPM and nibabel read it: no qform/sform, so the
  * affine is the radiological one (x flipped, {@code diag(-dx, dy, dz)}) placed by SPM's {@code origin} field when it
- * is set and plausible, else centred on the volume; {@code funused1} is the scale factor when finite and non-zero.
+ * is set and plausible, else centred on the volume (an SPM {@code .mat} file beside it is not read); {@code funused1}
+ * is the scale factor when finite and non-zero.
  *
  * <p>Every problem is a {@link DataException} that names the file: wrong magic, unknown datatype, a truncated or
  * corrupt file, or dimensions that promise more voxels than the file holds or than the memory limit allows (checked
