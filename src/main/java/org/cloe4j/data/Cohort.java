@@ -83,7 +83,7 @@ public final class Cohort {
     // ---------------------------------------------------------------------------------------------------------------
     // BraTS
 
-    private static final List<String> NIFTI_ENDINGS = List.of(".nii.gz", ".nii");
+    private static final List<String> NIFTI_ENDINGS = List.of(".nii.gz", ".nii", ".hdr.gz", ".hdr"); // a pair by its header
 
     /** Opens a BraTS-layout cohort (one folder per case). */
     public static Cohort brats(Path root) {
@@ -168,7 +168,7 @@ public final class Cohort {
         return null;
     }
 
-    /** The file name without {@code .nii.gz}/{@code .nii}, or null when it is not a NIfTI file. */
+    /** The file name without {@code .nii.gz}/{@code .nii}/{@code .hdr}, or null when it is not a NIfTI file. */
     static String niftiStem(Path f) {
         String name = f.getFileName().toString();
         for (String ending : NIFTI_ENDINGS) {

@@ -149,7 +149,16 @@ class RealWorldInputsTest {
         brats2023Case(root, "BraTS-GLI-00003-000", true);
         new PhantomGenerator(16, 16, 16, 1).writeCohort(dir.resolve("old"), 1, false);
         Files.move(dir.resolve("old/Phantom_001"), root.resolve("Phantom_001"));
+        // its FLAIR as a header/image pair instead
+        Path flair = root.resolve("Phantom_001/Phantom_001_flair.nii.gz");
+        ExternalTools.python("import nibabel as nib; im = nib.load(%s); nib.save(nib.Nifti1Pair(im.dataobj, im.affine), %s)"
+                .formatted(py(flair), py(root.resolve("Phantom_001/Phantom_001_flair.hdr"))));
+        Volume flairVolume = NiftiReader.read(flair);
+        Files.delete(flair);
         Cohort c = Cohort.open(root);
+        assertTrue(c.get("Phantom_001").images().get(Modality.FLAIR).file().toString().endsWith("_flair.hdr"));
+        assertArrayEquals(flairVolume.data(), NiftiReader.read(c.get("Phantom_001").images().get(Modality.FLAIR).file()).data(), 0);
+        new Preprocessor(8, 1e-3).prepare(c.get("Phantom_001"));
         assertEquals(LabelScheme.BRATS, c.labelScheme());
         assertEquals(LabelScheme.BRATS_2023, c.get("BraTS-GLI-00003-000").scheme());
         assertEquals(LabelScheme.BRATS, c.get("Phantom_001").scheme());
