@@ -12,7 +12,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code cloe synth}: writes a synthetic BraTS-layout cohort (see {@link PhantomGenerator}) and a split file. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
         description = {"Writes a synthetic BraTS-layout cohort of brain-tumour phantoms: per case <id>_flair, _t1ce,",
-            "_t1, _t2 (int16) and _seg (uint8, labels 0/1/2/4) .nii.gz at 1 mm, plus split.json (60/20/20)."})
+            "_t1, _t2 (int16) and _seg (uint8, labels 0/1/2/4) .nii.gz at 1 mm (with --anatomy and no --size: on the",
+            "anatomy's own grid and affine), plus split.json (60/20/20)."})
 public final class SynthCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
