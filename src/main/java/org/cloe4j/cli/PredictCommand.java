@@ -99,7 +99,7 @@ public final class PredictCommand implements Callable<Integer> {
             boolean relabel = brats2023 && cloe.labelScheme() == LabelScheme.BRATS;
             NiftiWriter.write(relabel ? LabelScheme.BRATS.relabel(r.labels(), LabelScheme.BRATS_2023) : r.labels(), out,
                     NiftiDatatype.UINT8);
-            String json = reportJson(r, files, cloe.labelScheme() != LabelScheme.BRATS ? cloe.labelScheme().name().toLowerCase(java.util.Locale.ROOT)
+            String json = reportJson(r, files, g, cloe.labelScheme() != LabelScheme.BRATS ? cloe.labelScheme().name().toLowerCase(java.util.Locale.ROOT)
                     : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)");
             if (report != null) AtomicFiles.writeString(report, json);
             spec.commandLine().getOut().println("wrote " + out + (report != null ? " and " + report : ""));
@@ -118,12 +118,18 @@ public final class PredictCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    static String reportJson(Cloe.Result r, Map<Modality, Path> files, String convention) throws Exception {
+    static String reportJson(Cloe.Result r, Map<Modality, Path> files, StudyGeometry g, String convention) throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("sequences", r.mask().label());
         root.put("et_suppressed", r.etSuppressed());
         root.put("labels", convention);
+        ObjectNode geo = root.putObject("geometry");
+        geo.put("orientation", g.inputOrientation().codes());
+        ArrayNode spacing = geo.putArray("spacing_mm");
+        for (double x : g.inputSpacing()) spacing.add(x);
+        geo.put("on_model_grid_as_given", g.isIdentity());
+        geo.put("resampled", g.resamples());
         root.put("note", "u: mean cosine agreement of this sequence's expert with the others; v: the same inside the "
                 + "learned tumour region; w: gate weight in the fusion. Low agreement is worth a second look. "
                 + "u and v are null when only one sequence is given.");

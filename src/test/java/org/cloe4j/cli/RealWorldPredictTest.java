@@ -155,6 +155,9 @@ class RealWorldPredictTest {
         // reorientation moves voxels without interpolating, and the model sees the same array: exactly the same labels
         assertEquals(1.0, r.get("equal_fraction").asDouble(), 0, r.toString());
         assertTrue(r.get("original_labels").size() > 1, "the original prediction must not be empty for this to mean anything: " + r);
+        JsonNode geometry = new ObjectMapper().readTree(tmp.resolve("pred/pir.json").toFile()).get("geometry");
+        assertEquals("PIR", geometry.get("orientation").asText());
+        assertTrue(!geometry.get("resampled").asBoolean() && !geometry.get("on_model_grid_as_given").asBoolean(), geometry.toString());
     }
 
     @Test
