@@ -15,7 +15,7 @@ import org.cloe4j.data.Modality;
 import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Preprocessor;
 import org.cloe4j.data.Volume;
-import org.cloe4j.eval.Segmenter;
+import org.cloe4j.infer.Segmenter;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;

@@ -16,7 +16,7 @@ import org.cloe4j.data.NiftiDatatype;
 import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.NiftiWriter;
 import org.cloe4j.data.Volume;
-import org.cloe4j.data.AtomicFiles;
+import org.cloe4j.io.AtomicFiles;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

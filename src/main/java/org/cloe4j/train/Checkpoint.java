@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.cloe4j.backend.Backend;
 import org.cloe4j.graph.Parameter;
-import org.cloe4j.data.AtomicFiles;
+import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.io.SafeTensors;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;

@@ -1,4 +1,4 @@
-package org.cloe4j.data;
+package org.cloe4j.io;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+
+import org.cloe4j.data.DataException;
 
 /** Writes a file through a temporary sibling and an atomic rename, so readers never see half a file. */
 public final class AtomicFiles {

@@ -1,4 +1,4 @@
-package org.cloe4j.eval;
+package org.cloe4j.infer;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -8,8 +8,6 @@ import java.util.Map;
 import org.cloe4j.backend.Backend;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.PreparedCase;
-import org.cloe4j.data.SlidingWindow;
-import org.cloe4j.data.Stitcher;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;
