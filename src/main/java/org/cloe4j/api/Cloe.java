@@ -19,7 +19,7 @@ import org.cloe4j.infer.Segmenter;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;
-import org.cloe4j.train.Checkpoint;
+import org.cloe4j.model.ModelCheckpoint;
 
 /**
  * The embedding API for services: load a checkpoint once, then segment studies with whatever sequences they have.
@@ -63,7 +63,7 @@ public final class Cloe implements AutoCloseable {
 
     /** As {@link #load(Path, Backend, boolean)}, with the ET post-processing threshold (voxels; 500 for BraTS). */
     public static Cloe load(Path checkpoint, Backend backend, boolean gaussian, int minEnhancing) throws IOException {
-        return new Cloe(Checkpoint.loadModel(Checkpoint.resolve(checkpoint), backend), gaussian, minEnhancing);
+        return new Cloe(ModelCheckpoint.loadModel(ModelCheckpoint.resolve(checkpoint), backend), gaussian, minEnhancing);
     }
 
     /** The label scheme a model's classes are written in. */

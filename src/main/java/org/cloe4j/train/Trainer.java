@@ -24,6 +24,7 @@ import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
+import org.cloe4j.model.ModelCheckpoint;
 
 /**
  * CLoE's training loop (CLOE-SPEC.md): per step, {@code batch} samples, each a random case, one of the 2^M − 1
@@ -72,19 +73,19 @@ public final class Trainer {
         TrainingLog log = new TrainingLog(runDir);
         int startEpoch = 0;
         try (Adam adam = new Adam(model.parameters().all().values(), AdamConfig.cloe())) {
-            Path last = Checkpoint.latest(runDir);
+            Path last = ModelCheckpoint.latest(runDir);
             if (last != null && !opts.resume()) {
                 throw new IllegalStateException("run folder " + runDir + " already holds checkpoint " + last.getFileName()
                         + "; pass --resume to continue it or choose another --out");
             }
             if (last != null) {
-                CloeConfig saved = Checkpoint.readConfig(last);
+                CloeConfig saved = ModelCheckpoint.readConfig(last);
                 if (!saved.sameArchitecture(cfg) || !saved.preset().equals(cfg.preset())) {
                     throw new IllegalStateException("checkpoint " + last + " is of preset " + saved.preset() + " "
                             + saved.modalities() + " base " + saved.base() + ", not " + cfg.preset() + " "
                             + cfg.modalities() + " base " + cfg.base());
                 }
-                Checkpoint.loadWeights(last, model);
+                ModelCheckpoint.loadWeights(last, model);
                 Checkpoint.loadOptimizer(last, model, adam);
                 startEpoch = Checkpoint.readState(last).epochsDone();
                 log.keepEpochsBefore(startEpoch);
