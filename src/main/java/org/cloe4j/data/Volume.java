@@ -51,11 +51,6 @@ public record Volume(NiftiHeader header, float[] data, Path source) {
         return new Volume(header.withDims(nx(), ny(), nz(), 1), Arrays.copyOfRange(data, t * n, (t + 1) * n), source);
     }
 
-    /** This volume's geometry with other voxel values (same dims). */
-    public Volume withData(float[] values) {
-        return new Volume(header, values, source);
-    }
-
     /** Throws a {@link DataException} naming the file and the first bad voxel when a value is NaN or infinite. */
     public Volume requireFinite() {
         for (int i = 0; i < data.length; i++) {
