@@ -116,11 +116,6 @@ public final class GraphBuilder {
         return scale(sum(x), (float) (1.0 / x.shape.size()));
     }
 
-    /** Sum per channel of an NCDHW tensor: [1,C,1,1,1]. */
-    public Value sumPerChannel(Value x) {
-        return sumTo(x, Shape.ncdhw(1, x.shape.c(), 1, 1, 1));
-    }
-
     public Value softmaxChannels(Value x) {
         return apply(new Ops.SoftmaxChannels(), x);
     }
