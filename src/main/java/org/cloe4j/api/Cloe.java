@@ -15,6 +15,7 @@ import org.cloe4j.data.Modality;
 import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Preprocessor;
 import org.cloe4j.data.Volume;
+import org.cloe4j.infer.Reliability;
 import org.cloe4j.infer.Segmenter;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;
@@ -84,10 +85,6 @@ public final class Cloe implements AutoCloseable {
         return model.config();
     }
 
-    /** Per modality given: global agreement u, regional agreement v (NaN with one modality) and gate weight w. */
-    public record Reliability(List<Modality> modalities, double[] u, double[] v, double[] w) {
-    }
-
     /**
      * A label map in the input's geometry (BraTS labels 0/1/2/4 for brain models), the modality set used, the
      * reliability report, and whether ET post-processing turned a small ET prediction into NCR.
@@ -117,10 +114,7 @@ public final class Cloe implements AutoCloseable {
         Segmenter.Segmentation s = segmenter.segment(c, mask);
         byte[] classes = s.classes();
         boolean suppressed = scheme == LabelScheme.BRATS && LabelMaps.suppressSmallEnhancing(classes, minEnhancing);
-        List<Modality> rm = new ArrayList<>();
-        for (String n : s.reliability().modalities()) rm.add(Modality.of(n));
-        Reliability rel = new Reliability(rm, s.reliability().u(), s.reliability().v(), s.reliability().w());
-        return new Result(LabelMaps.restore(classes, c), mask, rel, suppressed);
+        return new Result(LabelMaps.restore(classes, c), mask, s.reliability(), suppressed);
     }
 
     /** Frees the model's weights (device memory on a GPU). Calls still running finish first only if the caller waits. */

@@ -132,7 +132,12 @@ public final class Trainer {
     private double sampleStep(CloeModel model, PreparedCase c, ModalityMask mask, Patch patch,
                               Map<String, Double> terms, int epoch, int step) {
         CloeModel.Built built = model.training(mask);
-        Map<String, Tensor> inputs = inputs(c, patch);
+        Map<String, Tensor> inputs;
+        try {
+            inputs = model.bind(built, c.modalities(), patch);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("case " + c.id() + ": " + e.getMessage(), e);
+        }
         try (Graph.Run run = runForward(built, inputs, c, mask, epoch, step)) {
             float loss = run.scalar(built.loss());
             Map<String, Float> values = new HashMap<>();
@@ -159,35 +164,5 @@ public final class Trainer {
                     + " (case " + c.id() + ", mask " + mask + "): " + e.getMessage()
                     + "; the last complete checkpoint is kept");
         }
-    }
-
-    /** Patch → graph inputs: one image per modality, the one-hot target and the whole-tumour mask. */
-    Map<String, Tensor> inputs(PreparedCase c, Patch patch) {
-        int vox = patch.voxels();
-        int p = cfg.patch();
-        Shape img = Shape.ncdhw(1, 1, p, p, p);
-        Map<String, Tensor> in = new HashMap<>();
-        List<String> names = new ArrayList<>();
-        for (Modality m : c.modalities()) names.add(m.name());
-        for (String m : cfg.modalities()) {
-            int ch = names.indexOf(m);
-            float[] v = new float[vox];
-            System.arraycopy(patch.image(), ch * vox, v, 0, vox);
-            in.put(CloeModel.imageInput(m), be.fromHost(img, v));
-        }
-        float[] onehot = new float[cfg.classes() * vox];
-        float[] wt = new float[vox];
-        byte[] labels = patch.labels();
-        for (int i = 0; i < vox; i++) {
-            int k = labels[i];
-            if (k < 0 || k >= cfg.classes()) {
-                throw new IllegalArgumentException("case " + c.id() + ": class " + k + " outside 0.." + (cfg.classes() - 1));
-            }
-            onehot[k * vox + i] = 1f;
-            wt[i] = k > 0 ? 1f : 0f;
-        }
-        in.put("target", be.fromHost(Shape.ncdhw(1, cfg.classes(), p, p, p), onehot));
-        if (cfg.regionSupervised()) in.put("wt", be.fromHost(img, wt));
-        return in;
     }
 }
