@@ -26,7 +26,7 @@ import org.cloe4j.infer.Segmenter;
  * (the whole tumour lies inside it); an HD95 with exactly one empty mask is the crop's diagonal in mm.
  */
 public final class Evaluator {
-    /** Published mean Dice (%) over the 15 masks on BraTS 2020 (CLOE-SPEC.md): WT, TC, ET. */
+    /** Published mean Dice (%) over the 15 masks on BraTS 2020 (docs/MODEL.md): WT, TC, ET. */
     static final Map<String, double[]> PUBLISHED = publishedTable();
 
     private static Map<String, double[]> publishedTable() {

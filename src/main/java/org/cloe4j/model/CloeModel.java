@@ -18,7 +18,7 @@ import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
 /**
- * CLoE (CLOE-SPEC.md): one encoder per modality, the shared expert decoder, the region map, the MEC/REC agreement of
+ * CLoE (docs/MODEL.md): one encoder per modality, the shared expert decoder, the region map, the MEC/REC agreement of
  * the experts, the reliability gate, the weighted multi-scale fusion and the fusion decoder — as graphs on the
  * graph runtime, built once per signature (window shape, modality mask, mode) and cached. Model code never names a
  * backend: the same graphs run on whichever backend holds the parameters.

@@ -27,7 +27,7 @@ import org.cloe4j.tensor.Tensor;
 import org.cloe4j.model.ModelCheckpoint;
 
 /**
- * CLoE's training loop (CLOE-SPEC.md): per step, {@code batch} samples, each a random case, one of the 2^M − 1
+ * CLoE's training loop (docs/MODEL.md): per step, {@code batch} samples, each a random case, one of the 2^M − 1
  * modality masks drawn uniformly and an augmented patch; Adam (amsgrad, weight decay 1e-4) on the poly schedule; a
  * checkpoint, a CSV log and a PNG of the loss curves after every epoch. Each epoch draws from its own generator,
  * seeded by (seed, epoch), so a run resumed from a checkpoint computes the same numbers as one that never stopped.
