@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CLoE in PyTorch: the reference implementation of cloe4j's model (as llm.c keeps train_gpt2.py beside its C code).
 
-The network, the training loss and the inference path follow /work/shared/CLOE-SPEC.md and match cloe4j's Java graphs
+The network, the training loss and the inference path follow docs/MODEL.md and match cloe4j's Java graphs
 (src/main/java/org/cloe4j/model/CloeModel.java) op for op, with the same parameter names, so a state dict loads 1:1
 from a cloe4j model.safetensors (e.g. ``encoder.flair.e1_c1.conv.weight``, ``expert_decoder.seg.bias``,
 ``gate.fc1.weight``).

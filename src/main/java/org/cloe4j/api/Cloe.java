@@ -17,11 +17,12 @@ import org.cloe4j.data.Preprocessor;
 import org.cloe4j.data.StudyGeometry;
 import org.cloe4j.data.TrainingGeometry;
 import org.cloe4j.data.Volume;
-import org.cloe4j.eval.Segmenter;
+import org.cloe4j.infer.Reliability;
+import org.cloe4j.infer.Segmenter;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;
-import org.cloe4j.train.Checkpoint;
+import org.cloe4j.model.ModelCheckpoint;
 
 /**
  * The embedding API for services: load a checkpoint once, then segment studies with whatever sequences they have.
@@ -67,8 +68,8 @@ public final class Cloe implements AutoCloseable {
 
     /** As {@link #load(Path, Backend, boolean)}, with the ET post-processing threshold (voxels; 500 for BraTS). */
     public static Cloe load(Path checkpoint, Backend backend, boolean gaussian, int minEnhancing) throws IOException {
-        Path ckpt = Checkpoint.resolve(checkpoint);
-        return new Cloe(Checkpoint.loadModel(ckpt, backend), TrainingGeometry.read(ckpt), gaussian, minEnhancing);
+        Path ckpt = ModelCheckpoint.resolve(checkpoint);
+        return new Cloe(ModelCheckpoint.loadModel(ckpt, backend), TrainingGeometry.read(ckpt), gaussian, minEnhancing);
     }
 
     /** The label scheme a model's classes are written in. */
@@ -92,10 +93,6 @@ public final class Cloe implements AutoCloseable {
     /** The grid the model was trained on, which studies are brought to (recorded in the checkpoint, or assumed). */
     public TrainingGeometry geometry() {
         return geometry;
-    }
-
-    /** Per modality given: global agreement u, regional agreement v (NaN with one modality) and gate weight w. */
-    public record Reliability(List<Modality> modalities, double[] u, double[] v, double[] w) {
     }
 
     /**
@@ -136,10 +133,7 @@ public final class Cloe implements AutoCloseable {
         Segmenter.Segmentation s = segmenter.segment(c, mask);
         byte[] classes = s.classes();
         boolean suppressed = scheme == LabelScheme.BRATS && LabelMaps.suppressSmallEnhancing(classes, minEnhancing);
-        List<Modality> rm = new ArrayList<>();
-        for (String n : s.reliability().modalities()) rm.add(Modality.of(n));
-        Reliability rel = new Reliability(rm, s.reliability().u(), s.reliability().v(), s.reliability().w());
-        return new Result(g.labelsToInput(LabelMaps.restore(classes, c)), mask, rel, suppressed);
+        return new Result(g.labelsToInput(LabelMaps.restore(classes, c)), mask, s.reliability(), suppressed);
     }
 
     /** Frees the model's weights (device memory on a GPU). Calls still running finish first only if the caller waits. */

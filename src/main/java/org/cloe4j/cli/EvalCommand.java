@@ -10,7 +10,7 @@ import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Split;
 import org.cloe4j.eval.Evaluator;
 import org.cloe4j.model.CloeModel;
-import org.cloe4j.train.Checkpoint;
+import org.cloe4j.model.ModelCheckpoint;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,8 +49,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path ckpt = Checkpoint.resolve(model);
-        CloeModel m = Checkpoint.loadModel(ckpt, backend.get());
+        Path ckpt = ModelCheckpoint.resolve(model);
+        CloeModel m = ModelCheckpoint.loadModel(ckpt, backend.get());
         Cohort cohort = cohortOptions.open();
         boolean isSet = List.of("train", "val", "test", "all").contains(split);
         Split s = CaseLoader.split(cohort, isSet ? null : Path.of(split));

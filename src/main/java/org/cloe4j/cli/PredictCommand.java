@@ -20,7 +20,8 @@ import org.cloe4j.data.NiftiDatatype;
 import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.NiftiWriter;
 import org.cloe4j.data.Volume;
-import org.cloe4j.data.AtomicFiles;
+import org.cloe4j.io.AtomicFiles;
+import org.cloe4j.infer.Reliability;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -110,7 +111,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     static String summary(Cloe.Result r) {
         StringBuilder sb = new StringBuilder("sequences " + r.mask().label() + "; reliability:");
-        Cloe.Reliability rel = r.reliability();
+        Reliability rel = r.reliability();
         for (int i = 0; i < rel.modalities().size(); i++) {
             sb.append(String.format(java.util.Locale.ROOT, "%n  %-6s u=%.3f v=%.3f w=%.3f", rel.modalities().get(i).displayName(),
                     rel.u()[i], rel.v()[i], rel.w()[i]));
@@ -134,7 +135,7 @@ public final class PredictCommand implements Callable<Integer> {
                 + "learned tumour region; w: gate weight in the fusion. Low agreement is worth a second look. "
                 + "u and v are null when only one sequence is given.");
         ArrayNode arr = root.putArray("modalities");
-        Cloe.Reliability rel = r.reliability();
+        Reliability rel = r.reliability();
         for (int i = 0; i < rel.modalities().size(); i++) {
             ObjectNode m = arr.addObject();
             Modality mod = rel.modalities().get(i);

@@ -15,6 +15,7 @@ import org.cloe4j.data.Split;
 import org.cloe4j.data.TrainingGeometry;
 import org.cloe4j.model.Ablation;
 import org.cloe4j.model.CloeConfig;
+import org.cloe4j.model.ModelCheckpoint;
 import org.cloe4j.train.Checkpoint;
 import org.cloe4j.train.Trainer;
 
@@ -75,7 +76,7 @@ public final class TrainCommand implements Callable<Integer> {
         spec.commandLine().getOut().printf("training %s on %d cases (%s) with %s: %d epochs × %d steps, patch %d³, base %d%n",
                 cfg.preset(), cases.size(), String.join(", ", cfg.modalities()), be, cfg.epochs(), cfg.itersPerEpoch(),
                 cfg.patch(), cfg.base());
-        if (Checkpoint.latest(out) == null) { // a fresh run: record the grid the model learns on (a resumed run keeps its own)
+        if (ModelCheckpoint.latest(out) == null) { // a fresh run: record the grid the model learns on (a resumed run keeps its own)
             Files.createDirectories(out);
             TrainingGeometry.of(cases.stream().map(PreparedCase::geometry).toList()).write(out);
         }

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Panama launch path: cuModuleLoadData of the fatbin (cuModuleLoadFatBinary is broken with the 580 driver,
- * see GPU.md), cuModuleGetFunction once per kernel, cuLaunchKernel with a kernelParams array. Each thread keeps
+ * see docs/GPU.md), cuModuleGetFunction once per kernel, cuLaunchKernel with a kernelParams array. Each thread keeps
  * its own argument block (64 value slots and the pointer array aimed at them), so a launch allocates nothing.
  */
 public final class PanamaLauncher implements KernelLauncher {

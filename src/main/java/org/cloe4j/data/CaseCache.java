@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.cloe4j.io.AtomicFiles;
 
 /**
  * Preprocessed cases on disk, so that training epochs do not decode gzip and normalise again. Per case three files

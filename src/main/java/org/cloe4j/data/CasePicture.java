@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.cloe4j.io.AtomicFiles;
 
 /**
  * A one-page picture of a BraTS-layout case: one row per sequence (FLAIR, T1ce, T1, T2) and a last row with the

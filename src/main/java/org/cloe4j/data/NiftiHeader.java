@@ -155,12 +155,6 @@ public record NiftiHeader(int version, ByteOrder byteOrder, long[] dim, int data
                 qformCode, sformCode, quatern, qoffset, srow, intentCode, descrip);
     }
 
-    /** A copy with another datatype code and no intensity scaling (the values are stored as they are). */
-    public NiftiHeader withDatatype(NiftiDatatype type) {
-        return new NiftiHeader(version, byteOrder, dim, type.code(), pixdim, voxOffset, 1, 0, xyztUnits,
-                qformCode, sformCode, quatern, qoffset, srow, intentCode, descrip);
-    }
-
     /** Whether {@code other} places voxels at the same world positions, within {@code toleranceMm} per entry. */
     public boolean sameGeometry(NiftiHeader other, double toleranceMm) {
         double[] a = affine(), b = other.affine();

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
+import org.cloe4j.io.AtomicFiles;
 
 /**
  * Writes a {@link Volume} as a little-endian NIfTI-1 single file, gzip-compressed when the name ends in {@code .gz}.

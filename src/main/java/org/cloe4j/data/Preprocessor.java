@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * RFNet's preprocessing, as CLOE-SPEC.md fixes it: stack the modalities as float32, crop to the bounding box of the
+ * RFNet's preprocessing, as docs/MODEL.md states it: stack the modalities as float32, crop to the bounding box of the
  * non-zero voxels of the maximum over modalities enlarged to at least {@code minCropSize} per side (clamped to the
  * volume), z-score each modality with the mean and standard deviation over the brain mask (sum over modalities &gt; 0;
  * voxels outside the mask stay 0; a constant channel gets standard deviation 1), labels to classes (BraTS 4 → 3).

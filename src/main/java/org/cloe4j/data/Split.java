@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import org.cloe4j.io.AtomicFiles;
 
 /**
  * Which case ids are for training, validation and testing. Stored as JSON

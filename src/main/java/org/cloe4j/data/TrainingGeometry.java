@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.cloe4j.io.AtomicFiles;
+
 /**
  * The voxel grid a model was trained on: the orientation of its training cases' voxel axes and their voxel size in
  * mm along those axes. Studies are brought to it before inference ({@link StudyGeometry}). {@code cloe train} writes

@@ -11,11 +11,12 @@ import java.util.Map;
 import org.cloe4j.data.LabelMaps;
 import org.cloe4j.data.NiftiHeader;
 import org.cloe4j.data.PreparedCase;
-import org.cloe4j.data.AtomicFiles;
+import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.io.Charts;
 import org.cloe4j.io.Progress;
 import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;
+import org.cloe4j.infer.Segmenter;
 
 /**
  * The papers' evaluation: every test case under every one of the 2^M − 1 modality masks; per case and mask the Dice
@@ -25,7 +26,7 @@ import org.cloe4j.model.ModalityMask;
  * (the whole tumour lies inside it); an HD95 with exactly one empty mask is the crop's diagonal in mm.
  */
 public final class Evaluator {
-    /** Published mean Dice (%) over the 15 masks on BraTS 2020 (CLOE-SPEC.md): WT, TC, ET. */
+    /** Published mean Dice (%) over the 15 masks on BraTS 2020 (docs/MODEL.md): WT, TC, ET. */
     static final Map<String, double[]> PUBLISHED = publishedTable();
 
     private static Map<String, double[]> publishedTable() {

@@ -184,10 +184,6 @@ public final class Graph {
         return backward.length;
     }
 
-    public boolean isTraining() {
-        return loss != null;
-    }
-
     /** Names and shapes of the inputs a run must bind. */
     public Map<String, Shape> inputShapes() {
         Map<String, Shape> m = new java.util.TreeMap<>();

@@ -84,10 +84,6 @@ public final class GraphBuilder {
         return apply(new Ops.LeakyRelu(slope), x);
     }
 
-    public Value relu(Value x) {
-        return leakyRelu(x, 0f);
-    }
-
     public Value sigmoid(Value x) {
         return apply(new Ops.Sigmoid(), x);
     }
@@ -118,16 +114,6 @@ public final class GraphBuilder {
     /** Mean of every element. */
     public Value mean(Value x) {
         return scale(sum(x), (float) (1.0 / x.shape.size()));
-    }
-
-    /** Sum per channel of an NCDHW tensor: [1,C,1,1,1]. */
-    public Value sumPerChannel(Value x) {
-        return sumTo(x, Shape.ncdhw(1, x.shape.c(), 1, 1, 1));
-    }
-
-    /** Mean per channel of an NCDHW tensor: [1,C,1,1,1]. */
-    public Value meanPerChannel(Value x) {
-        return scale(sumPerChannel(x), (float) ((double) x.shape.c() / x.shape.size()));
     }
 
     public Value softmaxChannels(Value x) {

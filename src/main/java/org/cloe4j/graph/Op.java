@@ -6,7 +6,9 @@ import org.cloe4j.tensor.Tensor;
 
 /**
  * One operation of a graph: how its output shape follows from its inputs', how to compute it on a backend, and its
- * gradient rule. The set is closed ({@link Ops} holds every one), so a test can check each has a gradient check.
+ * gradient rule. The set is closed ({@link Ops} holds every one): {@code OpRuleGradTest} lists the permitted
+ * subclasses and runs each rule, as {@link Ops} ships it, through the graph runtime against central differences of a
+ * double-precision reference, and fails when an op has no case.
  */
 public sealed interface Op permits Ops.Conv3d, Ops.Upsample2x, Ops.InstanceNorm, Ops.LeakyRelu, Ops.Sigmoid,
         Ops.Scale, Ops.Add, Ops.Mul, Ops.SumTo, Ops.SoftmaxChannels, Ops.Concat, Ops.Dense, Ops.MaskedSoftmax,

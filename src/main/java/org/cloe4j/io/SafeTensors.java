@@ -1,6 +1,5 @@
 package org.cloe4j.io;
 
-import org.cloe4j.data.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;

@@ -6,7 +6,7 @@ import java.util.Set;
 
 /**
  * Everything that defines a CLoE model and its training: architecture, loss weights, protocol, ablations.
- * Choices the paper leaves open (CLOE-SPEC.md, [choice]) are fields, so they can be changed and ablated.
+ * Choices the paper leaves open (docs/MODEL.md, "Our choices") are fields, so they can be changed and ablated.
  *
  * @param preset           name of the preset this came from (paper, rfnet, tiny) or "custom"
  * @param modalities       the input sequences in channel order (BraTS: flair, t1ce, t1, t2)

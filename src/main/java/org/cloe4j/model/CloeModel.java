@@ -1,20 +1,24 @@
 package org.cloe4j.model;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.cloe4j.backend.Backend;
+import org.cloe4j.data.Modality;
+import org.cloe4j.data.Patch;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.graph.GraphBuilder;
 import org.cloe4j.graph.Value;
 import org.cloe4j.nn.ParameterStore;
 import org.cloe4j.tensor.Shape;
+import org.cloe4j.tensor.Tensor;
 
 /**
- * CLoE (CLOE-SPEC.md): one encoder per modality, the shared expert decoder, the region map, the MEC/REC agreement of
+ * CLoE (docs/MODEL.md): one encoder per modality, the shared expert decoder, the region map, the MEC/REC agreement of
  * the experts, the reliability gate, the weighted multi-scale fusion and the fusion decoder — as graphs on the
  * graph runtime, built once per signature (window shape, modality mask, mode) and cached. Model code never names a
  * backend: the same graphs run on whichever backend holds the parameters.
@@ -61,12 +65,66 @@ public final class CloeModel {
     }
 
     /**
+     * A patch as the inputs of {@code built}'s graph, on this model's backend: the image of every modality the graph
+     * encodes ({@link Built#modalities()}, taken from the channel of that modality in {@code channels}, the patch's
+     * channel order), and for a training graph the one-hot {@code target} and, when the region map is supervised, the
+     * whole-tumour mask {@code wt} from the patch's labels. Training and inference both bind through here; the caller
+     * releases the tensors. Throws an IllegalArgumentException naming a modality the patch lacks, a patch of another
+     * edge, missing labels or a class outside the model's.
+     */
+    public Map<String, Tensor> bind(Built built, List<Modality> channels, Patch patch) {
+        int p = built.window();
+        if (patch.depth() != p || patch.height() != p || patch.width() != p || patch.channels() != channels.size()) {
+            throw new IllegalArgumentException("patch of " + patch.channels() + "×" + patch.depth() + "×" + patch.height()
+                    + "×" + patch.width() + " does not fit a graph of " + channels.size() + " channels of " + p + "³");
+        }
+        int vox = patch.voxels();
+        boolean training = built.loss() != null;
+        float[] onehot = null;
+        float[] wt = null;
+        if (training) {
+            byte[] labels = patch.labels();
+            if (labels == null) throw new IllegalArgumentException("a training patch needs labels");
+            onehot = new float[cfg.classes() * vox];
+            wt = new float[vox];
+            for (int i = 0; i < vox; i++) {
+                int k = labels[i];
+                if (k < 0 || k >= cfg.classes()) {
+                    throw new IllegalArgumentException("class " + k + " outside 0.." + (cfg.classes() - 1));
+                }
+                onehot[k * vox + i] = 1f;
+                wt[i] = k > 0 ? 1f : 0f;
+            }
+        }
+        int[] channelOf = new int[built.modalities().size()];
+        for (int m = 0; m < channelOf.length; m++) {
+            channelOf[m] = channels.indexOf(Modality.of(built.modalities().get(m)));
+            if (channelOf[m] < 0) {
+                throw new IllegalArgumentException("the patch has no " + built.modalities().get(m) + " channel " + channels);
+            }
+        }
+        Backend be = backend();
+        Shape img = Shape.ncdhw(1, 1, p, p, p);
+        Map<String, Tensor> in = new HashMap<>();
+        for (int m = 0; m < channelOf.length; m++) {
+            float[] v = new float[vox];
+            System.arraycopy(patch.image(), channelOf[m] * vox, v, 0, vox);
+            in.put(imageInput(built.modalities().get(m)), be.fromHost(img, v));
+        }
+        if (training) {
+            in.put("target", be.fromHost(Shape.ncdhw(1, cfg.classes(), p, p, p), onehot));
+            if (cfg.regionSupervised()) in.put("wt", be.fromHost(img, wt));
+        }
+        return in;
+    }
+
+    /**
      * A built graph and its named values. {@code loss} and {@code terms} exist in training graphs; {@code u},
      * {@code v} (the agreement scores, [M,1]) only where at least two modalities are present; {@code w} is the fusion
      * weight vector [M] over the graph's modalities ({@code modalities}).
      */
-    public record Built(Graph graph, List<String> modalities, Value prediction, Value u, Value v, Value w, Value loss,
-                        Map<String, Value> terms) {
+    public record Built(Graph graph, int window, List<String> modalities, Value prediction, Value u, Value v, Value w,
+                        Value loss, Map<String, Value> terms) {
     }
 
     /** The training graph for one sample with modality set {@code mask} (all encoders and experts run). */
@@ -197,7 +255,7 @@ public final class CloeModel {
             List<Value> outs = new ArrayList<>(List.of(h.prediction(), h.w()));
             if (h.u() != null) outs.addAll(List.of(h.u(), h.v()));
             Graph graph = g.build(outs.toArray(new Value[0]));
-            return new Built(graph, names, h.prediction(), h.u(), h.v(), h.w(), null, Map.of());
+            return new Built(graph, window, names, h.prediction(), h.u(), h.v(), h.w(), null, Map.of());
         }
         Shape vol = Shape.ncdhw(1, cfg.classes(), window, window, window);
         Value target = g.input("target", vol);
@@ -236,7 +294,7 @@ public final class CloeModel {
         List<Value> outs = new ArrayList<>(terms.values());
         outs.add(h.prediction());
         Graph graph = g.buildTraining(loss, outs.toArray(new Value[0]));
-        return new Built(graph, names, h.prediction(), h.u(), h.v(), h.w(), loss, terms);
+        return new Built(graph, window, names, h.prediction(), h.u(), h.v(), h.w(), loss, terms);
     }
 
     private static Value segLoss(GraphBuilder g, Value p, Value target) {
@@ -262,7 +320,7 @@ public final class CloeModel {
         Graph graph = g.build(outs.toArray(new Value[0]));
         List<Built> built = new ArrayList<>();
         for (Head h : heads) {
-            built.add(new Built(graph, cfg.modalities(), h.prediction(), h.u(), h.v(), h.w(), null, Map.of()));
+            built.add(new Built(graph, window, cfg.modalities(), h.prediction(), h.u(), h.v(), h.w(), null, Map.of()));
         }
         return built;
     }

@@ -22,8 +22,4 @@ public final class Conv3dLayer {
     public Value apply(GraphBuilder g, Value x) {
         return g.conv3d(x, g.param(weight), g.param(bias), spec);
     }
-
-    public int outChannels() {
-        return weight.shape().dim(0);
-    }
 }

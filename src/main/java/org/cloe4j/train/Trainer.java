@@ -24,9 +24,10 @@ import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
+import org.cloe4j.model.ModelCheckpoint;
 
 /**
- * CLoE's training loop (CLOE-SPEC.md): per step, {@code batch} samples, each a random case, one of the 2^M − 1
+ * CLoE's training loop (docs/MODEL.md): per step, {@code batch} samples, each a random case, one of the 2^M − 1
  * modality masks drawn uniformly and an augmented patch; Adam (amsgrad, weight decay 1e-4) on the poly schedule; a
  * checkpoint, a CSV log and a PNG of the loss curves after every epoch. Each epoch draws from its own generator,
  * seeded by (seed, epoch), so a run resumed from a checkpoint computes the same numbers as one that never stopped.
@@ -72,19 +73,19 @@ public final class Trainer {
         TrainingLog log = new TrainingLog(runDir);
         int startEpoch = 0;
         try (Adam adam = new Adam(model.parameters().all().values(), AdamConfig.cloe())) {
-            Path last = Checkpoint.latest(runDir);
+            Path last = ModelCheckpoint.latest(runDir);
             if (last != null && !opts.resume()) {
                 throw new IllegalStateException("run folder " + runDir + " already holds checkpoint " + last.getFileName()
                         + "; pass --resume to continue it or choose another --out");
             }
             if (last != null) {
-                CloeConfig saved = Checkpoint.readConfig(last);
+                CloeConfig saved = ModelCheckpoint.readConfig(last);
                 if (!saved.sameArchitecture(cfg) || !saved.preset().equals(cfg.preset())) {
                     throw new IllegalStateException("checkpoint " + last + " is of preset " + saved.preset() + " "
                             + saved.modalities() + " base " + saved.base() + ", not " + cfg.preset() + " "
                             + cfg.modalities() + " base " + cfg.base());
                 }
-                Checkpoint.loadWeights(last, model);
+                ModelCheckpoint.loadWeights(last, model);
                 Checkpoint.loadOptimizer(last, model, adam);
                 startEpoch = Checkpoint.readState(last).epochsDone();
                 log.keepEpochsBefore(startEpoch);
@@ -131,7 +132,12 @@ public final class Trainer {
     private double sampleStep(CloeModel model, PreparedCase c, ModalityMask mask, Patch patch,
                               Map<String, Double> terms, int epoch, int step) {
         CloeModel.Built built = model.training(mask);
-        Map<String, Tensor> inputs = inputs(c, patch);
+        Map<String, Tensor> inputs;
+        try {
+            inputs = model.bind(built, c.modalities(), patch);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("case " + c.id() + ": " + e.getMessage(), e);
+        }
         try (Graph.Run run = runForward(built, inputs, c, mask, epoch, step)) {
             float loss = run.scalar(built.loss());
             Map<String, Float> values = new HashMap<>();
@@ -158,35 +164,5 @@ public final class Trainer {
                     + " (case " + c.id() + ", mask " + mask + "): " + e.getMessage()
                     + "; the last complete checkpoint is kept");
         }
-    }
-
-    /** Patch → graph inputs: one image per modality, the one-hot target and the whole-tumour mask. */
-    Map<String, Tensor> inputs(PreparedCase c, Patch patch) {
-        int vox = patch.voxels();
-        int p = cfg.patch();
-        Shape img = Shape.ncdhw(1, 1, p, p, p);
-        Map<String, Tensor> in = new HashMap<>();
-        List<String> names = new ArrayList<>();
-        for (Modality m : c.modalities()) names.add(m.name());
-        for (String m : cfg.modalities()) {
-            int ch = names.indexOf(m);
-            float[] v = new float[vox];
-            System.arraycopy(patch.image(), ch * vox, v, 0, vox);
-            in.put(CloeModel.imageInput(m), be.fromHost(img, v));
-        }
-        float[] onehot = new float[cfg.classes() * vox];
-        float[] wt = new float[vox];
-        byte[] labels = patch.labels();
-        for (int i = 0; i < vox; i++) {
-            int k = labels[i];
-            if (k < 0 || k >= cfg.classes()) {
-                throw new IllegalArgumentException("case " + c.id() + ": class " + k + " outside 0.." + (cfg.classes() - 1));
-            }
-            onehot[k * vox + i] = 1f;
-            wt[i] = k > 0 ? 1f : 0f;
-        }
-        in.put("target", be.fromHost(Shape.ncdhw(1, cfg.classes(), p, p, p), onehot));
-        if (cfg.regionSupervised()) in.put("wt", be.fromHost(img, wt));
-        return in;
     }
 }

@@ -10,7 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.cloe4j.data.AtomicFiles;
+import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.io.Charts;
 
 /** The per-step CSV log of a run ({@code train_log.csv}) and its picture ({@code loss_curves.png}, epoch means). */

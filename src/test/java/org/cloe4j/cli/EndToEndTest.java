@@ -34,7 +34,7 @@ import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Volume;
 import org.cloe4j.io.SafeTensors;
 import org.cloe4j.model.CloeConfig;
-import org.cloe4j.train.Checkpoint;
+import org.cloe4j.model.ModelCheckpoint;
 import org.cloe4j.train.Trainer;
 import org.cloe4j.train.TrainingDivergedException;
 import org.junit.jupiter.api.BeforeAll;
@@ -119,7 +119,7 @@ class EndToEndTest {
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> new Trainer(
                 cfg.withTraining(2, 2, Float.NaN), new CpuBackend(), cases, new Trainer.Options(dir, true, false, quiet)).run());
         assertTrue(e.getMessage().contains("step") && e.getMessage().contains("NaN"), e.getMessage());
-        assertEquals("epoch-0001", Checkpoint.latest(dir).getFileName().toString());
+        assertEquals("epoch-0001", ModelCheckpoint.latest(dir).getFileName().toString());
         assertArrayEquals(before, Files.readAllBytes(dir.resolve("checkpoints/epoch-0001/model.safetensors")));
     }
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Path;
 import org.cloe4j.eval.CaseMetrics;
 import org.cloe4j.eval.Region;
+import org.cloe4j.infer.SlidingWindow;
+import org.cloe4j.infer.Stitcher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Preprocessing as CLOE-SPEC.md states it: crop, z-score over the brain mask, labels 4 -> 3. */
+/** Preprocessing as docs/MODEL.md states it: crop, z-score over the brain mask, labels 4 -> 3. */
 class PreprocessorTest {
 
     @TempDir Path dir;

@@ -3,11 +3,11 @@ package org.cloe4j.data;
 import java.nio.file.Path;
 
 /** Small volumes for tests, built by hand. */
-final class TestVolumes {
+public final class TestVolumes {
     private TestVolumes() {}
 
     /** A 1 mm header for an nx × ny × nz volume at the origin. */
-    static NiftiHeader header(int nx, int ny, int nz) {
+    public static NiftiHeader header(int nx, int ny, int nz) {
         return NiftiHeader.of(nx, ny, nz, new double[] {1, 1, 1}, new double[] {0, 0, 0});
     }
 

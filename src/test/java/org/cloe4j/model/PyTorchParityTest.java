@@ -29,7 +29,6 @@ import org.cloe4j.graph.Value;
 import org.cloe4j.io.SafeTensors;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
-import org.cloe4j.train.Checkpoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -54,7 +53,7 @@ class PyTorchParityTest {
     private static final int WINDOW = 16;
     private static final int CLASSES = 4;
     private static final float SEG_SHARPEN = 4f;
-    /** Checkpoint's JSON settings (its mapper is package-private). */
+    /** The checkpoint writer's JSON settings. */
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -191,7 +190,7 @@ class PyTorchParityTest {
         return in;
     }
 
-    /** model.safetensors and config.json as {@link Checkpoint#save} writes them. */
+    /** model.safetensors and config.json as the trainer's checkpoint writes them. */
     private static void writeCheckpoint(Path dir, CloeModel model) throws IOException {
         CloeConfig cfg = model.config();
         Map<String, SafeTensors.Entry> weights = new LinkedHashMap<>();
@@ -199,7 +198,7 @@ class PyTorchParityTest {
             weights.put(p.name(), SafeTensors.Entry.of(p.shape().dims(), p.toHost()));
         }
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", Checkpoint.FORMAT);
+        meta.put("format", ModelCheckpoint.FORMAT);
         meta.put("preset", cfg.preset());
         meta.put("modalities", String.join(",", cfg.modalities()));
         meta.put("classes", Integer.toString(cfg.classes()));

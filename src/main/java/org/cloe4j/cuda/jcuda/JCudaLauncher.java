@@ -31,7 +31,7 @@ public final class JCudaLauncher implements KernelLauncher {
         JCudaDriver.cuDeviceGet(device, ordinal);
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
         makeCurrent();
-        // cuModuleLoadData, not cuModuleLoadFatBinary: the latter returns a null module with driver 580 (GPU.md)
+        // cuModuleLoadData, not cuModuleLoadFatBinary: the latter returns a null module with driver 580 (docs/GPU.md)
         JCudaDriver.cuModuleLoadData(module, fatbin);
     }
 

@@ -1,13 +1,18 @@
-package org.cloe4j.data;
+package org.cloe4j.io;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** Writes a file through a temporary sibling and an atomic rename, so readers never see half a file. */
+/**
+ * Writes a file through a temporary sibling and an atomic rename, so readers never see half a file. A failed write
+ * is an {@link UncheckedIOException} whose message names the file; an exception thrown by the content passes through
+ * unchanged. Either way the temporary file is removed and the previous file is untouched.
+ */
 public final class AtomicFiles {
 
     /** Produces the content of a file on a stream. */
@@ -33,7 +38,7 @@ public final class AtomicFiles {
             move(tmp, target);
             tmp = null;
         } catch (IOException e) {
-            throw new DataException(target, "cannot write", e);
+            throw new UncheckedIOException(target + ": cannot write" + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"), e);
         } finally {
             if (tmp != null) {
                 try {

@@ -1,7 +1,8 @@
-package org.cloe4j.data;
+package org.cloe4j.infer;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.cloe4j.data.PreparedCase;
 
 /**
  * Patch positions covering a D × H × W volume for sliding-window inference: along each axis windows start every

@@ -1,23 +1,20 @@
-package org.cloe4j.eval;
+package org.cloe4j.infer;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.cloe4j.backend.Backend;
 import org.cloe4j.data.Modality;
+import org.cloe4j.data.Patch;
 import org.cloe4j.data.PreparedCase;
-import org.cloe4j.data.SlidingWindow;
-import org.cloe4j.data.Stitcher;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;
-import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
 /**
- * Sliding-window inference of a trained model over a prepared case (CLOE-SPEC.md): windows of the patch size with
+ * Sliding-window inference of a trained model over a prepared case (docs/MODEL.md): windows of the patch size with
  * 50 % overlap, softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax. Besides the class
  * map it reports each modality's agreement scores and gate weight, averaged over the windows. Thread-safe: graphs
  * are built once per signature and each call owns its buffers.
@@ -29,13 +26,6 @@ public final class Segmenter {
     public Segmenter(CloeModel model, boolean gaussian) {
         this.model = model;
         this.gaussian = gaussian;
-    }
-
-    /**
-     * How much the experts agreed: per modality of the mask, u (global agreement), v (agreement inside the region
-     * map) and w (gate weight), means over the windows. u and v are NaN when only one modality is present.
-     */
-    public record Reliability(List<String> modalities, double[] u, double[] v, double[] w) {
     }
 
     /** Class map of the case's crop (D·H·W, classes 0..C-1, before any post-processing) and the reliability. */
@@ -68,19 +58,10 @@ public final class Segmenter {
             scores.add(new double[3][b.modalities().size()]);
         }
         Graph graph = built.get(0).graph();
-        List<String> inputs = new ArrayList<>();
-        for (String name : graph.inputShapes().keySet()) inputs.add(name.substring("image.".length()));
         int windows = 0;
-        Shape img = Shape.ncdhw(1, 1, p, p, p);
         for (SlidingWindow.Window w : grid.windows()) {
-            float[] patchImage = grid.extract(c.image(), c.channels(), w);
-            int pn = p * p * p;
-            Map<String, Tensor> bound = new HashMap<>();
-            for (String m : inputs) {
-                float[] v = new float[pn];
-                System.arraycopy(patchImage, channelOf(c, m) * pn, v, 0, pn);
-                bound.put(CloeModel.imageInput(m), be.fromHost(img, v));
-            }
+            Patch window = new Patch(grid.extract(c.image(), c.channels(), w), null, c.channels(), p, p, p);
+            Map<String, Tensor> bound = model.bind(built.get(0), c.modalities(), window);
             try (Graph.Run run = graph.run(be, bound)) {
                 for (int i = 0; i < built.size(); i++) {
                     CloeModel.Built b = built.get(i);
@@ -103,11 +84,11 @@ public final class Segmenter {
             ModalityMask mask = masks.get(i);
             double[][] s = scores.get(i);
             // report only the mask's modalities
-            List<String> names = new ArrayList<>();
+            List<Modality> names = new ArrayList<>();
             List<double[]> cols = new ArrayList<>();
             for (int k = 0; k < b.modalities().size(); k++) {
                 if (!mask.has(b.modalities().get(k))) continue;
-                names.add(b.modalities().get(k));
+                names.add(Modality.of(b.modalities().get(k)));
                 cols.add(new double[]{b.u() == null ? Double.NaN : s[0][k] / windows,
                         b.u() == null ? Double.NaN : s[1][k] / windows, s[2][k] / windows});
             }

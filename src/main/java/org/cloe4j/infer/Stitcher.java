@@ -1,6 +1,7 @@
-package org.cloe4j.data;
+package org.cloe4j.infer;
 
 import java.util.function.UnaryOperator;
+import org.cloe4j.data.PreparedCase;
 
 /**
  * Accumulates per-class probabilities of overlapping windows into a whole-volume prediction: each patch's values are

@@ -1,4 +1,4 @@
-package org.cloe4j.data;
+package org.cloe4j.infer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.Modality;
+import org.cloe4j.data.CropBox;
+import org.cloe4j.data.LabelScheme;
+import org.cloe4j.data.TestVolumes;
 
 /** Sliding-window positions, Gaussian weights and stitching. */
 class SlidingWindowTest {
