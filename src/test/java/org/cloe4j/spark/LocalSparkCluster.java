@@ -144,6 +144,12 @@ final class LocalSparkCluster implements AutoCloseable {
                 // best effort; reported by the caller's own checks
             }
         }
+        // the links to the jars (a temporary folder's cleaner would only warn about them)
+        try (var s = Files.list(sparkHome.resolve("jars"))) {
+            for (Path p : s.toList()) Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // left for the caller's temporary folder
+        }
     }
 
     static void waitFor(Duration limit, BooleanSupplier done, Process owner, String what) throws InterruptedException {
