@@ -90,7 +90,7 @@ public final class StudyProcessor {
         String seqs = String.join("+", study.sequences().keySet());
         StudyRow row;
         try {
-            row = segment(study, model(blob, s), out, seqs, t0);
+            row = segment(study, blob, s, out, seqs, t0);
         } catch (OutOfMemoryError e) {
             row = StudyRow.failed(study.id(), seqs, seconds(t0), "out of memory: " + e.getMessage());
         } catch (Throwable e) {
@@ -106,7 +106,8 @@ public final class StudyProcessor {
         return row;
     }
 
-    private static StudyRow segment(Study study, Cloe cloe, Path out, String seqs, long t0) throws IOException {
+    private static StudyRow segment(Study study, ModelBlob blob, Settings s, Path out, String seqs, long t0)
+            throws IOException {
         if (study.problem() != null) throw new IllegalArgumentException(study.problem());
         Map<Modality, Volume> volumes = new LinkedHashMap<>();
         Map<Modality, String> files = new LinkedHashMap<>();
@@ -121,6 +122,7 @@ public final class StudyProcessor {
             volumes.put(m, v);
             files.put(m, f.toString());
         }
+        Cloe cloe = model(blob, s); // after the inputs: a study's own problem is named even when the model fails
         Cloe.Result r = cloe.segment(volumes);
 
         Volume labels = r.labels();

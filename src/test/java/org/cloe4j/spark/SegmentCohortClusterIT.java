@@ -43,6 +43,7 @@ class SegmentCohortClusterIT {
 
     @Test
     void clusterRunKilledWorkerAndRerun() throws Exception {
+        long t0 = System.nanoTime();
         Path cohort = tmp.resolve("cohort");
         assertEquals(0, cli("synth", "--cases", Integer.toString(STUDIES), "--out", cohort.toString(), "--size", "48", "48", "32", "--quiet"));
         // a throwaway checkpoint written by the real trainer: two steps of the tiny preset
@@ -72,6 +73,14 @@ class SegmentCohortClusterIT {
             expected.put(id, seg);
         }
 
+        // the comparison below means something only if the model predicts tumour somewhere
+        boolean anyTumour = false;
+        for (Path seg : expected.values()) {
+            for (float v : NiftiReader.read(seg).data()) anyTumour |= v != 0;
+        }
+        assertTrue(anyTumour, "the throwaway model predicts no tumour at all; the label comparison would be vacuous");
+        phase("cohort, checkpoint and 10 reference predictions", t0);
+
         Path out = tmp.resolve("out");
         Path jar = Path.of(System.getProperty("cloe.spark.jar", "target/cloe4j-spark.jar"));
         Path cp = Path.of(System.getProperty("cloe.spark.classpath", "target/spark.classpath"));
@@ -85,6 +94,7 @@ class SegmentCohortClusterIT {
             cluster.startMaster();
             Process w0 = cluster.startWorker(1, "1g");
             cluster.startWorker(1, "1g");
+            phase("master and two workers up", t0);
 
             // run 1: SIGKILL worker 0 once two studies are finished
             Process d1 = cluster.submit("driver-1", jar, "org.cloe4j.cli.Main", conf, app);
@@ -93,6 +103,7 @@ class SegmentCohortClusterIT {
             cluster.kill9(w0);
             assertTrue(doneAtKill < STUDIES, "the worker was killed mid-job");
             assertTrue(d1.waitFor(300, TimeUnit.SECONDS), "run 1 ends after the worker's death");
+            phase("run 1 ended (exit " + d1.exitValue() + "; " + doneAtKill + " studies finished at the kill)", t0);
             Map<String, FileTime> before = rowTimes(out);
             assertTrue(before.size() >= doneAtKill);
 
@@ -102,6 +113,7 @@ class SegmentCohortClusterIT {
             assertTrue(d2.waitFor(300, TimeUnit.SECONDS), "run 2 finishes");
             String log2 = Files.readString(cluster.log("driver-2"));
             assertEquals(0, d2.exitValue(), "run 2's exit code; its log:\n" + log2);
+            phase("run 2 finished", t0);
 
             // finished studies were skipped, not redone: their row files are untouched
             int okBefore = 0;
@@ -139,9 +151,17 @@ class SegmentCohortClusterIT {
         assertEquals(Set.copyOf(ids), seen);
         assertEquals(2, failed);
         assertTrue(Files.isRegularFile(out.resolve("cohort.parquet").resolve("_SUCCESS")));
+        List<Path> parts;
         try (Stream<Path> s = Files.list(out.resolve("cohort.parquet"))) {
-            assertEquals(1, s.filter(p -> p.getFileName().toString().endsWith(".parquet")).count(), "one Parquet part");
+            parts = s.filter(p -> p.getFileName().toString().endsWith(".parquet")).toList();
         }
+        assertEquals(1, parts.size(), "one Parquet part");
+        byte[] pq = Files.readAllBytes(parts.get(0));
+        String magic = new String(pq, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+                + new String(pq, pq.length - 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertEquals("PAR1PAR1", magic, "a Parquet file");
+        String footer = new String(pq, java.nio.charset.StandardCharsets.ISO_8859_1);
+        for (String col : List.of("study_id", "wt_ml", "u_flair", "w_t2", "error")) assertTrue(footer.contains(col), "column " + col);
         // nothing partial, nothing twice
         try (Stream<Path> s = Files.walk(out)) {
             List<Path> stray = s.filter(p -> p.getFileName().toString().endsWith(".tmp")
@@ -157,6 +177,10 @@ class SegmentCohortClusterIT {
             }
         }
         assertFalse(sparkProcessesLeft(tmp.resolve("spark").toString()), "Spark processes left running");
+    }
+
+    private static void phase(String what, long t0) {
+        System.out.printf("[%6.1f s] %s%n", (System.nanoTime() - t0) / 1e9, what);
     }
 
     private static int rows(Path out) {
