@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     /** Lowest first. */
     static final List<String> LAYERS = List.of("tensor", "io", "data", "backend", "cuda", "graph", "nn", "model",
-            "infer", "train", "eval", "api", "cli");
+            "infer", "train", "eval", "api", "spark", "cli");
 
     static ArchRule layers() {
         Architectures.LayeredArchitecture arch = Architectures.layeredArchitecture().consideringOnlyDependenciesInLayers()
