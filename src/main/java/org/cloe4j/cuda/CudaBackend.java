@@ -506,10 +506,14 @@ public final class CudaBackend implements Backend {
         if (convPath().equals("cudnn")) {
             conv3dBackwardWeightCudnn(x, gy, gw, spec);
         } else {
-            ConvLaunch.Launch l = ConvLaunch.backwardWeight(version("conv3d"), convPrecision(), p(x, op), p(gy, op),
+            ConvLaunch.WeightPlan plan = ConvLaunch.backwardWeight(version("conv3d"), convPrecision(), p(x, op), p(gy, op),
                     p(gw, op), x.shape(), ws, gy.shape(), spec, maxBlocks, device.multiprocessors());
-            if (l.zeroFirst()) zero(p(gw, op), n(gw, op));
-            run(l);
+            long partials = plan.partialFloats() > 0 ? scratch(plan.partialFloats(), "conv3d backward-weight partials") : 0L;
+            try {
+                for (ConvLaunch.Launch l : plan.launches(partials)) run(l);
+            } finally {
+                if (partials != 0) alloc.free(partials);
+            }
         }
         if (gb != null) {
             Shape g = gy.shape();
