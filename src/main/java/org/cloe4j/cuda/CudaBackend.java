@@ -113,6 +113,7 @@ public final class CudaBackend implements Backend {
                 }
                 default -> throw new IllegalArgumentException("cloe.cuda.launcher must be panama or jcuda, got '" + which + "'");
             }
+            if (Boolean.getBoolean("cloe.cuda.syncEachLaunch")) launcher = new CheckedLauncher(launcher, stream);
             alloc = new DeviceAllocator(device);
             pinned = new PinnedBuffers(device);
             maxBlocks = device.multiprocessors() * 16;
