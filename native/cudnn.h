@@ -21,19 +21,13 @@ typedef struct cudnnFilterStruct *cudnnFilterDescriptor_t;
 typedef struct cudnnConvolutionStruct *cudnnConvolutionDescriptor_t;
 typedef struct CUstream_st *cudaStream_t;
 
-#define CUDNN_STATUS_SUCCESS 0
 #define CUDNN_DATA_FLOAT 0
 #define CUDNN_TENSOR_NCHW 0
-#define CUDNN_CONVOLUTION 0
 #define CUDNN_CROSS_CORRELATION 1
-#define CUDNN_DEFAULT_MATH 0
 #define CUDNN_TENSOR_OP_MATH 1
 #define CUDNN_FMA_MATH 3
 #define CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM 0
-#define CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM 1
-#define CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 0
 #define CUDNN_CONVOLUTION_BWD_DATA_ALGO_1 1
-#define CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 0
 #define CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1 1
 /* cuDNN 9 numbers its statuses by class: 3000-3999 "not supported" (3000 itself and its sub-codes); cuDNN 8's was 9. */
 #define CUDNN_STATUS_NOT_SUPPORTED 3000

@@ -922,25 +922,20 @@ public final class CudaBackend implements Backend {
         shape(op, "region", region, Shape.ncdhw(s.n(), 1, s.d(), s.h(), s.w()));
     }
 
-    /**
-     * The packed pairwise dot products [K] (or [2K], plain then region-weighted, when {@code both}) into a scratch
-     * buffer the caller frees.
-     */
-    private long pairwiseDots(String op, Tensor[] xs, Tensor region, boolean both) {
-        int m = xs.length, kp = m * (m + 1) / 2, kk = both ? 2 * kp : kp;
+    /** The packed pairwise dot products [K] into a scratch buffer the caller frees. */
+    private long pairwiseDots(String op, Tensor[] xs, Tensor region) {
+        int m = xs.length, kk = m * (m + 1) / 2;
         Shape s = xs[0].shape();
         int batch = s.n(), c = s.c(), sp = s.spatialSize();
         long total = s.size();
         long dots = scratch(kk, op + " dots");
         if (version("pairwiseCosine") == 1) {
             zero(dots, kk);
-            for (int pass = 0; pass < (both ? 2 : 1); pass++) {
-                long r = (both && pass == 0) ? 0L : p(region, op);
-                int k = 0;
-                for (int a = 0; a < m; a++) {
-                    for (int b = a; b < m; b++, k++) {
-                        k("cloe_dot_v1", total, p(xs[a], op), p(xs[b], op), r, dots + 4L * (pass * kp + k), batch, c, sp);
-                    }
+            long r = p(region, op);
+            int k = 0;
+            for (int a = 0; a < m; a++) {
+                for (int b = a; b < m; b++, k++) {
+                    k("cloe_dot_v1", total, p(xs[a], op), p(xs[b], op), r, dots + 4L * k, batch, c, sp);
                 }
             }
         } else {
@@ -948,7 +943,7 @@ public final class CudaBackend implements Backend {
             long partials = scratch((long) blocks * kk, op + " partials");
             try {
                 launcher.launch1d("cloe_pairwise_dots_v2_m" + m, blocks, BLOCK,
-                        concat(slots(xs, op), new Object[]{p(region, op), partials, batch, c, sp, both ? 1 : 0}));
+                        concat(slots(xs, op), new Object[]{p(region, op), partials, batch, c, sp, 0}));
                 launcher.launch1d("cloe_reduce_columns", kk, BLOCK, partials, blocks, kk, dots, 1f);
             } finally {
                 alloc.free(partials);
@@ -964,31 +959,9 @@ public final class CudaBackend implements Backend {
         checkExperts(op, xs, region);
         int m = xs.length;
         shape(op, "s", s, Shape.of(m, m));
-        long dots = pairwiseDots(op, xs, region, false);
+        long dots = pairwiseDots(op, xs, region);
         try {
             k("cloe_cosine_finish", (long) m * m, dots, p(s, op), m);
-        } finally {
-            alloc.free(dots);
-        }
-    }
-
-    /**
-     * MEC and REC together: the plain cosines into {@code sPlain} and the region-weighted ones into {@code sRegion}
-     * with one pass over the experts' maps (version 2; version 1 runs the two separately). Not part of
-     * {@link Backend}; the graph can use it when it runs on CUDA.
-     */
-    public void pairwiseCosineBoth(Tensor[] xs, Tensor region, Tensor sPlain, Tensor sRegion) {
-        ready();
-        String op = "pairwiseCosineBoth";
-        checkExperts(op, xs, region);
-        if (region == null) throw new IllegalArgumentException(op + ": needs a region map");
-        int m = xs.length;
-        shape(op, "sPlain", sPlain, Shape.of(m, m));
-        shape(op, "sRegion", sRegion, Shape.of(m, m));
-        long dots = pairwiseDots(op, xs, region, true);
-        try {
-            k("cloe_cosine_finish", (long) m * m, dots, p(sPlain, op), m);
-            k("cloe_cosine_finish", (long) m * m, dots + 4L * (m * (m + 1) / 2), p(sRegion, op), m);
         } finally {
             alloc.free(dots);
         }
@@ -1011,7 +984,7 @@ public final class CudaBackend implements Backend {
             same(op, region, gregion);
         }
         Shape s = xs[0].shape();
-        long dots = pairwiseDots(op, xs, region, false);
+        long dots = pairwiseDots(op, xs, region);
         long coeffs = scratch((long) m * m, op + " coefficients");
         try {
             k("cloe_cosine_bwd_coeffs", m, dots, p(gs, op), coeffs, m);

@@ -18,14 +18,13 @@ import java.util.concurrent.TimeUnit;
  * library is used, so loading a binding class on a machine without a GPU never fails. The outcome of each lookup,
  * success (which file) or failure (why), is kept and can be asked for with {@link #describe(Library)}.
  *
- * <p>libcuda comes from the loader path ({@code libcuda.so.1}, installed with the driver). cuBLAS and cuDNN are
- * looked for, in order: the environment variable ({@code CLOE_CUBLAS}, {@code CLOE_CUDNN}) or system property
- * ({@code cloe.cublas}, {@code cloe.cudnn}) naming the file; the Python {@code nvidia} packages in the usual
- * site-packages folders (where pip and PyTorch put them: {@code nvidia/cu13/lib/libcublas.so.13},
- * {@code nvidia/cudnn/lib/libcudnn.so.9}); the folders {@code python3} itself reports; the loader path. Before all
- * the site-packages guesses, {@code python3} is asked where it imports {@code nvidia.cudnn} / {@code nvidia.cublas}
- * from ({@link LibrarySearch#pythonPackageDirs}). cuDNN's sub-libraries beside the file found are opened first by full
- * path ({@link LibrarySearch#siblings}), since {@code libcudnn.so.9} opens them by name.
+ * <p>libcuda comes from the loader path ({@code libcuda.so.1}, installed with the driver). cuDNN is looked for, in
+ * order: the environment variable {@code CLOE_CUDNN} or system property {@code cloe.cudnn} naming the file; the folder
+ * the machine's {@code python3} imports {@code nvidia.cudnn} from ({@link LibrarySearch#pythonPackageDirs}); the
+ * Python {@code nvidia} packages in the usual site-packages folders (where pip and PyTorch put them:
+ * {@code nvidia/cudnn/lib/libcudnn.so.9}); the folders {@code python3} itself reports; the loader path. cuDNN's
+ * sub-libraries beside the file found are opened first by full path ({@link LibrarySearch#siblings}), since
+ * {@code libcudnn.so.9} opens them by name.
  */
 @SuppressWarnings("restricted")
 public final class NativeLibraries {
@@ -33,8 +32,6 @@ public final class NativeLibraries {
     /** The libraries with generated bindings. */
     public enum Library {
         CUDA("libcuda.so.1", null, null, List.of()),
-        CUBLAS("libcublas.so.13", "CLOE_CUBLAS", "cloe.cublas",
-                List.of("nvidia/cu13/lib/libcublas.so.13", "nvidia/cublas/lib/libcublas.so.13")),
         CUDNN("libcudnn.so.9", "CLOE_CUDNN", "cloe.cudnn",
                 List.of("nvidia/cudnn/lib/libcudnn.so.9", "nvidia/cu13/lib/libcudnn.so.9"));
 
@@ -129,7 +126,6 @@ public final class NativeLibraries {
     private static String pythonModule(Library lib) {
         return switch (lib) {
             case CUDNN -> "nvidia.cudnn";
-            case CUBLAS -> "nvidia.cublas";
             default -> null;
         };
     }

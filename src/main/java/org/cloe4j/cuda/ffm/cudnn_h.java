@@ -111,15 +111,6 @@ public final class cudnn_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDNN_STATUS_SUCCESS 0
-     * }
-     */
-    public static int CUDNN_STATUS_SUCCESS() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CUDNN_DATA_FLOAT 0
      * }
      */
@@ -138,29 +129,11 @@ public final class cudnn_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDNN_CONVOLUTION 0
-     * }
-     */
-    public static int CUDNN_CONVOLUTION() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CUDNN_CROSS_CORRELATION 1
      * }
      */
     public static int CUDNN_CROSS_CORRELATION() {
         return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDNN_DEFAULT_MATH 0
-     * }
-     */
-    public static int CUDNN_DEFAULT_MATH() {
-        return 0;
     }
 
     /**
@@ -192,38 +165,11 @@ public final class cudnn_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM 1
-     * }
-     */
-    public static int CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM() {
-        return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 0
-     * }
-     */
-    public static int CUDNN_CONVOLUTION_BWD_DATA_ALGO_0() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CUDNN_CONVOLUTION_BWD_DATA_ALGO_1 1
      * }
      */
     public static int CUDNN_CONVOLUTION_BWD_DATA_ALGO_1() {
         return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 0
-     * }
-     */
-    public static int CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0() {
-        return 0;
     }
 
     /**
