@@ -178,18 +178,13 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Whether the ops that the contract asks to throw on a bad value (a NaN loss, an all-zero gate mask) read that
-     * value back to check it: a 4-byte copy and a synchronisation each. On by default; {@code -Dcloe.cuda.hostChecks=false}
+     * Whether the ops that the contract asks to throw on a bad value (an all-zero gate mask) read that value back to
+     * check it: a 4-byte copy and a synchronisation each. (A non-finite loss is the trainer's check, on the loss it
+     * reads anyway: the loss ops never synchronise.) On by default; {@code -Dcloe.cuda.hostChecks=false}
      * skips them (needed while capturing a CUDA graph, where host copies are not allowed).
      */
     static boolean hostChecks() {
         return !"false".equals(System.getProperty("cloe.cuda.hostChecks"));
-    }
-
-    private void checkFiniteLoss(String op, Tensor loss, Shape prediction) {
-        if (!hostChecks()) return;
-        float v = toHost(loss)[0];
-        if (!Float.isFinite(v)) throw new ArithmeticException(op + ": loss is " + v + " for prediction " + prediction);
     }
 
     static int version(String op) {
@@ -1087,7 +1082,6 @@ public final class CudaBackend implements Backend {
         } finally {
             alloc.free(sums);
         }
-        checkFiniteLoss(op, loss, p.shape());
     }
 
     @Override
@@ -1115,7 +1109,6 @@ public final class CudaBackend implements Backend {
         } finally {
             alloc.free(sums);
         }
-        checkFiniteLoss(op, loss, p.shape());
     }
 
     @Override
@@ -1146,7 +1139,6 @@ public final class CudaBackend implements Backend {
         } finally {
             alloc.free(partials);
         }
-        checkFiniteLoss(op, loss, p.shape());
     }
 
     @Override

@@ -57,7 +57,7 @@ final class CpuLoss {
                         float y = tv[base + i];
                         float pi = pv[base + i];
                         if (y != 0) a -= y * Math.log(Math.min(1f, Math.max(CLAMP_MIN, pi)));
-                        // PyTorch's 0·log(NaN) is NaN too: a NaN prediction must reach the finiteness check below
+                        // PyTorch's 0·log(NaN) is NaN too: a NaN prediction must reach the loss (the trainer checks it)
                         else if (Float.isNaN(pi)) a = Double.NaN;
                     }
                     acc[0] = a;
@@ -65,14 +65,6 @@ final class CpuLoss {
             }
         }
         loss.data()[0] = (float) (sum / ((double) s.n() * sp));
-        requireFinite("weightedCrossEntropy", loss, s);
-    }
-
-    /** A NaN or infinite loss stops training at once, naming the op and the prediction's shape. */
-    private static void requireFinite(String op, Tensor loss, Shape prediction) {
-        if (!Float.isFinite(loss.data()[0])) {
-            throw new ArithmeticException(op + ": loss is " + loss.data()[0] + " for prediction " + prediction);
-        }
     }
 
     static void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
@@ -137,7 +129,6 @@ final class CpuLoss {
         double mean = 0;
         for (double[] k : sums) mean += 2 * k[0] / (k[1] + k[2] + DICE_EPS);
         loss.data()[0] = (float) (1.0 - mean / sums.length);
-        requireFinite("softDice", loss, p.shape());
     }
 
     static void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
@@ -179,7 +170,6 @@ final class CpuLoss {
             acc[0] = a;
         })[0];
         loss.data()[0] = (float) (sum / pv.length);
-        requireFinite("binaryCrossEntropy", loss, p.shape());
     }
 
     static void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
