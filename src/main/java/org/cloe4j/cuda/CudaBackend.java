@@ -43,6 +43,7 @@ public final class CudaBackend implements Backend {
     private DeviceAllocator alloc;
     private PinnedBuffers pinned;
     private KernelLauncher launcher;
+    private Kernels kern;
     private int maxBlocks;
     private CudnnConv cudnn;
     private String cudnnWhy;
@@ -114,6 +115,7 @@ public final class CudaBackend implements Backend {
                 default -> throw new IllegalArgumentException("cloe.cuda.launcher must be panama or jcuda, got '" + which + "'");
             }
             if (Boolean.getBoolean("cloe.cuda.syncEachLaunch")) launcher = new CheckedLauncher(launcher, stream);
+            kern = new Kernels(launcher);
             alloc = new DeviceAllocator(device);
             pinned = new PinnedBuffers(device);
             maxBlocks = device.multiprocessors() * 16;
@@ -206,6 +208,11 @@ public final class CudaBackend implements Backend {
 
     private int grid(long n) {
         return (int) Math.max(1, Math.min((n + BLOCK - 1) / BLOCK, maxBlocks));
+    }
+
+    /** A one-dimensional grid of BLOCK threads per block covering n elements (grid-stride loops beyond maxBlocks). */
+    private Grid g1(long n) {
+        return Grid.of(grid(n), BLOCK);
     }
 
     private void k(String kernel, long n, Object... args) {
@@ -324,7 +331,7 @@ public final class CudaBackend implements Backend {
         ready();
         same("addInPlace", acc, x);
         int n = n(acc, "addInPlace");
-        k("cloe_add_inplace", n, p(acc, "addInPlace"), p(x, "addInPlace"), n);
+        kern.cloe_add_inplace(g1(n), p(acc, "addInPlace"), p(x, "addInPlace"), n);
     }
 
     @Override
@@ -411,7 +418,7 @@ public final class CudaBackend implements Backend {
     private Tensor padReflect(Tensor x) {
         Shape s = x.shape();
         Tensor xp = allocate(Shape.ncdhw(s.n(), s.c(), s.d() + 2, s.h() + 2, s.w() + 2));
-        k("cloe_pad_reflect1_fwd", xp.shape().size(), p(x, "conv3d"), xp.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
+        kern.cloe_pad_reflect1_fwd(g1(xp.shape().size()), p(x, "conv3d"), xp.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
         return xp;
     }
 
@@ -450,7 +457,7 @@ public final class CudaBackend implements Backend {
             c.forward(alloc, p(x, "conv3d"), x.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, spec.pad(), spec.stride(), tensorOps);
         }
         if (bias != null) {
-            k("cloe_bias_add_channels", ys.size(), y.devicePointer(), bias.devicePointer(), ys.n(), ys.c(), ys.spatialSize());
+            kern.cloe_bias_add_channels(g1(ys.size()), y.devicePointer(), bias.devicePointer(), ys.n(), ys.c(), ys.spatialSize());
         }
     }
 
@@ -479,7 +486,7 @@ public final class CudaBackend implements Backend {
             try {
                 c.backwardData(alloc, p(gy, "conv3dBackwardData"), gy.shape(), p(w, "conv3dBackwardData"), w.shape(),
                         gxp.devicePointer(), gxp.shape(), 0, spec.stride(), tensorOps);
-                k("cloe_pad_reflect1_bwd", xs.size(), gxp.devicePointer(), gx.devicePointer(), xs.n() * xs.c(), xs.d(), xs.h(), xs.w());
+                kern.cloe_pad_reflect1_bwd(g1(xs.size()), gxp.devicePointer(), gx.devicePointer(), xs.n() * xs.c(), xs.d(), xs.h(), xs.w());
             } finally {
                 release(gxp);
             }
@@ -546,7 +553,7 @@ public final class CudaBackend implements Backend {
         if (!y.shape().equals(Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()))) {
             throw new IllegalArgumentException("upsample2x: output " + y.shape() + " is not twice the input " + s);
         }
-        k("cloe_upsample2x_fwd", y.shape().size(), p(x, "upsample2x"), p(y, "upsample2x"), s.n() * s.c(), s.d(), s.h(), s.w());
+        kern.cloe_upsample2x_fwd(g1(y.shape().size()), p(x, "upsample2x"), p(y, "upsample2x"), s.n() * s.c(), s.d(), s.h(), s.w());
     }
 
     @Override
@@ -559,9 +566,9 @@ public final class CudaBackend implements Backend {
         }
         if (version("upsampleBackward") == 1) {
             zero(p(gx, "upsample2xBackward"), s.size());
-            k("cloe_upsample2x_bwd_v1", gy.shape().size(), p(gy, "upsample2xBackward"), gx.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
+            kern.cloe_upsample2x_bwd_v1(g1(gy.shape().size()), p(gy, "upsample2xBackward"), gx.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
         } else {
-            k("cloe_upsample2x_bwd_v2", s.size(), p(gy, "upsample2xBackward"), p(gx, "upsample2xBackward"), s.n() * s.c(), s.d(), s.h(), s.w());
+            kern.cloe_upsample2x_bwd_v2(g1(s.size()), p(gy, "upsample2xBackward"), p(gx, "upsample2xBackward"), s.n() * s.c(), s.d(), s.h(), s.w());
         }
     }
 
@@ -579,22 +586,21 @@ public final class CudaBackend implements Backend {
         int nc = s.n() * s.c(), sp = spatialOf(s);
         int v = version(op);
         if (v == 1) {
-            k("cloe_instance_norm_fwd_v1", nc, p(x, op), p(gamma, op), p(beta, op), p(y, op), p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
+            kern.cloe_instance_norm_fwd_v1(g1(nc), p(x, op), p(gamma, op), p(beta, op), p(y, op), p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
         } else if (v == 3) {
             int splits = splitsPerMap(nc, sp);
             long partials = scratch(2L * splits * nc, op + " partials"), sums = scratch(2L * nc, op + " sums");
             try {
-                launcher.launch("cloe_instance_norm_stats_v3", splits, nc, 1, BLOCK, 1, 1, 0, p(x, op), partials, nc, sp);
-                launcher.launch1d("cloe_reduce_columns", Math.min(2 * nc, 65535), BLOCK, partials, splits, 2 * nc, sums, 1f);
-                k("cloe_instance_norm_finish_v3", nc, sums, p(x, op), p(mean, op), p(rstd, op), nc, sp, eps);
-                k("cloe_instance_norm_apply_v3", s.size(), p(x, op), p(gamma, op), p(beta, op), p(mean, op), p(rstd, op), p(y, op), nc, s.c(), sp);
+                kern.cloe_instance_norm_stats_v3(new Grid(splits, nc, 1, BLOCK), p(x, op), partials, nc, sp);
+                kern.cloe_reduce_columns(Grid.of(Math.min(2 * nc, 65535), BLOCK), partials, splits, 2 * nc, sums, 1f);
+                kern.cloe_instance_norm_finish_v3(g1(nc), sums, p(x, op), p(mean, op), p(rstd, op), nc, sp, eps);
+                kern.cloe_instance_norm_apply_v3(g1(s.size()), p(x, op), p(gamma, op), p(beta, op), p(mean, op), p(rstd, op), p(y, op), nc, s.c(), sp);
             } finally {
                 alloc.free(partials);
                 alloc.free(sums);
             }
         } else {
-            launcher.launch1d("cloe_instance_norm_fwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gamma, op), p(beta, op), p(y, op),
-                    p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
+            kern.cloe_instance_norm_fwd_v2(Grid.of(Math.min(nc, 65535), 512), p(x, op), p(gamma, op), p(beta, op), p(y, op), p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
         }
     }
 
@@ -620,22 +626,19 @@ public final class CudaBackend implements Backend {
                 int splits = splitsPerMap(nc, sp);
                 long partials = scratch(2L * splits * nc, op + " partials");
                 try {
-                    launcher.launch("cloe_instance_norm_bwd_sums_v3", splits, nc, 1, BLOCK, 1, 1, 0, p(x, op), p(gy, op),
-                            p(mean, op), p(rstd, op), partials, nc, sp);
-                    launcher.launch1d("cloe_reduce_columns", Math.min(2 * nc, 65535), BLOCK, partials, splits, 2 * nc, part, 1f);
+                    kern.cloe_instance_norm_bwd_sums_v3(new Grid(splits, nc, 1, BLOCK), p(x, op), p(gy, op), p(mean, op), p(rstd, op), partials, nc, sp);
+                    kern.cloe_reduce_columns(Grid.of(Math.min(2 * nc, 65535), BLOCK), partials, splits, 2 * nc, part, 1f);
                 } finally {
                     alloc.free(partials);
                 }
-                k("cloe_instance_norm_bwd_apply_v3", s.size(), p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op),
-                        part, p(gx, op), nc, s.c(), sp);
+                kern.cloe_instance_norm_bwd_apply_v3(g1(s.size()), p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op), part, p(gx, op), nc, s.c(), sp);
             } else if (v == 1) {
-                k("cloe_instance_norm_bwd_v1", nc, p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
+                kern.cloe_instance_norm_bwd_v1(g1(nc), p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
             } else {
-                launcher.launch1d("cloe_instance_norm_bwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gy, op), p(mean, op),
-                        p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
+                kern.cloe_instance_norm_bwd_v2(Grid.of(Math.min(nc, 65535), 512), p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
             }
             if (ggamma != null || gbeta != null) {
-                k("cloe_instance_norm_affine_grad", s.c(), part, p(ggamma, op), p(gbeta, op), s.n(), s.c());
+                kern.cloe_instance_norm_affine_grad(g1(s.c()), part, p(ggamma, op), p(gbeta, op), s.n(), s.c());
             }
         } finally {
             alloc.free(part);
@@ -650,7 +653,7 @@ public final class CudaBackend implements Backend {
         ready();
         same("leakyRelu", x, y);
         int n = n(x, "leakyRelu");
-        k("cloe_leaky_relu_fwd", n, p(x, "leakyRelu"), p(y, "leakyRelu"), slope, n);
+        kern.cloe_leaky_relu_fwd(g1(n), p(x, "leakyRelu"), p(y, "leakyRelu"), slope, n);
     }
 
     @Override
@@ -659,7 +662,7 @@ public final class CudaBackend implements Backend {
         same("leakyReluBackward", x, gy);
         same("leakyReluBackward", x, gx);
         int n = n(x, "leakyReluBackward");
-        k("cloe_leaky_relu_bwd", n, p(x, "leakyReluBackward"), p(gy, "leakyReluBackward"), p(gx, "leakyReluBackward"), slope, n);
+        kern.cloe_leaky_relu_bwd(g1(n), p(x, "leakyReluBackward"), p(gy, "leakyReluBackward"), p(gx, "leakyReluBackward"), slope, n);
     }
 
     @Override
@@ -667,7 +670,7 @@ public final class CudaBackend implements Backend {
         ready();
         same("sigmoid", x, y);
         int n = n(x, "sigmoid");
-        k("cloe_sigmoid_fwd", n, p(x, "sigmoid"), p(y, "sigmoid"), n);
+        kern.cloe_sigmoid_fwd(g1(n), p(x, "sigmoid"), p(y, "sigmoid"), n);
     }
 
     @Override
@@ -676,7 +679,7 @@ public final class CudaBackend implements Backend {
         same("sigmoidBackward", y, gy);
         same("sigmoidBackward", y, gx);
         int n = n(y, "sigmoidBackward");
-        k("cloe_sigmoid_bwd", n, p(y, "sigmoidBackward"), p(gy, "sigmoidBackward"), p(gx, "sigmoidBackward"), n);
+        kern.cloe_sigmoid_bwd(g1(n), p(y, "sigmoidBackward"), p(gy, "sigmoidBackward"), p(gx, "sigmoidBackward"), n);
     }
 
     @Override
@@ -684,7 +687,7 @@ public final class CudaBackend implements Backend {
         ready();
         same("scale", x, y);
         int n = n(x, "scale");
-        k("cloe_scale", n, p(x, "scale"), s, p(y, "scale"), n);
+        kern.cloe_scale(g1(n), p(x, "scale"), s, p(y, "scale"), n);
     }
 
     @Override
@@ -713,8 +716,7 @@ public final class CudaBackend implements Backend {
         }
         int[] as = broadcastStrides(ad), bs = broadcastStrides(bd);
         int n = n(y, op);
-        k("cloe_broadcast_binary", n, p(a, op), p(b, op), p(y, op), code, n, yd[0], yd[1], yd[2], yd[3], yd[4],
-                as[0], as[1], as[2], as[3], as[4], bs[0], bs[1], bs[2], bs[3], bs[4]);
+        kern.cloe_broadcast_binary(g1(n), p(a, op), p(b, op), p(y, op), code, n, yd[0], yd[1], yd[2], yd[3], yd[4], as[0], as[1], as[2], as[3], as[4], bs[0], bs[1], bs[2], bs[3], bs[4]);
     }
 
     /** The dims right-aligned in five, leading dims filled with {@code fill}. */
@@ -759,15 +761,15 @@ public final class CudaBackend implements Backend {
             int splits = splitsPerMap(ny, (int) Math.min(count, Integer.MAX_VALUE));
             long partials = scratch((long) splits * ny, "sumTo partials");
             try {
-                launcher.launch("cloe_sum_to_split_v3", splits, ny, 1, BLOCK, 1, 1, 0, x, partials, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
-                launcher.launch1d("cloe_reduce_columns", Math.min(ny, 65535), BLOCK, partials, splits, ny, y, 1f);
+                kern.cloe_sum_to_split_v3(new Grid(splits, ny, 1, BLOCK), x, partials, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
+                kern.cloe_reduce_columns(Grid.of(Math.min(ny, 65535), BLOCK), partials, splits, ny, y, 1f);
             } finally {
                 alloc.free(partials);
             }
         } else if (v == 1 || v == 3) {
-            k("cloe_sum_to_v1", ny, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
+            kern.cloe_sum_to_v1(g1(ny), x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
         } else {
-            launcher.launch1d("cloe_sum_to_v2", Math.min(ny, 1 << 20), BLOCK, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
+            kern.cloe_sum_to_v2(Grid.of(Math.min(ny, 1 << 20), BLOCK), x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
         }
     }
 
@@ -781,7 +783,7 @@ public final class CudaBackend implements Backend {
         volume("softmaxChannels", x);
         Shape s = x.shape();
         int sp = spatialOf(s);
-        k("cloe_softmax_channels_fwd", (long) s.n() * sp, p(x, "softmaxChannels"), p(y, "softmaxChannels"), s.n(), s.c(), sp);
+        kern.cloe_softmax_channels_fwd(g1((long) s.n() * sp), p(x, "softmaxChannels"), p(y, "softmaxChannels"), s.n(), s.c(), sp);
     }
 
     @Override
@@ -793,7 +795,7 @@ public final class CudaBackend implements Backend {
         same(op, y, gx);
         Shape s = y.shape();
         int sp = spatialOf(s);
-        k("cloe_softmax_channels_bwd", (long) s.n() * sp, p(y, op), p(gy, op), p(gx, op), s.n(), s.c(), sp);
+        kern.cloe_softmax_channels_bwd(g1((long) s.n() * sp), p(y, op), p(gy, op), p(gx, op), s.n(), s.c(), sp);
     }
 
     @Override
@@ -813,7 +815,7 @@ public final class CudaBackend implements Backend {
         int off = 0, sp = spatialOf(ys);
         for (Tensor x : xs) {
             int c = x.shape().c();
-            k("cloe_copy_channels", x.shape().size(), p(x, "concatChannels"), p(y, "concatChannels"), ys.n(), c, sp, c, 0, ys.c(), off);
+            kern.cloe_copy_channels(g1(x.shape().size()), p(x, "concatChannels"), p(y, "concatChannels"), ys.n(), c, sp, c, 0, ys.c(), off);
             off += c;
         }
     }
@@ -825,7 +827,7 @@ public final class CudaBackend implements Backend {
         if (xs.rank() != ys.rank() || xs.n() != ys.n() || spatialOf(xs) != spatialOf(ys) || offset < 0 || offset + ys.c() > xs.c()) {
             throw new IllegalArgumentException("sliceChannels: cannot take " + ys + " at channel " + offset + " of " + xs);
         }
-        k("cloe_copy_channels", ys.size(), p(x, "sliceChannels"), p(y, "sliceChannels"), ys.n(), ys.c(), spatialOf(ys), xs.c(), offset, ys.c(), 0);
+        kern.cloe_copy_channels(g1(ys.size()), p(x, "sliceChannels"), p(y, "sliceChannels"), ys.n(), ys.c(), spatialOf(ys), xs.c(), offset, ys.c(), 0);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -840,7 +842,7 @@ public final class CudaBackend implements Backend {
         if (w.shape().dim(1) != in) throw new IllegalArgumentException(op + ": x " + x.shape() + " does not fit w " + w.shape());
         shape(op, "b", b, Shape.of(out));
         shape(op, "y", y, Shape.of(batch, out));
-        k("cloe_dense_fwd", (long) batch * out, p(x, op), p(w, op), p(b, op), p(y, op), batch, in, out);
+        kern.cloe_dense_fwd(g1((long) batch * out), p(x, op), p(w, op), p(b, op), p(y, op), batch, in, out);
     }
 
     @Override
@@ -855,9 +857,9 @@ public final class CudaBackend implements Backend {
         shape(op, "gx", gx, x.shape());
         shape(op, "gw", gw, w.shape());
         shape(op, "gb", gb, Shape.of(out));
-        if (gx != null) k("cloe_dense_bwd_x", (long) batch * in, p(gy, op), p(w, op), p(gx, op), batch, in, out);
-        if (gw != null) k("cloe_dense_bwd_w", (long) out * in, p(x, op), p(gy, op), p(gw, op), batch, in, out);
-        if (gb != null) k("cloe_dense_bwd_b", out, p(gy, op), p(gb, op), batch, out);
+        if (gx != null) kern.cloe_dense_bwd_x(g1((long) batch * in), p(gy, op), p(w, op), p(gx, op), batch, in, out);
+        if (gw != null) kern.cloe_dense_bwd_w(g1((long) out * in), p(x, op), p(gy, op), p(gw, op), batch, in, out);
+        if (gb != null) kern.cloe_dense_bwd_b(g1(out), p(gy, op), p(gb, op), batch, out);
     }
 
     /** An all-zero mask throws (a 4-byte read-back; with {@code -Dcloe.cuda.hostChecks=false} it gives all zeros). */
@@ -872,7 +874,7 @@ public final class CudaBackend implements Backend {
             for (float v : toHost(mask)) any |= v != 0;
             if (!any) throw new IllegalArgumentException("maskedSoftmax: the mask " + mask.shape() + " selects no entry (need at least one modality)");
         }
-        launcher.launch1d("cloe_masked_softmax_fwd", 1, 1, p(logits, "maskedSoftmax"), p(mask, "maskedSoftmax"), p(y, "maskedSoftmax"), n(y, "maskedSoftmax"));
+        kern.cloe_masked_softmax_fwd(Grid.of(1, 1), p(logits, "maskedSoftmax"), p(mask, "maskedSoftmax"), p(y, "maskedSoftmax"), n(y, "maskedSoftmax"));
     }
 
     @Override
@@ -881,11 +883,18 @@ public final class CudaBackend implements Backend {
         String op = "maskedSoftmaxBackward";
         same(op, y, gy);
         same(op, y, gx);
-        launcher.launch1d("cloe_masked_softmax_bwd", 1, 1, p(y, op), p(gy, op), p(gx, op), n(y, op));
+        kern.cloe_masked_softmax_bwd(Grid.of(1, 1), p(y, op), p(gy, op), p(gx, op), n(y, op));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
     // CLoE's own ops
+
+    /** The fused kernels' eight pointer slots: the tensors' addresses, then nulls. */
+    private static long[] ptrSlots(Tensor[] ts, String op) {
+        long[] out = new long[MAX_EXPERTS];
+        for (int i = 0; i < MAX_EXPERTS; i++) out[i] = i < ts.length ? p(ts[i], op) : 0L;
+        return out;
+    }
 
     private static Object[] slots(Tensor[] ts, String op) {
         Object[] out = new Object[MAX_EXPERTS];
@@ -930,7 +939,7 @@ public final class CudaBackend implements Backend {
             int k = 0;
             for (int a = 0; a < m; a++) {
                 for (int b = a; b < m; b++, k++) {
-                    k("cloe_dot_v1", total, p(xs[a], op), p(xs[b], op), r, dots + 4L * k, batch, c, sp);
+                    kern.cloe_dot_v1(g1(total), p(xs[a], op), p(xs[b], op), r, dots + 4L * k, batch, c, sp);
                 }
             }
         } else {
@@ -939,7 +948,7 @@ public final class CudaBackend implements Backend {
             try {
                 launcher.launch1d("cloe_pairwise_dots_v2_m" + m, blocks, BLOCK,
                         concat(slots(xs, op), new Object[]{p(region, op), partials, batch, c, sp, 0}));
-                launcher.launch1d("cloe_reduce_columns", kk, BLOCK, partials, blocks, kk, dots, 1f);
+                kern.cloe_reduce_columns(Grid.of(kk, BLOCK), partials, blocks, kk, dots, 1f);
             } finally {
                 alloc.free(partials);
             }
@@ -956,7 +965,7 @@ public final class CudaBackend implements Backend {
         shape(op, "s", s, Shape.of(m, m));
         long dots = pairwiseDots(op, xs, region);
         try {
-            k("cloe_cosine_finish", (long) m * m, dots, p(s, op), m);
+            kern.cloe_cosine_finish(g1((long) m * m), dots, p(s, op), m);
         } finally {
             alloc.free(dots);
         }
@@ -982,7 +991,7 @@ public final class CudaBackend implements Backend {
         long dots = pairwiseDots(op, xs, region);
         long coeffs = scratch((long) m * m, op + " coefficients");
         try {
-            k("cloe_cosine_bwd_coeffs", m, dots, p(gs, op), coeffs, m);
+            kern.cloe_cosine_bwd_coeffs(g1(m), dots, p(gs, op), coeffs, m);
             Object[] gslots = new Object[MAX_EXPERTS];
             for (int i = 0; i < MAX_EXPERTS; i++) gslots[i] = i < g.length ? p(g[i], op) : 0L;
             k("cloe_cosine_bwd_apply_m" + m, (long) s.n() * s.spatialSize(), concat(slots(xs, op),
@@ -1002,9 +1011,10 @@ public final class CudaBackend implements Backend {
         shape(op, "w", w, Shape.of(xs.length));
         int n = n(y, op), m = xs.length;
         if (version(op) == 1) {
-            for (int k = 0; k < m; k++) k("cloe_weighted_sum_v1", n, p(xs[k], op), p(w, op), k, p(y, op), n, k > 0 ? 1 : 0);
+            for (int k = 0; k < m; k++) kern.cloe_weighted_sum_v1(g1(n), p(xs[k], op), p(w, op), k, p(y, op), n, k > 0 ? 1 : 0);
         } else {
-            k("cloe_weighted_sum_v2", (n + 3) / 4, concat(slots(xs, op), new Object[]{p(w, op), p(y, op), m, n}));
+            long[] x = ptrSlots(xs, op);
+            kern.cloe_weighted_sum_v2(g1((n + 3) / 4), x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], p(w, op), p(y, op), m, n);
         }
     }
 
@@ -1023,23 +1033,22 @@ public final class CudaBackend implements Backend {
         int n = n(gy, op);
         if (version("weightedSum") == 1) {
             for (int k = 0; k < g.length; k++) {
-                if (g[k] != null) k("cloe_weighted_sum_bwd_gx_v1", n, p(gy, op), p(w, op), k, p(g[k], op), n);
+                if (g[k] != null) kern.cloe_weighted_sum_bwd_gx_v1(g1(n), p(gy, op), p(w, op), k, p(g[k], op), n);
             }
             if (gw != null) {
                 zero(gw.devicePointer(), m);
                 for (int k = 0; k < m; k++) {
-                    k("cloe_dot_v1", n, p(gy, op), p(xs[k], op), 0L, gw.devicePointer() + 4L * k, 1, 1, n);
+                    kern.cloe_dot_v1(g1(n), p(gy, op), p(xs[k], op), 0L, gw.devicePointer() + 4L * k, 1, 1, n);
                 }
             }
         } else {
             int blocks = grid((n + 3) / 4);
             long partials = scratch((long) blocks * m, op + " partials");
             try {
-                Object[] gslots = new Object[MAX_EXPERTS];
-                for (int i = 0; i < MAX_EXPERTS; i++) gslots[i] = i < g.length ? p(g[i], op) : 0L;
-                launcher.launch1d("cloe_weighted_sum_bwd_v2", blocks, BLOCK,
-                        concat(slots(xs, op), new Object[]{p(w, op), p(gy, op)}, gslots, new Object[]{partials, m, n}));
-                if (gw != null) launcher.launch1d("cloe_reduce_columns", m, BLOCK, partials, blocks, m, gw.devicePointer(), 1f);
+                long[] x = ptrSlots(xs, op), gx = ptrSlots(g, op);
+                kern.cloe_weighted_sum_bwd_v2(Grid.of(blocks, BLOCK), x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], p(w, op),
+                        p(gy, op), gx[0], gx[1], gx[2], gx[3], gx[4], gx[5], gx[6], gx[7], partials, m, n);
+                if (gw != null) kern.cloe_reduce_columns(Grid.of(m, BLOCK), partials, blocks, m, gw.devicePointer(), 1f);
             } finally {
                 alloc.free(partials);
             }
@@ -1063,8 +1072,8 @@ public final class CudaBackend implements Backend {
         long partials = scratch((long) splits * nc * kk, op + " partials");
         long sums = scratch((long) nc * kk, op + " sums");
         try {
-            launcher.launch("cloe_loss_map_sums", splits, nc, 1, BLOCK, 1, 1, 0, p(p, op), p(t, op), partials, nc, sp, mode);
-            launcher.launch1d("cloe_reduce_columns", Math.min(nc * kk, 65535), BLOCK, partials, splits, nc * kk, sums, 1f);
+            kern.cloe_loss_map_sums(new Grid(splits, nc, 1, BLOCK), p(p, op), p(t, op), partials, nc, sp, mode);
+            kern.cloe_reduce_columns(Grid.of(Math.min(nc * kk, 65535), BLOCK), partials, splits, nc * kk, sums, 1f);
         } finally {
             alloc.free(partials);
         }
@@ -1078,7 +1087,7 @@ public final class CudaBackend implements Backend {
         lossShapes(op, p, target, loss);
         long sums = mapSums(op, p, target, 0);
         try {
-            launcher.launch1d("cloe_wce_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+            kern.cloe_wce_finish(Grid.of(1, 1), sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
         } finally {
             alloc.free(sums);
         }
@@ -1092,7 +1101,7 @@ public final class CudaBackend implements Backend {
         same(op, p, gp);
         long sums = mapSums(op, p, target, 0);
         try {
-            k("cloe_wce_bwd", p.shape().size(), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+            kern.cloe_wce_bwd(g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
         } finally {
             alloc.free(sums);
         }
@@ -1105,7 +1114,7 @@ public final class CudaBackend implements Backend {
         lossShapes(op, p, target, loss);
         long sums = mapSums(op, p, target, 1);
         try {
-            launcher.launch1d("cloe_dice_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c());
+            kern.cloe_dice_finish(Grid.of(1, 1), sums, p(loss, op), p.shape().n(), p.shape().c());
         } finally {
             alloc.free(sums);
         }
@@ -1119,7 +1128,7 @@ public final class CudaBackend implements Backend {
         same(op, p, gp);
         long sums = mapSums(op, p, target, 1);
         try {
-            k("cloe_dice_bwd", p.shape().size(), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+            kern.cloe_dice_bwd(g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
         } finally {
             alloc.free(sums);
         }
@@ -1134,8 +1143,8 @@ public final class CudaBackend implements Backend {
         int n = n(p, op), blocks = grid(n);
         long partials = scratch(blocks, op + " partials");
         try {
-            launcher.launch1d("cloe_bce_partials", blocks, BLOCK, p(p, op), p(target, op), partials, n);
-            launcher.launch1d("cloe_reduce_columns", 1, BLOCK, partials, blocks, 1, p(loss, op), 1f / n);
+            kern.cloe_bce_partials(Grid.of(blocks, BLOCK), p(p, op), p(target, op), partials, n);
+            kern.cloe_reduce_columns(Grid.of(1, BLOCK), partials, blocks, 1, p(loss, op), 1f / n);
         } finally {
             alloc.free(partials);
         }
@@ -1149,7 +1158,7 @@ public final class CudaBackend implements Backend {
         same(op, p, gp);
         shape(op, "gloss", gloss, Shape.scalar());
         int n = n(p, op);
-        k("cloe_bce_bwd", n, p(p, op), p(target, op), p(gloss, op), p(gp, op), n);
+        kern.cloe_bce_bwd(g1(n), p(p, op), p(target, op), p(gloss, op), p(gp, op), n);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1169,8 +1178,6 @@ public final class CudaBackend implements Backend {
         if (t < 1) throw new IllegalArgumentException(op + ": step t is 1-based, got " + t);
         double bc1 = 1 - Math.pow(cfg.beta1(), t), bc2 = 1 - Math.pow(cfg.beta2(), t);
         int n = n(param, op);
-        k("cloe_adam_step", n, p(param, op), p(grad, op), p(m, op), p(v, op), cfg.amsgrad() ? p(vmax, op) : 0L, lr,
-                cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), (float) bc1, (float) Math.sqrt(bc2),
-                cfg.amsgrad() ? 1 : 0, n);
+        kern.cloe_adam_step(g1(n), p(param, op), p(grad, op), p(m, op), p(v, op), cfg.amsgrad() ? p(vmax, op) : 0L, lr, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), (float) bc1, (float) Math.sqrt(bc2), cfg.amsgrad() ? 1 : 0, n);
     }
 }

@@ -38,6 +38,18 @@ class BindingsStalenessTest {
     }
 
     @Test
+    void committedTypedLaunchersMatchAFreshGeneration(@TempDir Path tmp) throws Exception {
+        BindingGenerator.main(new String[]{"native", tmp.toString()});
+        Path rel = Path.of(BindingGenerator.LAUNCHERS_PACKAGE.replace('.', '/'), BindingGenerator.LAUNCHERS_CLASS + ".java");
+        String fresh = Files.readString(tmp.resolve(rel));
+        assertEquals(fresh, Files.readString(Path.of("src/main/java").resolve(rel)),
+                rel + " is stale: run scripts/gen-bindings and commit");
+        // one typed method per kernel of the header, with the C types: pointers long, ints int, floats float
+        for (String k : org.cloe4j.cuda.ffm.cloe_kernels_h.KERNELS) assertTrue(fresh.contains("    void " + k + "(Grid grid"), k);
+        assertTrue(fresh.contains("void cloe_scale(Grid grid, long x, float s, long y, int n)"), "the C signature's types");
+    }
+
+    @Test
     void everyGeneratedFunctionHasTheJextractAccessors() throws Exception {
         String cuda = Files.readString(COMMITTED.resolve("cuda_h.java"));
         for (String suffix : new String[]{"$descriptor()", "$handle()", "$address()"}) {
