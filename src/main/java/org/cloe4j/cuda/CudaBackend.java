@@ -12,6 +12,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
+import static org.cloe4j.backend.ShapeChecks.sameShape;
+import static org.cloe4j.backend.ShapeChecks.shape;
+import static org.cloe4j.backend.ShapeChecks.volume;
+
 /**
  * The CUDA backend: every op of {@link Backend} on cloe4j's own kernels ({@code kernels/*.cu}, one fatbin loaded with
  * cuModuleLoadData), launched through Panama (default) or JCuda ({@code -Dcloe.cuda.launcher=jcuda}).
@@ -233,22 +237,6 @@ public final class CudaBackend implements Backend {
         return (int) s;
     }
 
-    private static void same(String op, Tensor a, Tensor b) {
-        if (!a.shape().equals(b.shape())) {
-            throw new IllegalArgumentException(op + ": shapes differ: " + a.shape() + " vs " + b.shape());
-        }
-    }
-
-    private static void shape(String op, String what, Tensor t, Shape expected) {
-        if (t != null && !t.shape().equals(expected)) {
-            throw new IllegalArgumentException(op + ": " + what + " has shape " + t.shape() + ", expected " + expected);
-        }
-    }
-
-    private static void volume(String op, Tensor t) {
-        if (t.shape().rank() != 5) throw new IllegalArgumentException(op + ": expected an NCDHW tensor, got " + t.shape());
-    }
-
     private static int spatialOf(Shape s) {
         return (int) (s.size() / ((long) s.dim(0) * s.dim(1)));
     }
@@ -329,7 +317,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void addInPlace(Tensor acc, Tensor x) {
         ready();
-        same("addInPlace", acc, x);
+        sameShape("addInPlace", acc, x);
         int n = n(acc, "addInPlace");
         kern.cloe_add_inplace(g1(n), p(acc, "addInPlace"), p(x, "addInPlace"), n);
     }
@@ -578,7 +566,7 @@ public final class CudaBackend implements Backend {
         String op = "instanceNorm";
         Shape s = x.shape();
         volume(op, x);
-        same(op, x, y);
+        sameShape(op, x, y);
         shape(op, "mean", mean, Shape.of(s.n(), s.c()));
         shape(op, "rstd", rstd, Shape.of(s.n(), s.c()));
         shape(op, "gamma", gamma, Shape.of(s.c()));
@@ -611,8 +599,8 @@ public final class CudaBackend implements Backend {
         String op = "instanceNormBackward";
         volume(op, x);
         Shape s = x.shape();
-        same(op, x, gy);
-        same(op, x, gx);
+        sameShape(op, x, gy);
+        sameShape(op, x, gx);
         shape(op, "mean", mean, Shape.of(s.n(), s.c()));
         shape(op, "rstd", rstd, Shape.of(s.n(), s.c()));
         shape(op, "gamma", gamma, Shape.of(s.c()));
@@ -651,7 +639,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void leakyRelu(Tensor x, Tensor y, float slope) {
         ready();
-        same("leakyRelu", x, y);
+        sameShape("leakyRelu", x, y);
         int n = n(x, "leakyRelu");
         kern.cloe_leaky_relu_fwd(g1(n), p(x, "leakyRelu"), p(y, "leakyRelu"), slope, n);
     }
@@ -659,8 +647,8 @@ public final class CudaBackend implements Backend {
     @Override
     public void leakyReluBackward(Tensor x, Tensor gy, Tensor gx, float slope) {
         ready();
-        same("leakyReluBackward", x, gy);
-        same("leakyReluBackward", x, gx);
+        sameShape("leakyReluBackward", x, gy);
+        sameShape("leakyReluBackward", x, gx);
         int n = n(x, "leakyReluBackward");
         kern.cloe_leaky_relu_bwd(g1(n), p(x, "leakyReluBackward"), p(gy, "leakyReluBackward"), p(gx, "leakyReluBackward"), slope, n);
     }
@@ -668,7 +656,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void sigmoid(Tensor x, Tensor y) {
         ready();
-        same("sigmoid", x, y);
+        sameShape("sigmoid", x, y);
         int n = n(x, "sigmoid");
         kern.cloe_sigmoid_fwd(g1(n), p(x, "sigmoid"), p(y, "sigmoid"), n);
     }
@@ -676,8 +664,8 @@ public final class CudaBackend implements Backend {
     @Override
     public void sigmoidBackward(Tensor y, Tensor gy, Tensor gx) {
         ready();
-        same("sigmoidBackward", y, gy);
-        same("sigmoidBackward", y, gx);
+        sameShape("sigmoidBackward", y, gy);
+        sameShape("sigmoidBackward", y, gx);
         int n = n(y, "sigmoidBackward");
         kern.cloe_sigmoid_bwd(g1(n), p(y, "sigmoidBackward"), p(gy, "sigmoidBackward"), p(gx, "sigmoidBackward"), n);
     }
@@ -685,7 +673,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void scale(Tensor x, float s, Tensor y) {
         ready();
-        same("scale", x, y);
+        sameShape("scale", x, y);
         int n = n(x, "scale");
         kern.cloe_scale(g1(n), p(x, "scale"), s, p(y, "scale"), n);
     }
@@ -779,7 +767,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void softmaxChannels(Tensor x, Tensor y) {
         ready();
-        same("softmaxChannels", x, y);
+        sameShape("softmaxChannels", x, y);
         volume("softmaxChannels", x);
         Shape s = x.shape();
         int sp = spatialOf(s);
@@ -791,8 +779,8 @@ public final class CudaBackend implements Backend {
         ready();
         String op = "softmaxChannelsBackward";
         volume(op, y);
-        same(op, y, gy);
-        same(op, y, gx);
+        sameShape(op, y, gy);
+        sameShape(op, y, gx);
         Shape s = y.shape();
         int sp = spatialOf(s);
         kern.cloe_softmax_channels_bwd(g1((long) s.n() * sp), p(y, op), p(gy, op), p(gx, op), s.n(), s.c(), sp);
@@ -866,8 +854,8 @@ public final class CudaBackend implements Backend {
     @Override
     public void maskedSoftmax(Tensor logits, Tensor mask, Tensor y) {
         ready();
-        same("maskedSoftmax", logits, mask);
-        same("maskedSoftmax", logits, y);
+        sameShape("maskedSoftmax", logits, mask);
+        sameShape("maskedSoftmax", logits, y);
         if (logits.shape().rank() != 1) throw new IllegalArgumentException("maskedSoftmax: logits " + logits.shape() + " must have shape [M]");
         if (hostChecks()) {
             boolean any = false;
@@ -881,8 +869,8 @@ public final class CudaBackend implements Backend {
     public void maskedSoftmaxBackward(Tensor y, Tensor gy, Tensor gx) {
         ready();
         String op = "maskedSoftmaxBackward";
-        same(op, y, gy);
-        same(op, y, gx);
+        sameShape(op, y, gy);
+        sameShape(op, y, gx);
         kern.cloe_masked_softmax_bwd(Grid.of(1, 1), p(y, op), p(gy, op), p(gx, op), n(y, op));
     }
 
@@ -920,7 +908,7 @@ public final class CudaBackend implements Backend {
         }
         for (Tensor x : xs) {
             volume(op, x);
-            same(op, xs[0], x);
+            sameShape(op, xs[0], x);
         }
         Shape s = xs[0].shape();
         shape(op, "region", region, Shape.ncdhw(s.n(), 1, s.d(), s.h(), s.w()));
@@ -982,10 +970,10 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException(op + ": " + gxs.length + " gradients for " + m + " maps of shape " + xs[0].shape());
         }
         Tensor[] g = gxs == null ? new Tensor[0] : gxs;
-        for (Tensor t : g) if (t != null) same(op, xs[0], t);
+        for (Tensor t : g) if (t != null) sameShape(op, xs[0], t);
         if (gregion != null) {
             if (region == null) throw new IllegalArgumentException(op + ": a region gradient " + gregion.shape() + " without a region");
-            same(op, region, gregion);
+            sameShape(op, region, gregion);
         }
         Shape s = xs[0].shape();
         long dots = pairwiseDots(op, xs, region);
@@ -1007,7 +995,7 @@ public final class CudaBackend implements Backend {
         ready();
         String op = "weightedSum";
         if (xs.length < 1 || xs.length > MAX_EXPERTS) throw new IllegalArgumentException(op + ": " + xs.length + " inputs; CUDA takes 1.." + MAX_EXPERTS);
-        for (Tensor x : xs) same(op, y, x);
+        for (Tensor x : xs) sameShape(op, y, x);
         shape(op, "w", w, Shape.of(xs.length));
         int n = n(y, op), m = xs.length;
         if (version(op) == 1) {
@@ -1024,12 +1012,12 @@ public final class CudaBackend implements Backend {
         String op = "weightedSumBackward";
         int m = xs.length;
         if (m < 1 || m > MAX_EXPERTS) throw new IllegalArgumentException(op + ": " + m + " inputs; CUDA takes 1.." + MAX_EXPERTS);
-        for (Tensor x : xs) same(op, gy, x);
+        for (Tensor x : xs) sameShape(op, gy, x);
         shape(op, "w", w, Shape.of(m));
         shape(op, "gw", gw, Shape.of(m));
         Tensor[] g = gxs == null ? new Tensor[0] : gxs;
         if (g.length != 0 && g.length != m) throw new IllegalArgumentException(op + ": " + g.length + " gradients for " + m + " inputs");
-        for (Tensor t : g) if (t != null) same(op, gy, t);
+        for (Tensor t : g) if (t != null) sameShape(op, gy, t);
         int n = n(gy, op);
         if (version("weightedSum") == 1) {
             for (int k = 0; k < g.length; k++) {
@@ -1059,7 +1047,7 @@ public final class CudaBackend implements Backend {
     // losses
 
     private void lossShapes(String op, Tensor p, Tensor target, Tensor loss) {
-        same(op, p, target);
+        sameShape(op, p, target);
         if (p.shape().rank() < 2) throw new IllegalArgumentException(op + ": expected [N,C,...], got " + p.shape());
         shape(op, "loss", loss, Shape.scalar());
     }
@@ -1098,7 +1086,7 @@ public final class CudaBackend implements Backend {
         ready();
         String op = "weightedCrossEntropyBackward";
         lossShapes(op, p, target, gloss);
-        same(op, p, gp);
+        sameShape(op, p, gp);
         long sums = mapSums(op, p, target, 0);
         try {
             kern.cloe_wce_bwd(g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
@@ -1125,7 +1113,7 @@ public final class CudaBackend implements Backend {
         ready();
         String op = "softDiceBackward";
         lossShapes(op, p, target, gloss);
-        same(op, p, gp);
+        sameShape(op, p, gp);
         long sums = mapSums(op, p, target, 1);
         try {
             kern.cloe_dice_bwd(g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
@@ -1138,7 +1126,7 @@ public final class CudaBackend implements Backend {
     public void binaryCrossEntropy(Tensor p, Tensor target, Tensor loss) {
         ready();
         String op = "binaryCrossEntropy";
-        same(op, p, target);
+        sameShape(op, p, target);
         shape(op, "loss", loss, Shape.scalar());
         int n = n(p, op), blocks = grid(n);
         long partials = scratch(blocks, op + " partials");
@@ -1154,8 +1142,8 @@ public final class CudaBackend implements Backend {
     public void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
         ready();
         String op = "binaryCrossEntropyBackward";
-        same(op, p, target);
-        same(op, p, gp);
+        sameShape(op, p, target);
+        sameShape(op, p, gp);
         shape(op, "gloss", gloss, Shape.scalar());
         int n = n(p, op);
         kern.cloe_bce_bwd(g1(n), p(p, op), p(target, op), p(gloss, op), p(gp, op), n);
@@ -1168,12 +1156,12 @@ public final class CudaBackend implements Backend {
     public void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor vmax, float lr, int t, AdamConfig cfg) {
         ready();
         String op = "adamStep";
-        same(op, param, grad);
-        same(op, param, m);
-        same(op, param, v);
+        sameShape(op, param, grad);
+        sameShape(op, param, m);
+        sameShape(op, param, v);
         if (cfg.amsgrad()) {
             if (vmax == null) throw new IllegalArgumentException(op + ": amsgrad needs vmax");
-            same(op, param, vmax);
+            sameShape(op, param, vmax);
         }
         if (t < 1) throw new IllegalArgumentException(op + ": step t is 1-based, got " + t);
         double bc1 = 1 - Math.pow(cfg.beta1(), t), bc2 = 1 - Math.pow(cfg.beta2(), t);

@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -12,9 +13,9 @@ final class CpuLoss {
     }
 
     private static void check(String op, Tensor p, Tensor target, Tensor loss) {
-        CpuChecks.volume(op, p);
-        CpuChecks.sameShape(op, p, target);
-        if (loss != null) CpuChecks.scalar(op, loss);
+        ShapeChecks.volume(op, p);
+        ShapeChecks.sameShape(op, p, target);
+        if (loss != null) ShapeChecks.scalar(op, loss);
     }
 
     /** w[n][c] = 1 − (voxels of class c in sample n) / (voxels). */
@@ -69,7 +70,7 @@ final class CpuLoss {
 
     static void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
         check("weightedCrossEntropy backward", p, target, gloss);
-        CpuChecks.sameShape("weightedCrossEntropy backward", p, gp);
+        ShapeChecks.sameShape("weightedCrossEntropy backward", p, gp);
         Shape s = p.shape();
         int c = s.c();
         int sp = s.spatialSize();
@@ -133,7 +134,7 @@ final class CpuLoss {
 
     static void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
         check("softDice backward", p, target, gloss);
-        CpuChecks.sameShape("softDice backward", p, gp);
+        ShapeChecks.sameShape("softDice backward", p, gp);
         Shape s = p.shape();
         int c = s.c();
         int sp = s.spatialSize();
@@ -156,8 +157,8 @@ final class CpuLoss {
     }
 
     static void binaryCrossEntropy(Tensor p, Tensor target, Tensor loss) {
-        CpuChecks.sameShape("binaryCrossEntropy", p, target);
-        CpuChecks.scalar("binaryCrossEntropy", loss);
+        ShapeChecks.sameShape("binaryCrossEntropy", p, target);
+        ShapeChecks.scalar("binaryCrossEntropy", loss);
         float[] pv = p.data();
         float[] tv = target.data();
         double sum = CpuReduce.blocks(pv.length, 1, (lo, hi, acc) -> {
@@ -173,9 +174,9 @@ final class CpuLoss {
     }
 
     static void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        CpuChecks.sameShape("binaryCrossEntropy backward", p, target);
-        CpuChecks.sameShape("binaryCrossEntropy backward", p, gp);
-        CpuChecks.scalar("binaryCrossEntropy backward", gloss);
+        ShapeChecks.sameShape("binaryCrossEntropy backward", p, target);
+        ShapeChecks.sameShape("binaryCrossEntropy backward", p, gp);
+        ShapeChecks.scalar("binaryCrossEntropy backward", gloss);
         float[] pv = p.data();
         float[] tv = target.data();
         float[] g = gp.data();
