@@ -35,7 +35,7 @@ import static org.cloe4j.backend.ShapeChecks.volume;
  * {@code weightedSum} (1 or 2) and {@code conv3d}, {@code sumTo}, {@code instanceNorm} (1, 2 or 3); the default is the newest.
  */
 public final class CudaBackend implements Backend {
-    private static final int BLOCK = 256;
+    static final int BLOCK = 256;
     /** Most experts the fused CLoE kernels take (their C ABI has eight pointer slots). */
     public static final int MAX_EXPERTS = 8;
 
@@ -48,6 +48,7 @@ public final class CudaBackend implements Backend {
     private PinnedBuffers pinned;
     private KernelLauncher launcher;
     private Kernels kern;
+    private final CudaLoss losses = new CudaLoss(this);
     private int maxBlocks;
     private CudnnConv cudnn;
     private String cudnnWhy;
@@ -128,7 +129,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void ready() {
+    void ready() {
         probe();
         if (!reason.isEmpty()) throw new IllegalStateException("CUDA backend unavailable: " + reason);
         device.makeCurrent();
@@ -206,16 +207,16 @@ public final class CudaBackend implements Backend {
     }
 
     /** Blocks per map for the split-map reductions: enough to fill the GPU, at least ~2K elements per block. */
-    private int splitsPerMap(int maps, int spatial) {
+    int splitsPerMap(int maps, int spatial) {
         return (int) Math.max(1, Math.min((spatial + BLOCK * 8L - 1) / (BLOCK * 8L), Math.max(1, maxBlocks / maps)));
     }
 
-    private int grid(long n) {
+    int grid(long n) {
         return (int) Math.max(1, Math.min((n + BLOCK - 1) / BLOCK, maxBlocks));
     }
 
     /** A one-dimensional grid of BLOCK threads per block covering n elements (grid-stride loops beyond maxBlocks). */
-    private Grid g1(long n) {
+    Grid g1(long n) {
         return Grid.of(grid(n), BLOCK);
     }
 
@@ -223,7 +224,7 @@ public final class CudaBackend implements Backend {
         launcher.launch1d(kernel, grid(n), BLOCK, args);
     }
 
-    private static long p(Tensor t, String op) {
+    static long p(Tensor t, String op) {
         if (t == null) return 0L;
         if (!(t.storage() instanceof DeviceStorage)) {
             throw new IllegalArgumentException(op + ": tensor " + t.shape() + " lives on the Java heap, not on the CUDA device");
@@ -231,17 +232,27 @@ public final class CudaBackend implements Backend {
         return t.devicePointer();
     }
 
-    private static int n(Tensor t, String op) {
+    static int n(Tensor t, String op) {
         long s = t.shape().size();
         if (s > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": tensor " + t.shape() + " has more than 2^31 elements");
         return (int) s;
     }
 
-    private static int spatialOf(Shape s) {
+    static int spatialOf(Shape s) {
         return (int) (s.size() / ((long) s.dim(0) * s.dim(1)));
     }
 
-    private long scratch(long floats, String what) {
+    /** The typed kernel launches (after {@link #ready}). */
+    Kernels kern() {
+        return kern;
+    }
+
+    /** Frees a scratch buffer from {@link #scratch}. */
+    void free(long ptr) {
+        alloc.free(ptr);
+    }
+
+    long scratch(long floats, String what) {
         return alloc.allocate(Math.max(1, floats) * Float.BYTES, what);
     }
 
@@ -1044,109 +1055,36 @@ public final class CudaBackend implements Backend {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // losses
-
-    private void lossShapes(String op, Tensor p, Tensor target, Tensor loss) {
-        sameShape(op, p, target);
-        if (p.shape().rank() < 2) throw new IllegalArgumentException(op + ": expected [N,C,...], got " + p.shape());
-        shape(op, "loss", loss, Shape.scalar());
-    }
-
-    /** Per-(n, c) map sums [nc * k] of the loss (mode 0: cross-entropy, 1: Dice) into scratch the caller frees. */
-    private long mapSums(String op, Tensor p, Tensor t, int mode) {
-        Shape s = p.shape();
-        int nc = s.n() * s.c(), sp = spatialOf(s), kk = mode == 0 ? 2 : 3;
-        int splits = splitsPerMap(nc, sp);
-        long partials = scratch((long) splits * nc * kk, op + " partials");
-        long sums = scratch((long) nc * kk, op + " sums");
-        try {
-            kern.cloe_loss_map_sums(new Grid(splits, nc, 1, BLOCK), p(p, op), p(t, op), partials, nc, sp, mode);
-            kern.cloe_reduce_columns(Grid.of(Math.min(nc * kk, 65535), BLOCK), partials, splits, nc * kk, sums, 1f);
-        } finally {
-            alloc.free(partials);
-        }
-        return sums;
-    }
+    // losses (CudaLoss)
 
     @Override
     public void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
-        ready();
-        String op = "weightedCrossEntropy";
-        lossShapes(op, p, target, loss);
-        long sums = mapSums(op, p, target, 0);
-        try {
-            kern.cloe_wce_finish(Grid.of(1, 1), sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
-        } finally {
-            alloc.free(sums);
-        }
+        losses.weightedCrossEntropy(p, target, loss);
     }
 
     @Override
     public void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        ready();
-        String op = "weightedCrossEntropyBackward";
-        lossShapes(op, p, target, gloss);
-        sameShape(op, p, gp);
-        long sums = mapSums(op, p, target, 0);
-        try {
-            kern.cloe_wce_bwd(g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
-        } finally {
-            alloc.free(sums);
-        }
+        losses.weightedCrossEntropyBackward(p, target, gloss, gp);
     }
 
     @Override
     public void softDice(Tensor p, Tensor target, Tensor loss) {
-        ready();
-        String op = "softDice";
-        lossShapes(op, p, target, loss);
-        long sums = mapSums(op, p, target, 1);
-        try {
-            kern.cloe_dice_finish(Grid.of(1, 1), sums, p(loss, op), p.shape().n(), p.shape().c());
-        } finally {
-            alloc.free(sums);
-        }
+        losses.softDice(p, target, loss);
     }
 
     @Override
     public void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        ready();
-        String op = "softDiceBackward";
-        lossShapes(op, p, target, gloss);
-        sameShape(op, p, gp);
-        long sums = mapSums(op, p, target, 1);
-        try {
-            kern.cloe_dice_bwd(g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
-        } finally {
-            alloc.free(sums);
-        }
+        losses.softDiceBackward(p, target, gloss, gp);
     }
 
     @Override
     public void binaryCrossEntropy(Tensor p, Tensor target, Tensor loss) {
-        ready();
-        String op = "binaryCrossEntropy";
-        sameShape(op, p, target);
-        shape(op, "loss", loss, Shape.scalar());
-        int n = n(p, op), blocks = grid(n);
-        long partials = scratch(blocks, op + " partials");
-        try {
-            kern.cloe_bce_partials(Grid.of(blocks, BLOCK), p(p, op), p(target, op), partials, n);
-            kern.cloe_reduce_columns(Grid.of(1, BLOCK), partials, blocks, 1, p(loss, op), 1f / n);
-        } finally {
-            alloc.free(partials);
-        }
+        losses.binaryCrossEntropy(p, target, loss);
     }
 
     @Override
     public void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        ready();
-        String op = "binaryCrossEntropyBackward";
-        sameShape(op, p, target);
-        sameShape(op, p, gp);
-        shape(op, "gloss", gloss, Shape.scalar());
-        int n = n(p, op);
-        kern.cloe_bce_bwd(g1(n), p(p, op), p(target, op), p(gloss, op), p(gp, op), n);
+        losses.binaryCrossEntropyBackward(p, target, gloss, gp);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
