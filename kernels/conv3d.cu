@@ -18,8 +18,10 @@ forward       C[m = output position][n = co]  = sum_k A[m][k = (ci, tap)] * W[n]
 backward-data C[m = input position][n = ci]   = sum_k A[m][k = (co, tap)] * W[co][n][tap], A = gy gathered through
               every padded position that maps to the input voxel (the reflection folded in, so no padded gradient)
 backward-wt   C[m = co][n = (ci, tap)]        = sum_k gy[co][k = position] * A[k][n], split over K across blocks
-              (gridDim.z) and accumulated with atomicAdd into a zeroed gw (the order of the split sums is not fixed:
-              results vary in the last bits between runs).
+              (gridDim.z); the block of split z writes its partial C to slice z of a [gridDim.z][co * ci * k^3]
+              scratch buffer (plain stores: every element of every slice has exactly one writer), and
+              cloe_reduce_columns then adds the slices in a fixed order into gw. No atomics, so the same inputs give
+              the same bits on every run (training is reproducible; with one split the slice is gw itself).
 A 128-thread block computes a 64x64 tile of C in steps of 16 along K: the threads gather the A and B tiles into
 shared memory (converting to the operand precision on the way), then multiply:
   fp32: CUDA cores, each thread an 8x4 register tile; exact FP32 products, FP32 sums (the default: the CPU is the oracle)
@@ -267,7 +269,8 @@ struct IgBackwardData {
     }
 };
 
-// Backward-weight: M = co, N = ci * taps, K = n * output positions; partial sums added atomically.
+// Backward-weight: M = co, N = ci * taps, K = n * output positions; split z's partial sums go to slice z of gw
+// (a [gridDim.z][M * N] partials buffer), reduced afterwards in a fixed order.
 struct IgBackwardWeight {
     ConvGeom g;
     const float *x, *gy;
@@ -285,9 +288,9 @@ struct IgBackwardWeight {
     }
     CLOE_HD void store(int m, int nn, float v) const {
 #ifdef __CUDA_ARCH__
-        atomicAdd(&gw[(size_t)m * g.ci * g.taps() + nn], v);
+        gw[(size_t)blockIdx.z * g.co * g.ci * g.taps() + (size_t)m * g.ci * g.taps() + nn] = v;
 #else
-        gw[(size_t)m * g.ci * g.taps() + nn] += v;  // the host check (kernels/check) runs the functors serially
+        gw[(size_t)m * g.ci * g.taps() + nn] += v;  // the host check (kernels/check) runs the splits serially: the sum of the slices
 #endif
     }
 };

@@ -22,7 +22,7 @@ CLOE_KERNEL void cloe_loss_map_sums(const float *p, const float *t, float *sums,
         if (mode == 0) {
             v[0] += tv;
             // fmaxf/fminf would turn a NaN into the bound; PyTorch's clamp keeps it (and 0 * log NaN is NaN), so a
-            // broken prediction reaches the host-side finiteness check
+            // broken prediction reaches the loss (the trainer checks it, once per step)
             const float pc = isnan(pv) ? pv : fminf(fmaxf(pv, CLOE_P_MIN), 1.f);
             v[1] += tv * logf(pc);
         } else {

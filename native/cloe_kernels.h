@@ -157,8 +157,9 @@ CLOE_KERNEL void cloe_adam_step(float *p, const float *g, float *m, float *v, fl
    reflect 1 for reflect padding (folded into the addressing). bias may be null. v1: direct, one thread per output
    element (fwd) / input-gradient element (bwd_data) / one block per weight element (bwd_weight, overwrites gw).
    v2: implicit GEMM, 128 threads, 64x64 tiles; _fp32 CUDA cores, _tf32 and _bf16 tensor cores (wmma) with FP32
-   accumulation. v2 bwd_weight splits K = n * dO * hO * wO into chunks of kChunk (a multiple of 16) over gridDim.z
-   and adds into gw with atomics: gw must be zeroed first. */
+   accumulation. v2 bwd_weight splits K = n * dO * hO * wO into chunks of kChunk (a multiple of 16) over gridDim.z;
+   block z writes its partial sums to gw + z * co * ci * k^3 (gw is a [gridDim.z][co * ci * k^3] partials buffer,
+   every element written, no atomics): add the slices with cloe_reduce_columns (with one split, gw is the gradient). */
 CLOE_KERNEL void cloe_conv3d_fwd_v1(const float *x, const float *wt, const float *bias, float *y, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
 CLOE_KERNEL void cloe_conv3d_bwd_data_v1(const float *gy, const float *wt, float *gx, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);
 CLOE_KERNEL void cloe_conv3d_bwd_weight_v1(const float *x, const float *gy, float *gw, int n, int ci, int d, int h, int w, int co, int dO, int hO, int wO, int k, int stride, int pad, int reflect);

@@ -22,38 +22,17 @@ typedef struct CUgraph_st *CUgraph;
 typedef struct CUgraphExec_st *CUgraphExec;
 
 /* CUresult values the driver layer names itself (the rest are named by cuGetErrorName). */
-#define CUDA_SUCCESS 0
-#define CUDA_ERROR_INVALID_VALUE 1
 #define CUDA_ERROR_OUT_OF_MEMORY 2
-#define CUDA_ERROR_NOT_INITIALIZED 3
-#define CUDA_ERROR_NO_DEVICE 100
-#define CUDA_ERROR_INVALID_DEVICE 101
-#define CUDA_ERROR_INVALID_IMAGE 200
-#define CUDA_ERROR_NO_BINARY_FOR_GPU 209
-#define CUDA_ERROR_NOT_FOUND 500
 
 /* CUdevice_attribute values used for discovery and launch sizing. */
-#define CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK 1
-#define CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X 5
-#define CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK 8
-#define CU_DEVICE_ATTRIBUTE_WARP_SIZE 10
-#define CU_DEVICE_ATTRIBUTE_CLOCK_RATE 13
 #define CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT 16
-#define CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE 36
-#define CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH 37
-#define CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE 38
 #define CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR 75
 #define CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR 76
 
 /* Flags. */
 #define CU_STREAM_DEFAULT 0
-#define CU_STREAM_NON_BLOCKING 1
 #define CU_EVENT_DEFAULT 0
-#define CU_EVENT_BLOCKING_SYNC 1
-#define CU_EVENT_DISABLE_TIMING 2
-#define CU_STREAM_CAPTURE_MODE_GLOBAL 0
 #define CU_STREAM_CAPTURE_MODE_THREAD_LOCAL 1
-#define CU_STREAM_CAPTURE_MODE_RELAXED 2
 
 /* initialisation, version, errors */
 CUresult cuInit(unsigned int Flags);
@@ -70,10 +49,7 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev);
 
 /* primary context */
 CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev);
-CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
 CUresult cuCtxSetCurrent(CUcontext ctx);
-CUresult cuCtxGetCurrent(CUcontext *pctx);
-CUresult cuCtxSynchronize(void);
 
 /* streams and events */
 CUresult cuStreamCreate(CUstream *phStream, unsigned int Flags);
@@ -101,13 +77,9 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize);
 CUresult cuMemFree_v2(CUdeviceptr dptr);
 CUresult cuMemAllocHost_v2(void **pp, size_t bytesize);
 CUresult cuMemFreeHost(void *p);
-CUresult cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount);
-CUresult cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount);
-CUresult cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount);
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream);
 CUresult cuMemcpyDtoHAsync_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream);
 CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream);
-CUresult cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N);
 CUresult cuMemsetD32Async(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream);
 
 /* stream capture and graphs (cuStreamBeginCapture is a #define of the _v2 symbol; cuGraphInstantiate of

@@ -21,20 +21,16 @@ typedef struct cudnnFilterStruct *cudnnFilterDescriptor_t;
 typedef struct cudnnConvolutionStruct *cudnnConvolutionDescriptor_t;
 typedef struct CUstream_st *cudaStream_t;
 
-#define CUDNN_STATUS_SUCCESS 0
 #define CUDNN_DATA_FLOAT 0
 #define CUDNN_TENSOR_NCHW 0
-#define CUDNN_CONVOLUTION 0
 #define CUDNN_CROSS_CORRELATION 1
-#define CUDNN_DEFAULT_MATH 0
 #define CUDNN_TENSOR_OP_MATH 1
 #define CUDNN_FMA_MATH 3
 #define CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM 0
-#define CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM 1
-#define CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 0
 #define CUDNN_CONVOLUTION_BWD_DATA_ALGO_1 1
-#define CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 0
 #define CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1 1
+/* cuDNN 9 numbers its statuses by class: 3000-3999 "not supported" (3000 itself and its sub-codes); cuDNN 8's was 9. */
+#define CUDNN_STATUS_NOT_SUPPORTED 3000
 
 size_t cudnnGetVersion(void);
 const char *cudnnGetErrorString(cudnnStatus_t status);
@@ -96,3 +92,23 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void *a
                                              cudnnConvolutionBwdFilterAlgo_t algo,
                                              void *workSpace, size_t workSpaceSizeInBytes, const void *beta,
                                              cudnnFilterDescriptor_t dwDesc, void *dw);
+
+/* The algorithm search (heuristics; nothing is run), for when a fixed algorithm answers NOT_SUPPORTED. perfResults
+   receives up to requestedAlgoCount structs of 48 bytes each (cudnnConvolutionFwdAlgoPerf_t and its backward
+   siblings: int algo at 0, cudnnStatus_t status at 4, float time at 8, size_t memory at 16, int determinism at 24,
+   int mathType at 28, int reserved[3]); declared void * because the bindings describe no structs. */
+cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc,
+                                                     cudnnFilterDescriptor_t filterDesc,
+                                                     cudnnConvolutionDescriptor_t convDesc,
+                                                     cudnnTensorDescriptor_t destDesc, int requestedAlgoCount,
+                                                     int *returnedAlgoCount, void *perfResults);
+cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t handle, cudnnFilterDescriptor_t filterDesc,
+                                                          cudnnTensorDescriptor_t diffDesc,
+                                                          cudnnConvolutionDescriptor_t convDesc,
+                                                          cudnnTensorDescriptor_t gradDesc, int requestedAlgoCount,
+                                                          int *returnedAlgoCount, void *perfResults);
+cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc,
+                                                            cudnnTensorDescriptor_t diffDesc,
+                                                            cudnnConvolutionDescriptor_t convDesc,
+                                                            cudnnFilterDescriptor_t gradDesc, int requestedAlgoCount,
+                                                            int *returnedAlgoCount, void *perfResults);

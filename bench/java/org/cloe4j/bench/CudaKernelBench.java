@@ -117,13 +117,12 @@ public final class CudaKernelBench {
         for (int k = 0; k < m; k++) xs[k] = random(vol, k);
         Tensor region = filled(Shape.ncdhw(1, 1, 112, 112, 112), 0.5f);
         long rb = 4L * 112 * 112 * 112;
-        Tensor s = g.allocate(Shape.of(m, m)), s2 = g.allocate(Shape.of(m, m));
+        Tensor s = g.allocate(Shape.of(m, m));
         int pairs = m * (m + 1) / 2;
 
         // MEC / REC
         versions("pairwiseCosine (MEC)", "pairwiseCosine", vs, new long[]{m * b, m * b}, () -> g.pairwiseCosine(xs, null, s));
         versions("pairwiseCosine (REC)", "pairwiseCosine", vs, new long[]{m * b + rb, m * b + rb}, () -> g.pairwiseCosine(xs, region, s));
-        row("pairwiseCosineBoth (MEC+REC)", "v2", vs, m * b + rb, () -> g.pairwiseCosineBoth(xs, region, s, s2));
         Tensor gs = filled(Shape.of(m, m), 0.1f);
         Tensor[] gx = new Tensor[m];
         for (int k = 0; k < m; k++) gx[k] = g.allocate(vol);

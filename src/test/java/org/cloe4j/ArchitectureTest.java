@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 
-import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -35,12 +34,7 @@ class ArchitectureTest {
         for (int i = 1; i < LAYERS.size(); i++) {
             arch = arch.whereLayer(LAYERS.get(i)).mayOnlyAccessLayers(LAYERS.subList(0, i).toArray(String[]::new));
         }
-        // cuda.CapturedInference (graph capture of a model's inference graph) is moved to infer by the CUDA split;
-        // until then its use of graph and model is the one allowed exception. Drop this line once it has moved.
-        return arch.ignoreDependency(
-                JavaClass.Predicates.simpleNameStartingWith("CapturedInference")
-                        .and(JavaClass.Predicates.resideInAPackage("org.cloe4j.cuda")),
-                JavaClass.Predicates.resideInAnyPackage("org.cloe4j.graph..", "org.cloe4j.model.."));
+        return arch;
     }
 
     @Test

@@ -11,6 +11,8 @@ import org.cloe4j.tensor.Tensor;
  * (gradients are accumulated by the graph runtime with {@link #addInPlace}). Volumes are NCDHW. Scalars (losses)
  * have shape [1]. One-hot targets have the prediction's shape. Every op checks its shapes and throws an
  * {@link IllegalArgumentException} naming the op and the shapes. All ops may run concurrently on different tensors.
+ * Loss ops do not judge their value: a NaN or infinite prediction gives a NaN or infinite loss, which the trainer
+ * checks in one place (so a loss op never waits for the device).
  */
 public interface Backend extends AutoCloseable {
 

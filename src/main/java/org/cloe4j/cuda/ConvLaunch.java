@@ -3,6 +3,8 @@ package org.cloe4j.cuda;
 import org.cloe4j.backend.ConvSpec;
 import org.cloe4j.tensor.Shape;
 
+import java.util.List;
+
 /**
  * The launches of our conv3d kernels ({@code kernels/conv3d.cu}), planned without a GPU: kernel name, grid, block
  * and arguments for a problem, a kernel version and a precision. {@link CudaBackend} runs them; a CPU test checks
@@ -17,8 +19,36 @@ final class ConvLaunch {
     private ConvLaunch() {
     }
 
-    /** One kernel launch. For v2 backward-weight, {@code gw} must be zeroed first ({@link #zeroFirst}). */
-    record Launch(String kernel, int gridX, int gridY, int gridZ, int block, Object[] args, boolean zeroFirst) {
+    /** Threads per block of {@code cloe_reduce_columns} when it adds backward-weight's split partials. */
+    static final int REDUCE_BLOCK = 256;
+
+    /** One kernel launch. */
+    record Launch(String kernel, int gridX, int gridY, int gridZ, int block, Object[] args) {
+    }
+
+    /**
+     * Backward-weight as planned: with one K split the GEMM writes {@code gw} directly; with several it writes
+     * {@code partialFloats} floats of split partials to a scratch buffer, which {@code cloe_reduce_columns} then adds
+     * in a fixed order into {@code gw} (deterministic: no atomics). {@link #launches} gives the launches once the
+     * scratch buffer exists.
+     */
+    record WeightPlan(String kernel, int gridX, int gridY, int splits, int block, Object[] args, long gw, long weights,
+                      int maxBlocks) {
+        /** Floats of scratch the launches need (0: none). */
+        long partialFloats() {
+            return splits > 1 ? (long) splits * weights : 0;
+        }
+
+        /** The launches, with {@code partials} a device buffer of {@link #partialFloats} floats (ignored when 0). */
+        List<Launch> launches(long partials) {
+            if (partialFloats() == 0) return List.of(new Launch(kernel, gridX, gridY, splits, block, args));
+            Object[] a = args.clone();
+            a[2] = partials;
+            int cols = (int) weights;
+            return List.of(new Launch(kernel, gridX, gridY, splits, block, a),
+                    new Launch("cloe_reduce_columns", Math.max(1, Math.min(cols, Math.min(maxBlocks, 65535))), 1, 1,
+                            REDUCE_BLOCK, new Object[]{partials, splits, cols, gw, 1f}));
+        }
     }
 
     /** The geometry arguments every conv3d kernel takes after its pointers (see cloe_kernels.h). */
@@ -54,37 +84,39 @@ final class ConvLaunch {
     static Launch forward(int version, String prec, long x, long w, long bias, long y, Shape xs, Shape ws, Shape ys,
                           ConvSpec spec, int maxBlocks) {
         Object[] args = concat(new Object[]{x, w, bias, y}, geometry(xs, ws, ys, spec));
-        if (version == 1) return new Launch("cloe_conv3d_fwd_v1", grid1d(ys.size(), maxBlocks), 1, 1, V1_BLOCK, args, false);
+        if (version == 1) return new Launch("cloe_conv3d_fwd_v1", grid1d(ys.size(), maxBlocks), 1, 1, V1_BLOCK, args);
         precision(prec);
         long m = (long) ys.n() * ys.spatialSize();
         if (version >= 3 && ys.c() <= NARROW) {
-            return new Launch("cloe_conv3d_fwd_v3_" + prec, tiles(m, LONG), tiles(ys.c(), NARROW), 1, IG_THREADS, args, false);
+            return new Launch("cloe_conv3d_fwd_v3_" + prec, tiles(m, LONG), tiles(ys.c(), NARROW), 1, IG_THREADS, args);
         }
-        return new Launch("cloe_conv3d_fwd_v2_" + prec, tiles(m, IG_TILE), tiles(ys.c(), IG_TILE), 1, IG_THREADS, args, false);
+        return new Launch("cloe_conv3d_fwd_v2_" + prec, tiles(m, IG_TILE), tiles(ys.c(), IG_TILE), 1, IG_THREADS, args);
     }
 
     static Launch backwardData(int version, String prec, long gy, long w, long gx, Shape xs, Shape ws, Shape ys,
                                ConvSpec spec, int maxBlocks) {
         Object[] args = concat(new Object[]{gy, w, gx}, geometry(xs, ws, ys, spec));
-        if (version == 1) return new Launch("cloe_conv3d_bwd_data_v1", grid1d(xs.size(), maxBlocks), 1, 1, V1_BLOCK, args, false);
+        if (version == 1) return new Launch("cloe_conv3d_bwd_data_v1", grid1d(xs.size(), maxBlocks), 1, 1, V1_BLOCK, args);
         precision(prec);
         long m = (long) xs.n() * xs.spatialSize();
         if (version >= 3 && xs.c() <= NARROW) {
-            return new Launch("cloe_conv3d_bwd_data_v3_" + prec, tiles(m, LONG), tiles(xs.c(), NARROW), 1, IG_THREADS, args, false);
+            return new Launch("cloe_conv3d_bwd_data_v3_" + prec, tiles(m, LONG), tiles(xs.c(), NARROW), 1, IG_THREADS, args);
         }
-        return new Launch("cloe_conv3d_bwd_data_v2_" + prec, tiles(m, IG_TILE), tiles(xs.c(), IG_TILE), 1, IG_THREADS, args, false);
+        return new Launch("cloe_conv3d_bwd_data_v2_" + prec, tiles(m, IG_TILE), tiles(xs.c(), IG_TILE), 1, IG_THREADS, args);
     }
 
     /**
      * Backward-weight. Version 2 splits K = N * output positions over gridDim.z so that the few (Co, Ci * k³) tiles
      * still fill the GPU: about 8 blocks per multiprocessor, each chunk a multiple of 16 and at least 128 long.
      */
-    static Launch backwardWeight(int version, String prec, long x, long gy, long gw, Shape xs, Shape ws, Shape ys,
-                                 ConvSpec spec, int maxBlocks, int multiprocessors) {
+    static WeightPlan backwardWeight(int version, String prec, long x, long gy, long gw, Shape xs, Shape ws, Shape ys,
+                                     ConvSpec spec, int maxBlocks, int multiprocessors) {
         Object[] args = concat(new Object[]{x, gy, gw}, geometry(xs, ws, ys, spec));
         long weights = ws.size();
+        if (weights > Integer.MAX_VALUE) throw new IllegalArgumentException("conv3d: " + ws + " has more than 2^31 weights");
         if (version == 1) {
-            return new Launch("cloe_conv3d_bwd_weight_v1", (int) Math.max(1, Math.min(weights, maxBlocks)), 1, 1, V1_BLOCK, args, false);
+            return new WeightPlan("cloe_conv3d_bwd_weight_v1", (int) Math.max(1, Math.min(weights, maxBlocks)), 1, 1, V1_BLOCK,
+                    args, gw, weights, maxBlocks);
         }
         precision(prec);
         boolean narrow = version >= 3 && ws.dim(0) <= NARROW;
@@ -95,8 +127,8 @@ final class ConvLaunch {
         long chunk = roundUp(Math.max(8L * IG_BK, (kTotal + want - 1) / want), IG_BK);
         int splits = (int) Math.min(65535, (kTotal + chunk - 1) / chunk);
         chunk = Math.max(chunk, roundUp((kTotal + splits - 1) / splits, IG_BK));
-        return new Launch("cloe_conv3d_bwd_weight_" + (narrow ? "v3_" : "v2_") + prec, tm, tn, splits, IG_THREADS,
-                concat(args, new Object[]{(int) chunk}), true);
+        return new WeightPlan("cloe_conv3d_bwd_weight_" + (narrow ? "v3_" : "v2_") + prec, tm, tn, splits, IG_THREADS,
+                concat(args, new Object[]{(int) chunk}), gw, weights, maxBlocks);
     }
 
     private static long roundUp(long v, int m) {

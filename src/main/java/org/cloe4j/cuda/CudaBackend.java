@@ -10,7 +10,9 @@ import org.cloe4j.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
+
+import static org.cloe4j.backend.ShapeChecks.sameShape;
+import static org.cloe4j.backend.ShapeChecks.shape;
 
 /**
  * The CUDA backend: every op of {@link Backend} on cloe4j's own kernels ({@code kernels/*.cu}, one fatbin loaded with
@@ -31,7 +33,7 @@ import java.util.Arrays;
  * {@code weightedSum} (1 or 2) and {@code conv3d}, {@code sumTo}, {@code instanceNorm} (1, 2 or 3); the default is the newest.
  */
 public final class CudaBackend implements Backend {
-    private static final int BLOCK = 256;
+    static final int BLOCK = 256;
     /** Most experts the fused CLoE kernels take (their C ABI has eight pointer slots). */
     public static final int MAX_EXPERTS = 8;
 
@@ -43,6 +45,15 @@ public final class CudaBackend implements Backend {
     private DeviceAllocator alloc;
     private PinnedBuffers pinned;
     private KernelLauncher launcher;
+    private Kernels kern;
+    private final CudaLoss losses = new CudaLoss(this);
+    private final CudaConv convs = new CudaConv(this);
+    private final CudaNorm norms = new CudaNorm(this);
+    private final CudaElementwise elementwise = new CudaElementwise(this);
+    private final CudaChannels channels = new CudaChannels(this);
+    private final CudaGate gate = new CudaGate(this);
+    private final CudaConsistency consistency = new CudaConsistency(this);
+    private final CudaOptim optim = new CudaOptim(this);
     private int maxBlocks;
     private CudnnConv cudnn;
     private String cudnnWhy;
@@ -83,7 +94,7 @@ public final class CudaBackend implements Backend {
         return reason;
     }
 
-    private synchronized void probe() {
+    synchronized void probe() {
         if (probed) return;
         probed = true;
         try {
@@ -113,6 +124,8 @@ public final class CudaBackend implements Backend {
                 }
                 default -> throw new IllegalArgumentException("cloe.cuda.launcher must be panama or jcuda, got '" + which + "'");
             }
+            if (Boolean.getBoolean("cloe.cuda.syncEachLaunch")) launcher = new CheckedLauncher(launcher, stream);
+            kern = new Kernels(launcher);
             alloc = new DeviceAllocator(device);
             pinned = new PinnedBuffers(device);
             maxBlocks = device.multiprocessors() * 16;
@@ -121,7 +134,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void ready() {
+    void ready() {
         probe();
         if (!reason.isEmpty()) throw new IllegalStateException("CUDA backend unavailable: " + reason);
         device.makeCurrent();
@@ -158,7 +171,7 @@ public final class CudaBackend implements Backend {
         return c != null ? c.describe() : cudnnWhy;
     }
 
-    private synchronized CudnnConv cudnn() {
+    synchronized CudnnConv cudnn() {
         if (!cudnnTried) {
             cudnnTried = true;
             String[] why = new String[1];
@@ -177,18 +190,13 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Whether the ops that the contract asks to throw on a bad value (a NaN loss, an all-zero gate mask) read that
-     * value back to check it: a 4-byte copy and a synchronisation each. On by default; {@code -Dcloe.cuda.hostChecks=false}
+     * Whether the ops that the contract asks to throw on a bad value (an all-zero gate mask) read that value back to
+     * check it: a 4-byte copy and a synchronisation each. (A non-finite loss is the trainer's check, on the loss it
+     * reads anyway: the loss ops never synchronise.) On by default; {@code -Dcloe.cuda.hostChecks=false}
      * skips them (needed while capturing a CUDA graph, where host copies are not allowed).
      */
     static boolean hostChecks() {
         return !"false".equals(System.getProperty("cloe.cuda.hostChecks"));
-    }
-
-    private void checkFiniteLoss(String op, Tensor loss, Shape prediction) {
-        if (!hostChecks()) return;
-        float v = toHost(loss)[0];
-        if (!Float.isFinite(v)) throw new ArithmeticException(op + ": loss is " + v + " for prediction " + prediction);
     }
 
     static int version(String op) {
@@ -204,19 +212,24 @@ public final class CudaBackend implements Backend {
     }
 
     /** Blocks per map for the split-map reductions: enough to fill the GPU, at least ~2K elements per block. */
-    private int splitsPerMap(int maps, int spatial) {
+    int splitsPerMap(int maps, int spatial) {
         return (int) Math.max(1, Math.min((spatial + BLOCK * 8L - 1) / (BLOCK * 8L), Math.max(1, maxBlocks / maps)));
     }
 
-    private int grid(long n) {
+    int grid(long n) {
         return (int) Math.max(1, Math.min((n + BLOCK - 1) / BLOCK, maxBlocks));
     }
 
-    private void k(String kernel, long n, Object... args) {
+    /** A one-dimensional grid of BLOCK threads per block covering n elements (grid-stride loops beyond maxBlocks). */
+    Grid g1(long n) {
+        return Grid.of(grid(n), BLOCK);
+    }
+
+    void k(String kernel, long n, Object... args) {
         launcher.launch1d(kernel, grid(n), BLOCK, args);
     }
 
-    private static long p(Tensor t, String op) {
+    static long p(Tensor t, String op) {
         if (t == null) return 0L;
         if (!(t.storage() instanceof DeviceStorage)) {
             throw new IllegalArgumentException(op + ": tensor " + t.shape() + " lives on the Java heap, not on the CUDA device");
@@ -224,37 +237,40 @@ public final class CudaBackend implements Backend {
         return t.devicePointer();
     }
 
-    private static int n(Tensor t, String op) {
+    static int n(Tensor t, String op) {
         long s = t.shape().size();
         if (s > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": tensor " + t.shape() + " has more than 2^31 elements");
         return (int) s;
     }
 
-    private static void same(String op, Tensor a, Tensor b) {
-        if (!a.shape().equals(b.shape())) {
-            throw new IllegalArgumentException(op + ": shapes differ: " + a.shape() + " vs " + b.shape());
-        }
-    }
-
-    private static void shape(String op, String what, Tensor t, Shape expected) {
-        if (t != null && !t.shape().equals(expected)) {
-            throw new IllegalArgumentException(op + ": " + what + " has shape " + t.shape() + ", expected " + expected);
-        }
-    }
-
-    private static void volume(String op, Tensor t) {
-        if (t.shape().rank() != 5) throw new IllegalArgumentException(op + ": expected an NCDHW tensor, got " + t.shape());
-    }
-
-    private static int spatialOf(Shape s) {
+    static int spatialOf(Shape s) {
         return (int) (s.size() / ((long) s.dim(0) * s.dim(1)));
     }
 
-    private long scratch(long floats, String what) {
+    /** The typed kernel launches (after {@link #ready}). */
+    Kernels kern() {
+        return kern;
+    }
+
+    /** Frees a scratch buffer from {@link #scratch}. */
+    /** sumTo on raw pointers (the conv bias gradient uses it): see {@link CudaElementwise}. */
+    void sumToRaw(long x, long y, int ny, int[] xd, int mask) {
+        elementwise.sumToRaw(x, y, ny, xd, mask);
+    }
+
+    int maxBlocks() {
+        return maxBlocks;
+    }
+
+    void free(long ptr) {
+        alloc.free(ptr);
+    }
+
+    long scratch(long floats, String what) {
         return alloc.allocate(Math.max(1, floats) * Float.BYTES, what);
     }
 
-    private void zero(long ptr, long floats) {
+    void zero(long ptr, long floats) {
         CudaException.check(cuda_h.cuMemsetD32Async(ptr, 0, floats, stream.handle()), "cuMemsetD32Async(" + floats + ")");
     }
 
@@ -326,9 +342,9 @@ public final class CudaBackend implements Backend {
     @Override
     public void addInPlace(Tensor acc, Tensor x) {
         ready();
-        same("addInPlace", acc, x);
+        sameShape("addInPlace", acc, x);
         int n = n(acc, "addInPlace");
-        k("cloe_add_inplace", n, p(acc, "addInPlace"), p(x, "addInPlace"), n);
+        kern.cloe_add_inplace(g1(n), p(acc, "addInPlace"), p(x, "addInPlace"), n);
     }
 
     @Override
@@ -365,9 +381,6 @@ public final class CudaBackend implements Backend {
         reason = "closed";
     }
 
-    // ---------------------------------------------------------------------------------------------------------------
-    // convolution: our kernels (kernels/conv3d.cu) by default, cuDNN as the reference / peer
-
     /** Which implementation runs conv3d: {@code -Dcloe.cuda.conv=kernels} (ours, the default) or {@code cudnn}. */
     public static String convPath() {
         String v = System.getProperty("cloe.cuda.conv", "kernels").strip();
@@ -401,806 +414,201 @@ public final class CudaBackend implements Backend {
         return "kernels v" + v + " " + (v == 1 ? "fp32" : convPrecision());
     }
 
-    private CudnnConv requireCudnn() {
-        CudnnConv c = cudnn();
-        if (c == null) throw new UnsupportedOperationException("-Dcloe.cuda.conv=cudnn, but cuDNN is not available (" + cudnnWhy + ")");
-        return c;
-    }
-
-    private boolean reflect(ConvSpec spec) {
-        return spec.padding() == ConvSpec.Padding.REFLECT && spec.pad() > 0;
-    }
-
-    /** An explicitly reflect-padded copy of x (pad 1), for cuDNN, which only pads with zeros. */
-    private Tensor padReflect(Tensor x) {
-        Shape s = x.shape();
-        Tensor xp = allocate(Shape.ncdhw(s.n(), s.c(), s.d() + 2, s.h() + 2, s.w() + 2));
-        k("cloe_pad_reflect1_fwd", xp.shape().size(), p(x, "conv3d"), xp.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
-        return xp;
-    }
-
-    private void run(ConvLaunch.Launch l) {
-        launcher.launch(l.kernel(), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1, 0, l.args());
-    }
+    // ---------------------------------------------------------------------------------------------------------------
+    // convolution: our kernels (kernels/conv3d.cu) by default, cuDNN as the reference / peer (CudaConv)
 
     @Override
     public void conv3d(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec spec) {
-        ready();
-        String op = "conv3d";
-        Shape ys = spec.outputShape(x.shape(), w.shape());
-        shape(op, "y", y, ys);
-        shape(op, "bias", bias, Shape.of(w.shape().dim(0)));
-        n(x, op);
-        n(y, op);
-        if (convPath().equals("cudnn")) {
-            conv3dCudnn(x, w, bias, y, spec, ys);
-            return;
-        }
-        run(ConvLaunch.forward(version(op), convPrecision(), p(x, op), p(w, op), p(bias, op), p(y, op), x.shape(),
-                w.shape(), ys, spec, maxBlocks));
-    }
-
-    private void conv3dCudnn(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec spec, Shape ys) {
-        CudnnConv c = requireCudnn();
-        boolean tensorOps = !convPrecision().equals("fp32");
-        if (reflect(spec)) {
-            Tensor xp = padReflect(x);
-            try {
-                c.forward(alloc, xp.devicePointer(), xp.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, 0, spec.stride(), tensorOps);
-            } finally {
-                release(xp);
-            }
-        } else {
-            c.forward(alloc, p(x, "conv3d"), x.shape(), p(w, "conv3d"), w.shape(), p(y, "conv3d"), ys, spec.pad(), spec.stride(), tensorOps);
-        }
-        if (bias != null) {
-            k("cloe_bias_add_channels", ys.size(), y.devicePointer(), bias.devicePointer(), ys.n(), ys.c(), ys.spatialSize());
-        }
+        convs.conv3d(x, w, bias, y, spec);
     }
 
     @Override
     public void conv3dBackwardData(Tensor gy, Tensor w, Tensor gx, ConvSpec spec) {
-        ready();
-        String op = "conv3dBackwardData";
-        Shape xs = gx.shape();
-        shape(op, "gy", gy, spec.outputShape(xs, w.shape()));
-        n(gx, op);
-        n(gy, op);
-        if (convPath().equals("cudnn")) {
-            conv3dBackwardDataCudnn(gy, w, gx, spec);
-            return;
-        }
-        run(ConvLaunch.backwardData(version("conv3d"), convPrecision(), p(gy, op), p(w, op), p(gx, op), xs, w.shape(),
-                gy.shape(), spec, maxBlocks));
-    }
-
-    private void conv3dBackwardDataCudnn(Tensor gy, Tensor w, Tensor gx, ConvSpec spec) {
-        CudnnConv c = requireCudnn();
-        boolean tensorOps = !convPrecision().equals("fp32");
-        Shape xs = gx.shape();
-        if (reflect(spec)) {
-            Tensor gxp = allocate(Shape.ncdhw(xs.n(), xs.c(), xs.d() + 2, xs.h() + 2, xs.w() + 2));
-            try {
-                c.backwardData(alloc, p(gy, "conv3dBackwardData"), gy.shape(), p(w, "conv3dBackwardData"), w.shape(),
-                        gxp.devicePointer(), gxp.shape(), 0, spec.stride(), tensorOps);
-                k("cloe_pad_reflect1_bwd", xs.size(), gxp.devicePointer(), gx.devicePointer(), xs.n() * xs.c(), xs.d(), xs.h(), xs.w());
-            } finally {
-                release(gxp);
-            }
-        } else {
-            c.backwardData(alloc, p(gy, "conv3dBackwardData"), gy.shape(), p(w, "conv3dBackwardData"), w.shape(),
-                    p(gx, "conv3dBackwardData"), xs, spec.pad(), spec.stride(), tensorOps);
-        }
+        convs.conv3dBackwardData(gy, w, gx, spec);
     }
 
     /** The bias gradient uses our sumTo kernel on every path. */
     @Override
     public void conv3dBackwardWeight(Tensor x, Tensor gy, Tensor gw, Tensor gb, ConvSpec spec) {
-        ready();
-        String op = "conv3dBackwardWeight";
-        Shape ws = gw.shape();
-        shape(op, "gy", gy, spec.outputShape(x.shape(), ws));
-        shape(op, "gb", gb, Shape.of(ws.dim(0)));
-        n(x, op);
-        n(gy, op);
-        if (convPath().equals("cudnn")) {
-            conv3dBackwardWeightCudnn(x, gy, gw, spec);
-        } else {
-            ConvLaunch.Launch l = ConvLaunch.backwardWeight(version("conv3d"), convPrecision(), p(x, op), p(gy, op),
-                    p(gw, op), x.shape(), ws, gy.shape(), spec, maxBlocks, device.multiprocessors());
-            if (l.zeroFirst()) zero(p(gw, op), n(gw, op));
-            run(l);
-        }
-        if (gb != null) {
-            Shape g = gy.shape();
-            // gy seen as [1, 1, N, Co, S]: sum over N (dim 2) and S (dim 4)
-            sumToRaw(gy.devicePointer(), gb.devicePointer(), g.c(), new int[]{1, 1, g.n(), g.c(), g.spatialSize()}, (1 << 2) | (1 << 4));
-        }
-    }
-
-    private void conv3dBackwardWeightCudnn(Tensor x, Tensor gy, Tensor gw, ConvSpec spec) {
-        CudnnConv c = requireCudnn();
-        boolean tensorOps = !convPrecision().equals("fp32");
-        if (reflect(spec)) {
-            Tensor xp = padReflect(x);
-            try {
-                c.backwardFilter(alloc, xp.devicePointer(), xp.shape(), p(gy, "conv3dBackwardWeight"), gy.shape(),
-                        p(gw, "conv3dBackwardWeight"), gw.shape(), 0, spec.stride(), tensorOps);
-            } finally {
-                release(xp);
-            }
-        } else {
-            c.backwardFilter(alloc, p(x, "conv3dBackwardWeight"), x.shape(), p(gy, "conv3dBackwardWeight"), gy.shape(),
-                    p(gw, "conv3dBackwardWeight"), gw.shape(), spec.pad(), spec.stride(), tensorOps);
-        }
+        convs.conv3dBackwardWeight(x, gy, gw, gb, spec);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // resampling and normalisation
+    // resampling and normalisation (CudaNorm)
 
     @Override
     public void upsample2x(Tensor x, Tensor y) {
-        ready();
-        volume("upsample2x", x);
-        Shape s = x.shape();
-        if (!y.shape().equals(Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()))) {
-            throw new IllegalArgumentException("upsample2x: output " + y.shape() + " is not twice the input " + s);
-        }
-        k("cloe_upsample2x_fwd", y.shape().size(), p(x, "upsample2x"), p(y, "upsample2x"), s.n() * s.c(), s.d(), s.h(), s.w());
+        norms.upsample2x(x, y);
     }
 
     @Override
     public void upsample2xBackward(Tensor gy, Tensor gx) {
-        ready();
-        volume("upsample2xBackward", gx);
-        Shape s = gx.shape();
-        if (!gy.shape().equals(Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()))) {
-            throw new IllegalArgumentException("upsample2xBackward: gy " + gy.shape() + " is not twice gx " + s);
-        }
-        if (version("upsampleBackward") == 1) {
-            zero(p(gx, "upsample2xBackward"), s.size());
-            k("cloe_upsample2x_bwd_v1", gy.shape().size(), p(gy, "upsample2xBackward"), gx.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
-        } else {
-            k("cloe_upsample2x_bwd_v2", s.size(), p(gy, "upsample2xBackward"), p(gx, "upsample2xBackward"), s.n() * s.c(), s.d(), s.h(), s.w());
-        }
+        norms.upsample2xBackward(gy, gx);
     }
 
     @Override
     public void instanceNorm(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd, float eps) {
-        ready();
-        String op = "instanceNorm";
-        Shape s = x.shape();
-        volume(op, x);
-        same(op, x, y);
-        shape(op, "mean", mean, Shape.of(s.n(), s.c()));
-        shape(op, "rstd", rstd, Shape.of(s.n(), s.c()));
-        shape(op, "gamma", gamma, Shape.of(s.c()));
-        shape(op, "beta", beta, Shape.of(s.c()));
-        int nc = s.n() * s.c(), sp = spatialOf(s);
-        int v = version(op);
-        if (v == 1) {
-            k("cloe_instance_norm_fwd_v1", nc, p(x, op), p(gamma, op), p(beta, op), p(y, op), p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
-        } else if (v == 3) {
-            int splits = splitsPerMap(nc, sp);
-            long partials = scratch(2L * splits * nc, op + " partials"), sums = scratch(2L * nc, op + " sums");
-            try {
-                launcher.launch("cloe_instance_norm_stats_v3", splits, nc, 1, BLOCK, 1, 1, 0, p(x, op), partials, nc, sp);
-                launcher.launch1d("cloe_reduce_columns", Math.min(2 * nc, 65535), BLOCK, partials, splits, 2 * nc, sums, 1f);
-                k("cloe_instance_norm_finish_v3", nc, sums, p(x, op), p(mean, op), p(rstd, op), nc, sp, eps);
-                k("cloe_instance_norm_apply_v3", s.size(), p(x, op), p(gamma, op), p(beta, op), p(mean, op), p(rstd, op), p(y, op), nc, s.c(), sp);
-            } finally {
-                alloc.free(partials);
-                alloc.free(sums);
-            }
-        } else {
-            launcher.launch1d("cloe_instance_norm_fwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gamma, op), p(beta, op), p(y, op),
-                    p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
-        }
+        norms.instanceNorm(x, gamma, beta, y, mean, rstd, eps);
     }
 
     @Override
     public void instanceNormBackward(Tensor x, Tensor gy, Tensor mean, Tensor rstd, Tensor gamma,
                                      Tensor gx, Tensor ggamma, Tensor gbeta) {
-        ready();
-        String op = "instanceNormBackward";
-        volume(op, x);
-        Shape s = x.shape();
-        same(op, x, gy);
-        same(op, x, gx);
-        shape(op, "mean", mean, Shape.of(s.n(), s.c()));
-        shape(op, "rstd", rstd, Shape.of(s.n(), s.c()));
-        shape(op, "gamma", gamma, Shape.of(s.c()));
-        shape(op, "ggamma", ggamma, Shape.of(s.c()));
-        shape(op, "gbeta", gbeta, Shape.of(s.c()));
-        int nc = s.n() * s.c(), sp = spatialOf(s);
-        long part = scratch(2L * nc, op + " partial sums");
-        try {
-            int v = version("instanceNorm");
-            if (v == 3) {
-                int splits = splitsPerMap(nc, sp);
-                long partials = scratch(2L * splits * nc, op + " partials");
-                try {
-                    launcher.launch("cloe_instance_norm_bwd_sums_v3", splits, nc, 1, BLOCK, 1, 1, 0, p(x, op), p(gy, op),
-                            p(mean, op), p(rstd, op), partials, nc, sp);
-                    launcher.launch1d("cloe_reduce_columns", Math.min(2 * nc, 65535), BLOCK, partials, splits, 2 * nc, part, 1f);
-                } finally {
-                    alloc.free(partials);
-                }
-                k("cloe_instance_norm_bwd_apply_v3", s.size(), p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op),
-                        part, p(gx, op), nc, s.c(), sp);
-            } else if (v == 1) {
-                k("cloe_instance_norm_bwd_v1", nc, p(x, op), p(gy, op), p(mean, op), p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
-            } else {
-                launcher.launch1d("cloe_instance_norm_bwd_v2", Math.min(nc, 65535), 512, p(x, op), p(gy, op), p(mean, op),
-                        p(rstd, op), p(gamma, op), p(gx, op), part, nc, s.c(), sp);
-            }
-            if (ggamma != null || gbeta != null) {
-                k("cloe_instance_norm_affine_grad", s.c(), part, p(ggamma, op), p(gbeta, op), s.n(), s.c());
-            }
-        } finally {
-            alloc.free(part);
-        }
+        norms.instanceNormBackward(x, gy, mean, rstd, gamma, gx, ggamma, gbeta);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // element-wise
+    // element-wise (CudaElementwise)
 
     @Override
     public void leakyRelu(Tensor x, Tensor y, float slope) {
-        ready();
-        same("leakyRelu", x, y);
-        int n = n(x, "leakyRelu");
-        k("cloe_leaky_relu_fwd", n, p(x, "leakyRelu"), p(y, "leakyRelu"), slope, n);
+        elementwise.leakyRelu(x, y, slope);
     }
 
     @Override
     public void leakyReluBackward(Tensor x, Tensor gy, Tensor gx, float slope) {
-        ready();
-        same("leakyReluBackward", x, gy);
-        same("leakyReluBackward", x, gx);
-        int n = n(x, "leakyReluBackward");
-        k("cloe_leaky_relu_bwd", n, p(x, "leakyReluBackward"), p(gy, "leakyReluBackward"), p(gx, "leakyReluBackward"), slope, n);
+        elementwise.leakyReluBackward(x, gy, gx, slope);
     }
 
     @Override
     public void sigmoid(Tensor x, Tensor y) {
-        ready();
-        same("sigmoid", x, y);
-        int n = n(x, "sigmoid");
-        k("cloe_sigmoid_fwd", n, p(x, "sigmoid"), p(y, "sigmoid"), n);
+        elementwise.sigmoid(x, y);
     }
 
     @Override
     public void sigmoidBackward(Tensor y, Tensor gy, Tensor gx) {
-        ready();
-        same("sigmoidBackward", y, gy);
-        same("sigmoidBackward", y, gx);
-        int n = n(y, "sigmoidBackward");
-        k("cloe_sigmoid_bwd", n, p(y, "sigmoidBackward"), p(gy, "sigmoidBackward"), p(gx, "sigmoidBackward"), n);
+        elementwise.sigmoidBackward(y, gy, gx);
     }
 
     @Override
     public void scale(Tensor x, float s, Tensor y) {
-        ready();
-        same("scale", x, y);
-        int n = n(x, "scale");
-        k("cloe_scale", n, p(x, "scale"), s, p(y, "scale"), n);
+        elementwise.scale(x, s, y);
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor y) {
-        broadcast("add", 0, a, b, y);
+        elementwise.add(a, b, y);
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor y) {
-        broadcast("mul", 1, a, b, y);
-    }
-
-    private void broadcast(String op, int code, Tensor a, Tensor b, Tensor y) {
-        ready();
-        int r = y.shape().rank();
-        if (a.shape().rank() != r || b.shape().rank() != r) {
-            throw new IllegalArgumentException(op + ": ranks differ: " + a.shape() + ", " + b.shape() + " -> " + y.shape());
-        }
-        int[] yd = pad5(y.shape().dims(), 1);
-        int[] ad = pad5(a.shape().dims(), 1), bd = pad5(b.shape().dims(), 1);
-        for (int i = 0; i < 5; i++) {
-            int full = Math.max(ad[i], bd[i]);
-            if ((ad[i] != full && ad[i] != 1) || (bd[i] != full && bd[i] != 1) || yd[i] != full) {
-                throw new IllegalArgumentException(op + ": cannot broadcast " + a.shape() + " and " + b.shape() + " to " + y.shape());
-            }
-        }
-        int[] as = broadcastStrides(ad), bs = broadcastStrides(bd);
-        int n = n(y, op);
-        k("cloe_broadcast_binary", n, p(a, op), p(b, op), p(y, op), code, n, yd[0], yd[1], yd[2], yd[3], yd[4],
-                as[0], as[1], as[2], as[3], as[4], bs[0], bs[1], bs[2], bs[3], bs[4]);
-    }
-
-    /** The dims right-aligned in five, leading dims filled with {@code fill}. */
-    private static int[] pad5(int[] dims, int fill) {
-        int[] out = new int[5];
-        Arrays.fill(out, fill);
-        System.arraycopy(dims, 0, out, 5 - dims.length, dims.length);
-        return out;
-    }
-
-    /** Row-major element strides, 0 where the dim has size 1 (so the index does not move on broadcast dims). */
-    private static int[] broadcastStrides(int[] dims) {
-        int[] s = new int[5];
-        int st = 1;
-        for (int i = 4; i >= 0; i--) {
-            s[i] = dims[i] == 1 ? 0 : st;
-            st *= dims[i];
-        }
-        return s;
+        elementwise.mul(a, b, y);
     }
 
     @Override
     public void sumTo(Tensor x, Tensor y) {
-        ready();
-        int r = x.shape().rank();
-        if (y.shape().rank() != r) throw new IllegalArgumentException("sumTo: ranks differ: " + x.shape() + " -> " + y.shape());
-        int[] xd = pad5(x.shape().dims(), 1), yd = pad5(y.shape().dims(), 1);
-        int mask = 0;
-        for (int i = 0; i < 5; i++) {
-            if (yd[i] == xd[i]) continue;
-            if (yd[i] != 1) throw new IllegalArgumentException("sumTo: cannot reduce " + x.shape() + " to " + y.shape());
-            mask |= 1 << i;
-        }
-        sumToRaw(p(x, "sumTo"), p(y, "sumTo"), n(y, "sumTo"), xd, mask);
-    }
-
-    private void sumToRaw(long x, long y, int ny, int[] xd, int mask) {
-        int v = version("sumTo");
-        if (v == 3 && ny <= 4096) {
-            long count = 1;
-            for (int i = 0; i < 5; i++) if ((mask & (1 << i)) != 0) count *= xd[i];
-            int splits = splitsPerMap(ny, (int) Math.min(count, Integer.MAX_VALUE));
-            long partials = scratch((long) splits * ny, "sumTo partials");
-            try {
-                launcher.launch("cloe_sum_to_split_v3", splits, ny, 1, BLOCK, 1, 1, 0, x, partials, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
-                launcher.launch1d("cloe_reduce_columns", Math.min(ny, 65535), BLOCK, partials, splits, ny, y, 1f);
-            } finally {
-                alloc.free(partials);
-            }
-        } else if (v == 1 || v == 3) {
-            k("cloe_sum_to_v1", ny, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
-        } else {
-            launcher.launch1d("cloe_sum_to_v2", Math.min(ny, 1 << 20), BLOCK, x, y, ny, xd[0], xd[1], xd[2], xd[3], xd[4], mask);
-        }
+        elementwise.sumTo(x, y);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // channels
+    // channels (CudaChannels)
 
     @Override
     public void softmaxChannels(Tensor x, Tensor y) {
-        ready();
-        same("softmaxChannels", x, y);
-        volume("softmaxChannels", x);
-        Shape s = x.shape();
-        int sp = spatialOf(s);
-        k("cloe_softmax_channels_fwd", (long) s.n() * sp, p(x, "softmaxChannels"), p(y, "softmaxChannels"), s.n(), s.c(), sp);
+        channels.softmaxChannels(x, y);
     }
 
     @Override
     public void softmaxChannelsBackward(Tensor y, Tensor gy, Tensor gx) {
-        ready();
-        String op = "softmaxChannelsBackward";
-        volume(op, y);
-        same(op, y, gy);
-        same(op, y, gx);
-        Shape s = y.shape();
-        int sp = spatialOf(s);
-        k("cloe_softmax_channels_bwd", (long) s.n() * sp, p(y, op), p(gy, op), p(gx, op), s.n(), s.c(), sp);
+        channels.softmaxChannelsBackward(y, gy, gx);
     }
 
     @Override
     public void concatChannels(Tensor[] xs, Tensor y) {
-        ready();
-        Shape ys = y.shape();
-        int total = 0;
-        for (Tensor x : xs) {
-            Shape s = x.shape();
-            if (s.rank() != ys.rank() || s.n() != ys.n() || spatialOf(s) != spatialOf(ys)
-                    || !Arrays.equals(Arrays.copyOfRange(s.dims(), 2, s.rank()), Arrays.copyOfRange(ys.dims(), 2, ys.rank()))) {
-                throw new IllegalArgumentException("concatChannels: input " + s + " does not fit output " + ys);
-            }
-            total += s.c();
-        }
-        if (total != ys.c()) throw new IllegalArgumentException("concatChannels: inputs have " + total + " channels, output " + ys);
-        int off = 0, sp = spatialOf(ys);
-        for (Tensor x : xs) {
-            int c = x.shape().c();
-            k("cloe_copy_channels", x.shape().size(), p(x, "concatChannels"), p(y, "concatChannels"), ys.n(), c, sp, c, 0, ys.c(), off);
-            off += c;
-        }
+        channels.concatChannels(xs, y);
     }
 
     @Override
     public void sliceChannels(Tensor x, int offset, Tensor y) {
-        ready();
-        Shape xs = x.shape(), ys = y.shape();
-        if (xs.rank() != ys.rank() || xs.n() != ys.n() || spatialOf(xs) != spatialOf(ys) || offset < 0 || offset + ys.c() > xs.c()) {
-            throw new IllegalArgumentException("sliceChannels: cannot take " + ys + " at channel " + offset + " of " + xs);
-        }
-        k("cloe_copy_channels", ys.size(), p(x, "sliceChannels"), p(y, "sliceChannels"), ys.n(), ys.c(), spatialOf(ys), xs.c(), offset, ys.c(), 0);
+        channels.sliceChannels(x, offset, y);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // dense and the gate
+    // dense and the gate (CudaGate)
 
     @Override
     public void dense(Tensor x, Tensor w, Tensor b, Tensor y) {
-        ready();
-        String op = "dense";
-        if (x.shape().rank() != 2 || w.shape().rank() != 2) throw new IllegalArgumentException(op + ": x " + x.shape() + ", w " + w.shape() + " must be rank 2");
-        int batch = x.shape().dim(0), in = x.shape().dim(1), out = w.shape().dim(0);
-        if (w.shape().dim(1) != in) throw new IllegalArgumentException(op + ": x " + x.shape() + " does not fit w " + w.shape());
-        shape(op, "b", b, Shape.of(out));
-        shape(op, "y", y, Shape.of(batch, out));
-        k("cloe_dense_fwd", (long) batch * out, p(x, op), p(w, op), p(b, op), p(y, op), batch, in, out);
+        gate.dense(x, w, b, y);
     }
 
     @Override
     public void denseBackward(Tensor x, Tensor w, Tensor gy, Tensor gx, Tensor gw, Tensor gb) {
-        ready();
-        String op = "denseBackward";
-        if (x.shape().rank() != 2 || w.shape().rank() != 2 || w.shape().dim(1) != x.shape().dim(1)) {
-            throw new IllegalArgumentException(op + ": x " + x.shape() + " does not fit w " + w.shape());
-        }
-        int batch = x.shape().dim(0), in = x.shape().dim(1), out = w.shape().dim(0);
-        shape(op, "gy", gy, Shape.of(batch, out));
-        shape(op, "gx", gx, x.shape());
-        shape(op, "gw", gw, w.shape());
-        shape(op, "gb", gb, Shape.of(out));
-        if (gx != null) k("cloe_dense_bwd_x", (long) batch * in, p(gy, op), p(w, op), p(gx, op), batch, in, out);
-        if (gw != null) k("cloe_dense_bwd_w", (long) out * in, p(x, op), p(gy, op), p(gw, op), batch, in, out);
-        if (gb != null) k("cloe_dense_bwd_b", out, p(gy, op), p(gb, op), batch, out);
+        gate.denseBackward(x, w, gy, gx, gw, gb);
     }
 
     /** An all-zero mask throws (a 4-byte read-back; with {@code -Dcloe.cuda.hostChecks=false} it gives all zeros). */
     @Override
     public void maskedSoftmax(Tensor logits, Tensor mask, Tensor y) {
-        ready();
-        same("maskedSoftmax", logits, mask);
-        same("maskedSoftmax", logits, y);
-        if (logits.shape().rank() != 1) throw new IllegalArgumentException("maskedSoftmax: logits " + logits.shape() + " must have shape [M]");
-        if (hostChecks()) {
-            boolean any = false;
-            for (float v : toHost(mask)) any |= v != 0;
-            if (!any) throw new IllegalArgumentException("maskedSoftmax: the mask " + mask.shape() + " selects no entry (need at least one modality)");
-        }
-        launcher.launch1d("cloe_masked_softmax_fwd", 1, 1, p(logits, "maskedSoftmax"), p(mask, "maskedSoftmax"), p(y, "maskedSoftmax"), n(y, "maskedSoftmax"));
+        gate.maskedSoftmax(logits, mask, y);
     }
 
     @Override
     public void maskedSoftmaxBackward(Tensor y, Tensor gy, Tensor gx) {
-        ready();
-        String op = "maskedSoftmaxBackward";
-        same(op, y, gy);
-        same(op, y, gx);
-        launcher.launch1d("cloe_masked_softmax_bwd", 1, 1, p(y, op), p(gy, op), p(gx, op), n(y, op));
+        gate.maskedSoftmaxBackward(y, gy, gx);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // CLoE's own ops
-
-    private static Object[] slots(Tensor[] ts, String op) {
-        Object[] out = new Object[MAX_EXPERTS];
-        for (int i = 0; i < MAX_EXPERTS; i++) out[i] = i < ts.length ? p(ts[i], op) : 0L;
-        return out;
-    }
-
-    private static Object[] concat(Object[]... parts) {
-        int n = 0;
-        for (Object[] p : parts) n += p.length;
-        Object[] out = new Object[n];
-        int i = 0;
-        for (Object[] p : parts) {
-            System.arraycopy(p, 0, out, i, p.length);
-            i += p.length;
-        }
-        return out;
-    }
-
-    private void checkExperts(String op, Tensor[] xs, Tensor region) {
-        if (xs.length < 1 || xs.length > MAX_EXPERTS) {
-            throw new IllegalArgumentException(op + ": " + xs.length + " maps; the CUDA kernels take 1.." + MAX_EXPERTS);
-        }
-        for (Tensor x : xs) {
-            volume(op, x);
-            same(op, xs[0], x);
-        }
-        Shape s = xs[0].shape();
-        shape(op, "region", region, Shape.ncdhw(s.n(), 1, s.d(), s.h(), s.w()));
-    }
-
-    /**
-     * The packed pairwise dot products [K] (or [2K], plain then region-weighted, when {@code both}) into a scratch
-     * buffer the caller frees.
-     */
-    private long pairwiseDots(String op, Tensor[] xs, Tensor region, boolean both) {
-        int m = xs.length, kp = m * (m + 1) / 2, kk = both ? 2 * kp : kp;
-        Shape s = xs[0].shape();
-        int batch = s.n(), c = s.c(), sp = s.spatialSize();
-        long total = s.size();
-        long dots = scratch(kk, op + " dots");
-        if (version("pairwiseCosine") == 1) {
-            zero(dots, kk);
-            for (int pass = 0; pass < (both ? 2 : 1); pass++) {
-                long r = (both && pass == 0) ? 0L : p(region, op);
-                int k = 0;
-                for (int a = 0; a < m; a++) {
-                    for (int b = a; b < m; b++, k++) {
-                        k("cloe_dot_v1", total, p(xs[a], op), p(xs[b], op), r, dots + 4L * (pass * kp + k), batch, c, sp);
-                    }
-                }
-            }
-        } else {
-            int blocks = (int) Math.max(1, Math.min((total / 4 + BLOCK - 1) / BLOCK, device.multiprocessors() * 4L));
-            long partials = scratch((long) blocks * kk, op + " partials");
-            try {
-                launcher.launch1d("cloe_pairwise_dots_v2_m" + m, blocks, BLOCK,
-                        concat(slots(xs, op), new Object[]{p(region, op), partials, batch, c, sp, both ? 1 : 0}));
-                launcher.launch1d("cloe_reduce_columns", kk, BLOCK, partials, blocks, kk, dots, 1f);
-            } finally {
-                alloc.free(partials);
-            }
-        }
-        return dots;
-    }
+    // CLoE's own ops (CudaConsistency)
 
     @Override
     public void pairwiseCosine(Tensor[] xs, Tensor region, Tensor s) {
-        ready();
-        String op = "pairwiseCosine";
-        checkExperts(op, xs, region);
-        int m = xs.length;
-        shape(op, "s", s, Shape.of(m, m));
-        long dots = pairwiseDots(op, xs, region, false);
-        try {
-            k("cloe_cosine_finish", (long) m * m, dots, p(s, op), m);
-        } finally {
-            alloc.free(dots);
-        }
-    }
-
-    /**
-     * MEC and REC together: the plain cosines into {@code sPlain} and the region-weighted ones into {@code sRegion}
-     * with one pass over the experts' maps (version 2; version 1 runs the two separately). Not part of
-     * {@link Backend}; the graph can use it when it runs on CUDA.
-     */
-    public void pairwiseCosineBoth(Tensor[] xs, Tensor region, Tensor sPlain, Tensor sRegion) {
-        ready();
-        String op = "pairwiseCosineBoth";
-        checkExperts(op, xs, region);
-        if (region == null) throw new IllegalArgumentException(op + ": needs a region map");
-        int m = xs.length;
-        shape(op, "sPlain", sPlain, Shape.of(m, m));
-        shape(op, "sRegion", sRegion, Shape.of(m, m));
-        long dots = pairwiseDots(op, xs, region, true);
-        try {
-            k("cloe_cosine_finish", (long) m * m, dots, p(sPlain, op), m);
-            k("cloe_cosine_finish", (long) m * m, dots + 4L * (m * (m + 1) / 2), p(sRegion, op), m);
-        } finally {
-            alloc.free(dots);
-        }
+        consistency.pairwiseCosine(xs, region, s);
     }
 
     @Override
     public void pairwiseCosineBackward(Tensor[] xs, Tensor region, Tensor gs, Tensor[] gxs, Tensor gregion) {
-        ready();
-        String op = "pairwiseCosineBackward";
-        checkExperts(op, xs, region);
-        int m = xs.length;
-        shape(op, "gs", gs, Shape.of(m, m));
-        if (gxs != null && gxs.length != m) {
-            throw new IllegalArgumentException(op + ": " + gxs.length + " gradients for " + m + " maps of shape " + xs[0].shape());
-        }
-        Tensor[] g = gxs == null ? new Tensor[0] : gxs;
-        for (Tensor t : g) if (t != null) same(op, xs[0], t);
-        if (gregion != null) {
-            if (region == null) throw new IllegalArgumentException(op + ": a region gradient " + gregion.shape() + " without a region");
-            same(op, region, gregion);
-        }
-        Shape s = xs[0].shape();
-        long dots = pairwiseDots(op, xs, region, false);
-        long coeffs = scratch((long) m * m, op + " coefficients");
-        try {
-            k("cloe_cosine_bwd_coeffs", m, dots, p(gs, op), coeffs, m);
-            Object[] gslots = new Object[MAX_EXPERTS];
-            for (int i = 0; i < MAX_EXPERTS; i++) gslots[i] = i < g.length ? p(g[i], op) : 0L;
-            k("cloe_cosine_bwd_apply_m" + m, (long) s.n() * s.spatialSize(), concat(slots(xs, op),
-                    new Object[]{p(region, op), coeffs}, gslots, new Object[]{p(gregion, op), s.n(), s.c(), s.spatialSize()}));
-        } finally {
-            alloc.free(coeffs);
-            alloc.free(dots);
-        }
+        consistency.pairwiseCosineBackward(xs, region, gs, gxs, gregion);
     }
 
     @Override
     public void weightedSum(Tensor[] xs, Tensor w, Tensor y) {
-        ready();
-        String op = "weightedSum";
-        if (xs.length < 1 || xs.length > MAX_EXPERTS) throw new IllegalArgumentException(op + ": " + xs.length + " inputs; CUDA takes 1.." + MAX_EXPERTS);
-        for (Tensor x : xs) same(op, y, x);
-        shape(op, "w", w, Shape.of(xs.length));
-        int n = n(y, op), m = xs.length;
-        if (version(op) == 1) {
-            for (int k = 0; k < m; k++) k("cloe_weighted_sum_v1", n, p(xs[k], op), p(w, op), k, p(y, op), n, k > 0 ? 1 : 0);
-        } else {
-            k("cloe_weighted_sum_v2", (n + 3) / 4, concat(slots(xs, op), new Object[]{p(w, op), p(y, op), m, n}));
-        }
+        consistency.weightedSum(xs, w, y);
     }
 
     @Override
     public void weightedSumBackward(Tensor[] xs, Tensor w, Tensor gy, Tensor[] gxs, Tensor gw) {
-        ready();
-        String op = "weightedSumBackward";
-        int m = xs.length;
-        if (m < 1 || m > MAX_EXPERTS) throw new IllegalArgumentException(op + ": " + m + " inputs; CUDA takes 1.." + MAX_EXPERTS);
-        for (Tensor x : xs) same(op, gy, x);
-        shape(op, "w", w, Shape.of(m));
-        shape(op, "gw", gw, Shape.of(m));
-        Tensor[] g = gxs == null ? new Tensor[0] : gxs;
-        if (g.length != 0 && g.length != m) throw new IllegalArgumentException(op + ": " + g.length + " gradients for " + m + " inputs");
-        for (Tensor t : g) if (t != null) same(op, gy, t);
-        int n = n(gy, op);
-        if (version("weightedSum") == 1) {
-            for (int k = 0; k < g.length; k++) {
-                if (g[k] != null) k("cloe_weighted_sum_bwd_gx_v1", n, p(gy, op), p(w, op), k, p(g[k], op), n);
-            }
-            if (gw != null) {
-                zero(gw.devicePointer(), m);
-                for (int k = 0; k < m; k++) {
-                    k("cloe_dot_v1", n, p(gy, op), p(xs[k], op), 0L, gw.devicePointer() + 4L * k, 1, 1, n);
-                }
-            }
-        } else {
-            int blocks = grid((n + 3) / 4);
-            long partials = scratch((long) blocks * m, op + " partials");
-            try {
-                Object[] gslots = new Object[MAX_EXPERTS];
-                for (int i = 0; i < MAX_EXPERTS; i++) gslots[i] = i < g.length ? p(g[i], op) : 0L;
-                launcher.launch1d("cloe_weighted_sum_bwd_v2", blocks, BLOCK,
-                        concat(slots(xs, op), new Object[]{p(w, op), p(gy, op)}, gslots, new Object[]{partials, m, n}));
-                if (gw != null) launcher.launch1d("cloe_reduce_columns", m, BLOCK, partials, blocks, m, gw.devicePointer(), 1f);
-            } finally {
-                alloc.free(partials);
-            }
-        }
+        consistency.weightedSumBackward(xs, w, gy, gxs, gw);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // losses
-
-    private void lossShapes(String op, Tensor p, Tensor target, Tensor loss) {
-        same(op, p, target);
-        if (p.shape().rank() < 2) throw new IllegalArgumentException(op + ": expected [N,C,...], got " + p.shape());
-        shape(op, "loss", loss, Shape.scalar());
-    }
-
-    /** Per-(n, c) map sums [nc * k] of the loss (mode 0: cross-entropy, 1: Dice) into scratch the caller frees. */
-    private long mapSums(String op, Tensor p, Tensor t, int mode) {
-        Shape s = p.shape();
-        int nc = s.n() * s.c(), sp = spatialOf(s), kk = mode == 0 ? 2 : 3;
-        int splits = splitsPerMap(nc, sp);
-        long partials = scratch((long) splits * nc * kk, op + " partials");
-        long sums = scratch((long) nc * kk, op + " sums");
-        try {
-            launcher.launch("cloe_loss_map_sums", splits, nc, 1, BLOCK, 1, 1, 0, p(p, op), p(t, op), partials, nc, sp, mode);
-            launcher.launch1d("cloe_reduce_columns", Math.min(nc * kk, 65535), BLOCK, partials, splits, nc * kk, sums, 1f);
-        } finally {
-            alloc.free(partials);
-        }
-        return sums;
-    }
+    // losses (CudaLoss)
 
     @Override
     public void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
-        ready();
-        String op = "weightedCrossEntropy";
-        lossShapes(op, p, target, loss);
-        long sums = mapSums(op, p, target, 0);
-        try {
-            launcher.launch1d("cloe_wce_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
-        } finally {
-            alloc.free(sums);
-        }
-        checkFiniteLoss(op, loss, p.shape());
+        losses.weightedCrossEntropy(p, target, loss);
     }
 
     @Override
     public void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        ready();
-        String op = "weightedCrossEntropyBackward";
-        lossShapes(op, p, target, gloss);
-        same(op, p, gp);
-        long sums = mapSums(op, p, target, 0);
-        try {
-            k("cloe_wce_bwd", p.shape().size(), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
-        } finally {
-            alloc.free(sums);
-        }
+        losses.weightedCrossEntropyBackward(p, target, gloss, gp);
     }
 
     @Override
     public void softDice(Tensor p, Tensor target, Tensor loss) {
-        ready();
-        String op = "softDice";
-        lossShapes(op, p, target, loss);
-        long sums = mapSums(op, p, target, 1);
-        try {
-            launcher.launch1d("cloe_dice_finish", 1, 1, sums, p(loss, op), p.shape().n(), p.shape().c());
-        } finally {
-            alloc.free(sums);
-        }
-        checkFiniteLoss(op, loss, p.shape());
+        losses.softDice(p, target, loss);
     }
 
     @Override
     public void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        ready();
-        String op = "softDiceBackward";
-        lossShapes(op, p, target, gloss);
-        same(op, p, gp);
-        long sums = mapSums(op, p, target, 1);
-        try {
-            k("cloe_dice_bwd", p.shape().size(), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
-        } finally {
-            alloc.free(sums);
-        }
+        losses.softDiceBackward(p, target, gloss, gp);
     }
 
     @Override
     public void binaryCrossEntropy(Tensor p, Tensor target, Tensor loss) {
-        ready();
-        String op = "binaryCrossEntropy";
-        same(op, p, target);
-        shape(op, "loss", loss, Shape.scalar());
-        int n = n(p, op), blocks = grid(n);
-        long partials = scratch(blocks, op + " partials");
-        try {
-            launcher.launch1d("cloe_bce_partials", blocks, BLOCK, p(p, op), p(target, op), partials, n);
-            launcher.launch1d("cloe_reduce_columns", 1, BLOCK, partials, blocks, 1, p(loss, op), 1f / n);
-        } finally {
-            alloc.free(partials);
-        }
-        checkFiniteLoss(op, loss, p.shape());
+        losses.binaryCrossEntropy(p, target, loss);
     }
 
     @Override
     public void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        ready();
-        String op = "binaryCrossEntropyBackward";
-        same(op, p, target);
-        same(op, p, gp);
-        shape(op, "gloss", gloss, Shape.scalar());
-        int n = n(p, op);
-        k("cloe_bce_bwd", n, p(p, op), p(target, op), p(gloss, op), p(gp, op), n);
+        losses.binaryCrossEntropyBackward(p, target, gloss, gp);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // optimiser
+    // optimiser (CudaOptim)
 
     @Override
     public void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor vmax, float lr, int t, AdamConfig cfg) {
-        ready();
-        String op = "adamStep";
-        same(op, param, grad);
-        same(op, param, m);
-        same(op, param, v);
-        if (cfg.amsgrad()) {
-            if (vmax == null) throw new IllegalArgumentException(op + ": amsgrad needs vmax");
-            same(op, param, vmax);
-        }
-        if (t < 1) throw new IllegalArgumentException(op + ": step t is 1-based, got " + t);
-        double bc1 = 1 - Math.pow(cfg.beta1(), t), bc2 = 1 - Math.pow(cfg.beta2(), t);
-        int n = n(param, op);
-        k("cloe_adam_step", n, p(param, op), p(grad, op), p(m, op), p(v, op), cfg.amsgrad() ? p(vmax, op) : 0L, lr,
-                cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), (float) bc1, (float) Math.sqrt(bc2),
-                cfg.amsgrad() ? 1 : 0, n);
+        optim.adamStep(param, grad, m, v, vmax, lr, t, cfg);
     }
+
 }

@@ -95,14 +95,6 @@ public final class CudaDevice {
         return name;
     }
 
-    public int computeCapabilityMajor() {
-        return ccMajor;
-    }
-
-    public int computeCapabilityMinor() {
-        return ccMinor;
-    }
-
     public int multiprocessors() {
         return multiprocessors;
     }

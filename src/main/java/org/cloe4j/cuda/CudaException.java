@@ -45,6 +45,20 @@ public class CudaException extends RuntimeException {
         return errorName;
     }
 
+    /**
+     * Whether this error poisons the context (CUDA_ERROR_ILLEGAL_ADDRESS 700, HARDWARE_STACK_ERROR 714,
+     * ILLEGAL_INSTRUCTION 715, MISALIGNED_ADDRESS 716, INVALID_ADDRESS_SPACE 717, INVALID_PC 718, LAUNCH_FAILED 719):
+     * every later call in the process fails the same way, so nothing after it tells anything.
+     */
+    public boolean isSticky() {
+        return isSticky(code);
+    }
+
+    /** See {@link #isSticky()}. */
+    public static boolean isSticky(int code) {
+        return code == 700 || code >= 714 && code <= 719;
+    }
+
     /** Throws a {@link CudaException} (or {@link CudaOutOfMemoryException}) unless {@code rc} is CUDA_SUCCESS. */
     static void check(int rc, String call) {
         if (rc != 0) throw of(rc, call);

@@ -7,13 +7,17 @@ import org.cloe4j.tensor.Shape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 /**
  * conv3d through cuDNN's legacy Nd API: the reference for our kernels ({@code -Dcloe.cuda.conv=cudnn}) and their peer in benchmarks.
  * cuDNN pads with zeros only, so a reflect-padded conv runs on an explicitly padded copy of its input (our
  * {@code cloe_pad_reflect1_*} kernels) with cuDNN padding 0. FMA math unless the caller asks for tensor ops (TF32):
  * TF32 changes results in the 4th digit and the CPU backend is the oracle. Algorithms are fixed (implicit GEMM, BWD_DATA_1, BWD_FILTER_1): all
- * support 3D fp32 and are deterministic except where cuDNN documents otherwise.
+ * support 3D fp32 and are deterministic except where cuDNN documents otherwise. When cuDNN answers NOT_SUPPORTED for a
+ * shape anyway, the algorithm search ({@code cudnnGet*Algorithm_v7}) names the candidates and the first supported one
+ * runs; {@link #describe()} lists every such fallback with the status codes seen. Failures name the call, the algorithm
+ * and cuDNN's status code.
  */
 final class CudnnConv implements AutoCloseable {
     private final MemorySegment handle;
@@ -46,7 +50,8 @@ final class CudnnConv implements AutoCloseable {
     }
 
     String describe() {
-        return library;
+        List<String> f = fallbacks();
+        return f.isEmpty() ? library : library + "; algorithm fallbacks: " + String.join(" | ", f);
     }
 
     static void check(int status, String call) {
@@ -118,60 +123,132 @@ final class CudnnConv implements AutoCloseable {
         }
     }
 
+    /** cuDNN's answer "this algorithm does not do this problem": 3000-3999 in cuDNN 9, 9 in cuDNN 8. */
+    static boolean notSupported(int status) {
+        return status == 9 || status >= cudnn_h.CUDNN_STATUS_NOT_SUPPORTED() && status < cudnn_h.CUDNN_STATUS_NOT_SUPPORTED() + 1000;
+    }
+
+    /** Size of cuDNN's algorithm perf structs (see native/cudnn.h) and the most the search is asked for. */
+    private static final int PERF_BYTES = 48, SEARCH = 16;
+
+    /** One convolution pass, as three calls that return a cuDNN status. */
+    private interface Pass {
+        int workspaceSize(Problem p, int algo, MemorySegment size);
+
+        int run(Problem p, int algo, MemorySegment work, long bytes);
+
+        int search(Problem p, int requested, MemorySegment returned, MemorySegment perf);
+    }
+
+    /** What the fallbacks chose, for the suite's report: "forward: algorithm 0 NOT_SUPPORTED (3000) for ..., used 1". */
+    private final List<String> fallbacks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    List<String> fallbacks() {
+        return java.util.List.copyOf(fallbacks);
+    }
+
+    /**
+     * Runs {@code pass} with the fixed algorithm; when cuDNN answers NOT_SUPPORTED (a 3D shape the legacy algorithm
+     * does not cover), asks the algorithm search and runs its candidates in cuDNN's order until one is supported.
+     * Any other status fails, naming the call, the algorithm and the status code.
+     */
+    private void execute(String what, Problem p, DeviceAllocator alloc, int fixed, Pass pass) {
+        int status = attempt(p, alloc, fixed, pass);
+        if (status == 0) return;
+        if (!notSupported(status)) check(status, what + " (algorithm " + fixed + ")");
+        MemorySegment count = p.arena.allocate(ValueLayout.JAVA_INT);
+        MemorySegment perf = p.arena.allocate((long) PERF_BYTES * SEARCH, 8);
+        check(pass.search(p, SEARCH, count, perf), what + ": algorithm search after algorithm " + fixed + " answered status " + status);
+        StringBuilder tried = new StringBuilder("algorithm " + fixed + ": status " + status);
+        for (int i = 0; i < count.get(ValueLayout.JAVA_INT, 0); i++) {
+            int algo = perf.get(ValueLayout.JAVA_INT, (long) i * PERF_BYTES);
+            int st = perf.get(ValueLayout.JAVA_INT, (long) i * PERF_BYTES + 4);
+            if (st != 0 || algo == fixed) continue;
+            int s = attempt(p, alloc, algo, pass);
+            tried.append("; algorithm ").append(algo).append(": status ").append(s);
+            if (s == 0) {
+                fallbacks.add(what + ": " + tried + " (used " + algo + ")");
+                return;
+            }
+            if (!notSupported(s)) check(s, what + " (algorithm " + algo + " from the search; " + tried + ")");
+        }
+        check(status, what + ": no supported algorithm (" + tried + ")");
+    }
+
+    /** Workspace query, workspace, run: the first non-zero status, or 0. */
+    private static int attempt(Problem p, DeviceAllocator alloc, int algo, Pass pass) {
+        MemorySegment sz = p.arena.allocate(ValueLayout.JAVA_LONG);
+        int st = pass.workspaceSize(p, algo, sz);
+        if (st != 0) return st;
+        long bytes = sz.get(ValueLayout.JAVA_LONG, 0);
+        long work = bytes > 0 ? alloc.allocate(bytes, "cuDNN workspace") : 0;
+        try {
+            return pass.run(p, algo, MemorySegment.ofAddress(work), bytes);
+        } finally {
+            if (work != 0) alloc.free(work);
+        }
+    }
+
     /** y = conv(x, w) with cuDNN padding {@code pad} (0 when x is already reflect-padded). */
     void forward(DeviceAllocator alloc, long x, Shape xs, long w, Shape ws, long y, Shape ys, int pad, int stride, boolean tensorOps) {
         try (Problem p = new Problem(xs, ws, ys, pad, stride, tensorOps)) {
-            int algo = cudnn_h.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM();
-            MemorySegment sz = p.arena.allocate(ValueLayout.JAVA_LONG);
-            check(cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(handle, p.x, p.w, p.conv, p.y, algo, sz),
-                    "cudnnGetConvolutionForwardWorkspaceSize " + xs + " * " + ws);
-            long wsBytes = sz.get(ValueLayout.JAVA_LONG, 0);
-            long work = wsBytes > 0 ? alloc.allocate(wsBytes, "cuDNN workspace") : 0;
-            try {
-                check(cudnn_h.cudnnConvolutionForward(handle, p.one(), p.x, MemorySegment.ofAddress(x), p.w,
-                        MemorySegment.ofAddress(w), p.conv, algo, MemorySegment.ofAddress(work), wsBytes, p.zero(), p.y,
-                        MemorySegment.ofAddress(y)), "cudnnConvolutionForward " + xs + " * " + ws + " -> " + ys);
-            } finally {
-                if (work != 0) alloc.free(work);
-            }
+            execute("cudnnConvolutionForward " + xs + " * " + ws + " -> " + ys, p, alloc,
+                    cudnn_h.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM(), new Pass() {
+                        public int workspaceSize(Problem q, int algo, MemorySegment size) {
+                            return cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(handle, q.x, q.w, q.conv, q.y, algo, size);
+                        }
+
+                        public int run(Problem q, int algo, MemorySegment work, long bytes) {
+                            return cudnn_h.cudnnConvolutionForward(handle, q.one(), q.x, MemorySegment.ofAddress(x), q.w,
+                                    MemorySegment.ofAddress(w), q.conv, algo, work, bytes, q.zero(), q.y, MemorySegment.ofAddress(y));
+                        }
+
+                        public int search(Problem q, int requested, MemorySegment returned, MemorySegment perf) {
+                            return cudnn_h.cudnnGetConvolutionForwardAlgorithm_v7(handle, q.x, q.w, q.conv, q.y, requested, returned, perf);
+                        }
+                    });
         }
     }
 
     /** gx = conv^T(gy, w). */
     void backwardData(DeviceAllocator alloc, long gy, Shape ys, long w, Shape ws, long gx, Shape xs, int pad, int stride, boolean tensorOps) {
         try (Problem p = new Problem(xs, ws, ys, pad, stride, tensorOps)) {
-            int algo = cudnn_h.CUDNN_CONVOLUTION_BWD_DATA_ALGO_1();
-            MemorySegment sz = p.arena.allocate(ValueLayout.JAVA_LONG);
-            check(cudnn_h.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, p.w, p.y, p.conv, p.x, algo, sz),
-                    "cudnnGetConvolutionBackwardDataWorkspaceSize " + ys + " * " + ws);
-            long wsBytes = sz.get(ValueLayout.JAVA_LONG, 0);
-            long work = wsBytes > 0 ? alloc.allocate(wsBytes, "cuDNN workspace") : 0;
-            try {
-                check(cudnn_h.cudnnConvolutionBackwardData(handle, p.one(), p.w, MemorySegment.ofAddress(w), p.y,
-                        MemorySegment.ofAddress(gy), p.conv, algo, MemorySegment.ofAddress(work), wsBytes, p.zero(), p.x,
-                        MemorySegment.ofAddress(gx)), "cudnnConvolutionBackwardData " + ys + " * " + ws + " -> " + xs);
-            } finally {
-                if (work != 0) alloc.free(work);
-            }
+            execute("cudnnConvolutionBackwardData " + ys + " * " + ws + " -> " + xs, p, alloc,
+                    cudnn_h.CUDNN_CONVOLUTION_BWD_DATA_ALGO_1(), new Pass() {
+                        public int workspaceSize(Problem q, int algo, MemorySegment size) {
+                            return cudnn_h.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, q.w, q.y, q.conv, q.x, algo, size);
+                        }
+
+                        public int run(Problem q, int algo, MemorySegment work, long bytes) {
+                            return cudnn_h.cudnnConvolutionBackwardData(handle, q.one(), q.w, MemorySegment.ofAddress(w), q.y,
+                                    MemorySegment.ofAddress(gy), q.conv, algo, work, bytes, q.zero(), q.x, MemorySegment.ofAddress(gx));
+                        }
+
+                        public int search(Problem q, int requested, MemorySegment returned, MemorySegment perf) {
+                            return cudnn_h.cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, q.w, q.y, q.conv, q.x, requested, returned, perf);
+                        }
+                    });
         }
     }
 
     /** gw = the filter gradient from x and gy. */
     void backwardFilter(DeviceAllocator alloc, long x, Shape xs, long gy, Shape ys, long gw, Shape ws, int pad, int stride, boolean tensorOps) {
         try (Problem p = new Problem(xs, ws, ys, pad, stride, tensorOps)) {
-            int algo = cudnn_h.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1();
-            MemorySegment sz = p.arena.allocate(ValueLayout.JAVA_LONG);
-            check(cudnn_h.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, p.x, p.y, p.conv, p.w, algo, sz),
-                    "cudnnGetConvolutionBackwardFilterWorkspaceSize " + xs + " / " + ys);
-            long wsBytes = sz.get(ValueLayout.JAVA_LONG, 0);
-            long work = wsBytes > 0 ? alloc.allocate(wsBytes, "cuDNN workspace") : 0;
-            try {
-                check(cudnn_h.cudnnConvolutionBackwardFilter(handle, p.one(), p.x, MemorySegment.ofAddress(x), p.y,
-                        MemorySegment.ofAddress(gy), p.conv, algo, MemorySegment.ofAddress(work), wsBytes, p.zero(), p.w,
-                        MemorySegment.ofAddress(gw)), "cudnnConvolutionBackwardFilter " + xs + " / " + ys + " -> " + ws);
-            } finally {
-                if (work != 0) alloc.free(work);
-            }
+            execute("cudnnConvolutionBackwardFilter " + xs + " / " + ys + " -> " + ws, p, alloc,
+                    cudnn_h.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1(), new Pass() {
+                        public int workspaceSize(Problem q, int algo, MemorySegment size) {
+                            return cudnn_h.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, q.x, q.y, q.conv, q.w, algo, size);
+                        }
+
+                        public int run(Problem q, int algo, MemorySegment work, long bytes) {
+                            return cudnn_h.cudnnConvolutionBackwardFilter(handle, q.one(), q.x, MemorySegment.ofAddress(x), q.y,
+                                    MemorySegment.ofAddress(gy), q.conv, algo, work, bytes, q.zero(), q.w, MemorySegment.ofAddress(gw));
+                        }
+
+                        public int search(Problem q, int requested, MemorySegment returned, MemorySegment perf) {
+                            return cudnn_h.cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, q.x, q.y, q.conv, q.w, requested, returned, perf);
+                        }
+                    });
         }
     }
 

@@ -113,11 +113,6 @@ public final class DeviceAllocator implements AutoCloseable {
         peak = inUse;
     }
 
-    /** Bytes held in the cache, free for reuse. */
-    public synchronized long bytesCached() {
-        return cached;
-    }
-
     /** cuMemAlloc calls so far (a cache hit makes none). */
     public synchronized long deviceAllocations() {
         return deviceAllocations;

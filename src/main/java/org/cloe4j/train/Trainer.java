@@ -138,10 +138,11 @@ public final class Trainer {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("case " + c.id() + ": " + e.getMessage(), e);
         }
-        try (Graph.Run run = runForward(built, inputs, c, mask, epoch, step)) {
+        try (Graph.Run run = built.graph().run(be, inputs)) {
             float loss = run.scalar(built.loss());
             Map<String, Float> values = new HashMap<>();
             built.terms().forEach((k, v) -> values.put(k, run.scalar(v)));
+            // the one non-finite-loss rule: the loss ops hand a NaN on, and the loss is read here anyway
             if (!Float.isFinite(loss)) {
                 throw new TrainingDivergedException("loss is " + loss + " at epoch " + (epoch + 1) + ", step " + step
                         + " (case " + c.id() + ", mask " + mask + ", terms " + values + "); the last complete checkpoint is kept");
@@ -151,18 +152,6 @@ public final class Trainer {
             return loss;
         } finally {
             inputs.values().forEach(be::release);
-        }
-    }
-
-    /** The forward pass; a loss op that meets a NaN or infinite value stops the run with the step named. */
-    private Graph.Run runForward(CloeModel.Built built, Map<String, Tensor> inputs, PreparedCase c, ModalityMask mask,
-                                 int epoch, int step) {
-        try {
-            return built.graph().run(be, inputs);
-        } catch (ArithmeticException e) {
-            throw new TrainingDivergedException("loss is not finite (NaN) at epoch " + (epoch + 1) + ", step " + step
-                    + " (case " + c.id() + ", mask " + mask + "): " + e.getMessage()
-                    + "; the last complete checkpoint is kept");
         }
     }
 }

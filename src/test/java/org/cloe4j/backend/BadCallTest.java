@@ -133,16 +133,21 @@ class BadCallTest {
         assertTrue(e.getMessage().contains("maskedSoftmax"), "message must name the op: " + e.getMessage());
     }
 
+    /** A loss op hands a NaN prediction on as a NaN loss (the trainer's one check then stops the run). */
+    private static float lossOf(java.util.function.Consumer<Tensor> op) {
+        Tensor loss = t(1);
+        op.accept(loss);
+        return BE.toHost(loss)[0];
+    }
+
     private static void assertNanLossIsReported(int nanIndex) {
         Shape s = Shape.ncdhw(1, 2, 1, 1, 2);
         float[] p = {0.3f, 0.6f, 0.7f, 0.4f};
         float[] y = {1, 0, 0, 1}; // voxel 0 is class 0, voxel 1 is class 1
         p[nanIndex] = Float.NaN;
-        ArithmeticException e = assertThrows(ArithmeticException.class,
-                () -> BE.weightedCrossEntropy(BE.fromHost(s, p), BE.fromHost(s, y), t(1)),
-                "weightedCrossEntropy of probabilities " + Arrays.toString(p) + " must report the non-finite loss");
-        assertTrue(e.getMessage().contains("weightedCrossEntropy") && e.getMessage().contains(s.toString()),
-                "message must name the op and the shape " + s + ": " + e.getMessage());
+        float loss = lossOf(l -> BE.weightedCrossEntropy(BE.fromHost(s, p), BE.fromHost(s, y), l));
+        assertTrue(Float.isNaN(loss), "weightedCrossEntropy of probabilities " + Arrays.toString(p)
+                + " must give a NaN loss, got " + loss);
     }
 
     @Test
@@ -154,22 +159,16 @@ class BadCallTest {
     void softDiceReportsANanProbability() {
         Shape s = Shape.ncdhw(1, 2, 1, 1, 2);
         Tensor p = BE.fromHost(s, new float[]{0.3f, Float.NaN, 0.7f, 0.4f});
-        ArithmeticException e = assertThrows(ArithmeticException.class,
-                () -> BE.softDice(p, BE.fromHost(s, new float[]{1, 0, 0, 1}), t(1)),
-                "softDice of a NaN probability must report the non-finite loss");
-        assertTrue(e.getMessage().contains("softDice") && e.getMessage().contains(s.toString()),
-                "message must name the op and the shape " + s + ": " + e.getMessage());
+        float loss = lossOf(l -> BE.softDice(p, BE.fromHost(s, new float[]{1, 0, 0, 1}), l));
+        assertTrue(Float.isNaN(loss), "softDice of a NaN probability must give a NaN loss, got " + loss);
     }
 
     @Test
     void binaryCrossEntropyReportsANanProbability() {
         Shape s = Shape.ncdhw(1, 1, 1, 2, 2);
         Tensor p = BE.fromHost(s, new float[]{0.3f, Float.NaN, 0.7f, 0.4f});
-        ArithmeticException e = assertThrows(ArithmeticException.class,
-                () -> BE.binaryCrossEntropy(p, BE.fromHost(s, new float[]{1, 0, 0, 1}), t(1)),
-                "binaryCrossEntropy of a NaN probability must report the non-finite loss");
-        assertTrue(e.getMessage().contains("binaryCrossEntropy") && e.getMessage().contains(s.toString()),
-                "message must name the op and the shape " + s + ": " + e.getMessage());
+        float loss = lossOf(l -> BE.binaryCrossEntropy(p, BE.fromHost(s, new float[]{1, 0, 0, 1}), l));
+        assertTrue(Float.isNaN(loss), "binaryCrossEntropy of a NaN probability must give a NaN loss, got " + loss);
     }
 
     @Test

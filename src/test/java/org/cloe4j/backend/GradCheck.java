@@ -41,6 +41,43 @@ final class GradCheck {
     // tolerance
 
     /**
+     * The floor every comparison gets on one backend, on top of each case's own {@link Tol} (which is written for the
+     * CPU backend: double accumulators, so near-zero references are compared with a tiny atol).
+     * <ul>
+     *   <li>{@code cpu}: none; the cases' tolerances as stated.</li>
+     *   <li>any other backend ({@code cuda}): float32 block/tree reductions and FMA contraction, so a sum of n terms
+     *       carries about log2(n)·2^-24 of the summed magnitude; with n up to 2^17 that is ~1e-6 of max|ref| where the
+     *       terms cancel (a near-zero reference). Floor: atol 1e-5·max|ref| and rtol 1e-5 (a tenfold margin), still
+     *       far below a real bug (a wrong index, sign or scale moves values by O(max|ref|)).</li>
+     * </ul>
+     */
+    record BackendTol(String backend, double atolOfMax, double rtol, String why) {
+        static BackendTol of(String backend) {
+            return backend.equals("cpu")
+                    ? new BackendTol(backend, 0, 0, "")
+                    : new BackendTol(backend, 1e-5, 1e-5, "float32 reductions: floor atol 1e-5·max|ref|, rtol 1e-5 on " + backend);
+        }
+
+        double atol(double stated, double refMax) {
+            return Math.max(stated, atolOfMax * refMax);
+        }
+
+        double rtol(double stated) {
+            return Math.max(stated, rtol);
+        }
+
+        @Override
+        public String toString() {
+            return why.isEmpty() ? "" : " [" + why + "]";
+        }
+    }
+
+    /** The floor of the backend under test. */
+    static BackendTol backendTol() {
+        return BackendTol.of(System.getProperty("cloe.test.backend", "cpu"));
+    }
+
+    /**
      * Per-element tolerance atol + rtol·|ref|. With {@code scaled}, atol is a fraction of the largest |ref| of the
      * tensor (float32 sums lose absolute, not relative, accuracy when terms cancel).
      */
@@ -307,7 +344,8 @@ final class GradCheck {
             double xmax = 0;
             for (double v : orig) xmax = Math.max(xmax, Math.abs(v));
             double h = 1e-6 * Math.max(1, xmax);
-            double atol = tol.scaled() ? tol.atol() * refMax : tol.atol();
+            BackendTol floor = backendTol();
+            double atol = floor.atol(tol.scaled() ? tol.atol() * refMax : tol.atol(), refMax), rtol = floor.rtol(tol.rtol());
             for (int dir = 0; dir < 2; dir++) {
                 double[] v = new double[xv.length];
                 for (int j = 0; j < v.length; j++) v[j] = rnd.nextBoolean() ? 1 : -1;
@@ -321,13 +359,13 @@ final class GradCheck {
                 double allowed = noise;
                 for (int j = 0; j < v.length; j++) {
                     backend += got[j] * v[j];
-                    allowed += atol + tol.rtol() * Math.abs(got[j]);
+                    allowed += atol + rtol * Math.abs(got[j]);
                 }
                 if (!(Math.abs(backend - fd) <= allowed)) {
                     throw new AssertionError(String.format("%s: gradient of %s along random direction %d: backend "
                                     + "Σ g·v = %.9g, central difference of the double reference %.9g, |diff| %.3g > "
                                     + "allowed %.3g (the per-element tolerances summed along v); tolerance %s",
-                            name, x.name, dir, backend, fd, Math.abs(backend - fd), allowed, tol));
+                            name, x.name, dir, backend, fd, Math.abs(backend - fd), allowed, tol + floor.toString()));
                 }
             }
         }
@@ -361,12 +399,13 @@ final class GradCheck {
 
         /** Element i of got/ref is element at[i] of the tensor (at null: the identity). */
         private void compare(String what, Shape shape, float[] got, double[] ref, Tol tol, double noise, int[] at) {
-            double atol = tol.atolFor(ref) + noise;
+            BackendTol floor = backendTol();
+            double atol = floor.atol(tol.atolFor(ref), maxAbs(ref)) + noise, rtol = floor.rtol(tol.rtol);
             int worst = -1;
             double worstExcess = Double.NEGATIVE_INFINITY;
             int bad = 0;
             for (int i = 0; i < ref.length; i++) {
-                double allowed = atol + tol.rtol * Math.abs(ref[i]);
+                double allowed = atol + rtol * Math.abs(ref[i]);
                 double diff = Math.abs(got[i] - ref[i]);
                 // NaN or infinity on either side fails (every comparison with NaN is false)
                 if (diff <= allowed && Double.isFinite(ref[i])) continue;
@@ -378,12 +417,12 @@ final class GradCheck {
                 }
             }
             if (bad > 0) {
-                double allowed = atol + tol.rtol * Math.abs(ref[worst]);
+                double allowed = atol + rtol * Math.abs(ref[worst]);
                 throw new AssertionError(String.format(
                         "%s: %s differs from the double reference in %d of %d elements; worst at %s: backend %.9g, "
                                 + "reference %.9g, |diff| %.3g > allowed %.3g; tolerance %s%s",
                         name, what, bad, ref.length, index(shape, at == null ? worst : at[worst]), got[worst], ref[worst],
-                        Math.abs(got[worst] - ref[worst]), allowed, tol,
+                        Math.abs(got[worst] - ref[worst]), allowed, tol + floor.toString(),
                         noise > 0 ? String.format(" + finite-difference noise %.2g", noise) : ""));
             }
         }

@@ -94,4 +94,18 @@ class GradCheckSelfTest {
                 .check());
         assertTrue(e.getMessage().contains("zero everywhere"), e.getMessage());
     }
+
+    @Test
+    void theCpuKeepsTheStatedToleranceAndOtherBackendsGetTheStatedFloor() {
+        GradCheck.BackendTol cpu = GradCheck.BackendTol.of("cpu"), cuda = GradCheck.BackendTol.of("cuda");
+        org.junit.jupiter.api.Assertions.assertEquals(1e-9, cpu.atol(1e-9, 10), 0);
+        org.junit.jupiter.api.Assertions.assertEquals(1e-9, cpu.rtol(1e-9), 0);
+        // near-zero reference in a tensor whose largest element is 10: float32 sums may be off by ~1e-5 of it
+        org.junit.jupiter.api.Assertions.assertEquals(1e-4, cuda.atol(1e-9, 10), 1e-12);
+        org.junit.jupiter.api.Assertions.assertEquals(1e-5, cuda.rtol(1e-9), 0);
+        // a looser stated tolerance is kept
+        org.junit.jupiter.api.Assertions.assertEquals(1e-2, cuda.atol(1e-2, 10), 0);
+        // the floor stays far below an O(max|ref|) error (a wrong index, sign or scale)
+        org.junit.jupiter.api.Assertions.assertTrue(cuda.atol(0, 10) + cuda.rtol(0) * 10 < 0.01 * 10);
+    }
 }

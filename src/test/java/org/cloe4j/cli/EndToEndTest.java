@@ -150,6 +150,24 @@ class EndToEndTest {
         }
     }
 
+    @Test
+    void trainAndEvalSucceedWithAWarningWhenTheirChartCannotBeDrawn() {
+        Path out = tmp.resolve("eval-nofonts"), runNoFonts = tmp.resolve("run-nofonts");
+        Outcome[] o = new Outcome[2];
+        String err = org.cloe4j.io.ChartsTest.withChartsFailing(() -> {
+            o[0] = cli("train", "--data", data.toString(), "--out", runNoFonts.toString(), "--epochs", "1", "--iters", "1",
+                    "--quiet", "--backend", "cpu");
+            o[1] = cli("eval", "--model", run.toString(), "--data", data.toString(), "--split", "test", "--out",
+                    out.toString(), "--quiet", "--backend", "cpu");
+        });
+        assertEquals(0, o[0].code(), o[0].err());
+        assertEquals(0, o[1].code(), o[1].err());
+        assertTrue(Files.isRegularFile(runNoFonts.resolve("train_log.csv")));
+        assertTrue(Files.isRegularFile(out.resolve("table.csv")));
+        assertTrue(!Files.exists(runNoFonts.resolve("loss_curves.png")) && !Files.exists(out.resolve("dice_by_mask.png")));
+        assertTrue(err.contains("warning: chart") && err.contains("loss_curves.png") && err.contains("dice_by_mask.png"), err);
+    }
+
     private Path caseFile(String id, String mod) {
         return data.resolve(id).resolve(id + "_" + mod + ".nii.gz");
     }

@@ -1,5 +1,7 @@
 package org.cloe4j.cuda;
 
+import org.cloe4j.infer.CapturedInference;
+
 import org.cloe4j.graph.Graph;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;

@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -89,7 +90,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        CpuChecks.sameSize("copy", src, dst);
+        ShapeChecks.sameSize("copy", src, dst);
         System.arraycopy(src.data(), 0, dst.data(), 0, (int) src.shape().size());
     }
 
@@ -102,7 +103,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void addInPlace(Tensor acc, Tensor x) {
-        CpuChecks.sameShape("addInPlace", acc, x);
+        ShapeChecks.sameShape("addInPlace", acc, x);
         CpuElementwise.axpy(1f, x.data(), acc.data(), (int) acc.shape().size());
     }
 
@@ -127,8 +128,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv3d(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec spec) {
         Shape ys = spec.outputShape(x.shape(), w.shape());
-        CpuChecks.shape("conv3d", y, ys);
-        CpuChecks.bias("conv3d", bias, w.shape().dim(0));
+        ShapeChecks.shape("conv3d", y, ys);
+        ShapeChecks.bias("conv3d", bias, w.shape().dim(0));
         Shape s = x.shape();
         CpuConv3d.forward(x.data(), w.data(), bias == null ? null : bias.data(), y.data(), s.n(), s.c(), s.d(), s.h(),
                 s.w(), w.shape().dim(0), spec.k(), spec.stride(), spec.pad(), padding(spec));
@@ -136,7 +137,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv3dBackwardData(Tensor gy, Tensor w, Tensor gx, ConvSpec spec) {
-        CpuChecks.shape("conv3d backward", gy, spec.outputShape(gx.shape(), w.shape()));
+        ShapeChecks.shape("conv3d backward", gy, spec.outputShape(gx.shape(), w.shape()));
         Shape s = gx.shape();
         CpuConv3d.backwardData(gy.data(), w.data(), gx.data(), s.n(), s.c(), s.d(), s.h(), s.w(), w.shape().dim(0),
                 spec.k(), spec.stride(), spec.pad(), padding(spec));
@@ -144,8 +145,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv3dBackwardWeight(Tensor x, Tensor gy, Tensor gw, Tensor gb, ConvSpec spec) {
-        CpuChecks.shape("conv3d backward", gy, spec.outputShape(x.shape(), gw.shape()));
-        CpuChecks.bias("conv3d backward", gb, gw.shape().dim(0));
+        ShapeChecks.shape("conv3d backward", gy, spec.outputShape(x.shape(), gw.shape()));
+        ShapeChecks.bias("conv3d backward", gb, gw.shape().dim(0));
         Shape s = x.shape();
         CpuConv3d.backwardWeight(x.data(), gy.data(), gw.data(), gb == null ? null : gb.data(), s.n(), s.c(), s.d(),
                 s.h(), s.w(), gw.shape().dim(0), spec.k(), spec.stride(), spec.pad(), padding(spec));

@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -13,7 +14,7 @@ final class CpuBroadcast {
 
     static void binary(String op, Tensor a, Tensor b, Tensor y, boolean multiply) {
         Shape out = broadcastShape(op, a.shape(), b.shape());
-        CpuChecks.shape(op, y, out);
+        ShapeChecks.shape(op, y, out);
         float[] as = a.data();
         float[] bs = b.data();
         float[] ys = y.data();

@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -9,8 +10,8 @@ final class CpuChannels {
     }
 
     static void softmax(Tensor x, Tensor y) {
-        CpuChecks.volume("softmaxChannels", x);
-        CpuChecks.sameShape("softmaxChannels", x, y);
+        ShapeChecks.volume("softmaxChannels", x);
+        ShapeChecks.sameShape("softmaxChannels", x, y);
         Shape s = x.shape();
         int c = s.c();
         int sp = s.spatialSize();
@@ -40,9 +41,9 @@ final class CpuChannels {
     }
 
     static void softmaxBackward(Tensor y, Tensor gy, Tensor gx) {
-        CpuChecks.volume("softmaxChannels backward", y);
-        CpuChecks.sameShape("softmaxChannels backward", y, gy);
-        CpuChecks.sameShape("softmaxChannels backward", y, gx);
+        ShapeChecks.volume("softmaxChannels backward", y);
+        ShapeChecks.sameShape("softmaxChannels backward", y, gy);
+        ShapeChecks.sameShape("softmaxChannels backward", y, gx);
         Shape s = y.shape();
         int c = s.c();
         int sp = s.spatialSize();
@@ -69,11 +70,11 @@ final class CpuChannels {
     }
 
     static void concat(Tensor[] xs, Tensor y) {
-        CpuChecks.volume("concatChannels", y);
+        ShapeChecks.volume("concatChannels", y);
         Shape ys = y.shape();
         int total = 0;
         for (Tensor x : xs) {
-            CpuChecks.volume("concatChannels", x);
+            ShapeChecks.volume("concatChannels", x);
             Shape s = x.shape();
             if (s.n() != ys.n() || s.d() != ys.d() || s.h() != ys.h() || s.w() != ys.w()) {
                 throw new IllegalArgumentException("concatChannels: input " + s + " does not match output " + ys);
@@ -96,8 +97,8 @@ final class CpuChannels {
     }
 
     static void slice(Tensor x, int offset, Tensor y) {
-        CpuChecks.volume("sliceChannels", x);
-        CpuChecks.volume("sliceChannels", y);
+        ShapeChecks.volume("sliceChannels", x);
+        ShapeChecks.volume("sliceChannels", y);
         Shape xs = x.shape();
         Shape ys = y.shape();
         if (xs.n() != ys.n() || xs.d() != ys.d() || xs.h() != ys.h() || xs.w() != ys.w() || offset < 0

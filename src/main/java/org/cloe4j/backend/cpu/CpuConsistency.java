@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -14,8 +15,8 @@ final class CpuConsistency {
     private static int check(String op, Tensor[] xs, Tensor region) {
         if (xs.length == 0) throw new IllegalArgumentException(op + ": no expert maps");
         Shape s = xs[0].shape();
-        CpuChecks.volume(op, xs[0]);
-        for (Tensor x : xs) CpuChecks.sameShape(op, xs[0], x);
+        ShapeChecks.volume(op, xs[0]);
+        for (Tensor x : xs) ShapeChecks.sameShape(op, xs[0], x);
         if (region != null) {
             Shape r = region.shape();
             if (r.rank() != 5 || r.n() != s.n() || r.c() != 1 || r.d() != s.d() || r.h() != s.h() || r.w() != s.w()) {
@@ -64,7 +65,7 @@ final class CpuConsistency {
 
     static void pairwiseCosine(Tensor[] xs, Tensor region, Tensor s) {
         int m = check("pairwiseCosine", xs, region);
-        CpuChecks.shape("pairwiseCosine", s, Shape.of(m, m));
+        ShapeChecks.shape("pairwiseCosine", s, Shape.of(m, m));
         double[][] g = gram(xs, region);
         float[] out = s.data();
         for (int a = 0; a < m; a++) {
@@ -82,7 +83,7 @@ final class CpuConsistency {
      */
     static void pairwiseCosineBackward(Tensor[] xs, Tensor region, Tensor gs, Tensor[] gxs, Tensor gregion) {
         int m = check("pairwiseCosine backward", xs, region);
-        CpuChecks.shape("pairwiseCosine backward", gs, Shape.of(m, m));
+        ShapeChecks.shape("pairwiseCosine backward", gs, Shape.of(m, m));
         double[][] g = gram(xs, region);
         double[] norm = new double[m];
         for (int a = 0; a < m; a++) norm[a] = Math.sqrt(g[a][a]);
@@ -112,13 +113,13 @@ final class CpuConsistency {
         float[][] gx = new float[m][];
         for (int k = 0; k < m; k++) {
             if (gxs != null && gxs[k] != null) {
-                CpuChecks.sameShape("pairwiseCosine backward", xs[k], gxs[k]);
+                ShapeChecks.sameShape("pairwiseCosine backward", xs[k], gxs[k]);
                 gx[k] = gxs[k].data();
             }
         }
         float[] r = region == null ? null : region.data();
         float[] gr = gregion == null ? null : gregion.data();
-        if (gregion != null) CpuChecks.shape("pairwiseCosine backward region gradient", gregion, s.with(1, 1));
+        if (gregion != null) ShapeChecks.shape("pairwiseCosine backward region gradient", gregion, s.with(1, 1));
         Parallel.forRange(s.n() * sp, CpuElementwise.GRAIN / Math.max(1, c * m), (lo, hi) -> {
             float[] t = new float[m];
             for (int v = lo; v < hi; v++) {

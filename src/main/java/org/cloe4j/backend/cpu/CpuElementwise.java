@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -27,7 +28,7 @@ final class CpuElementwise {
     }
 
     static void scale(Tensor x, float s, Tensor y) {
-        CpuChecks.sameShape("scale", x, y);
+        ShapeChecks.sameShape("scale", x, y);
         float[] xs = x.data();
         float[] ys = y.data();
         Parallel.forRange((int) x.shape().size(), GRAIN, (lo, hi) -> {
@@ -40,7 +41,7 @@ final class CpuElementwise {
     }
 
     static void leakyRelu(Tensor x, Tensor y, float slope) {
-        CpuChecks.sameShape("leakyRelu", x, y);
+        ShapeChecks.sameShape("leakyRelu", x, y);
         float[] xs = x.data();
         float[] ys = y.data();
         Parallel.forRange((int) x.shape().size(), GRAIN, (lo, hi) -> {
@@ -54,8 +55,8 @@ final class CpuElementwise {
     }
 
     static void leakyReluBackward(Tensor x, Tensor gy, Tensor gx, float slope) {
-        CpuChecks.sameShape("leakyRelu backward", x, gy);
-        CpuChecks.sameShape("leakyRelu backward", x, gx);
+        ShapeChecks.sameShape("leakyRelu backward", x, gy);
+        ShapeChecks.sameShape("leakyRelu backward", x, gx);
         float[] xs = x.data();
         float[] g = gy.data();
         float[] out = gx.data();
@@ -70,7 +71,7 @@ final class CpuElementwise {
     }
 
     static void sigmoid(Tensor x, Tensor y) {
-        CpuChecks.sameShape("sigmoid", x, y);
+        ShapeChecks.sameShape("sigmoid", x, y);
         float[] xs = x.data();
         float[] ys = y.data();
         Parallel.forRange((int) x.shape().size(), GRAIN, (lo, hi) -> {
@@ -79,8 +80,8 @@ final class CpuElementwise {
     }
 
     static void sigmoidBackward(Tensor y, Tensor gy, Tensor gx) {
-        CpuChecks.sameShape("sigmoid backward", y, gy);
-        CpuChecks.sameShape("sigmoid backward", y, gx);
+        ShapeChecks.sameShape("sigmoid backward", y, gy);
+        ShapeChecks.sameShape("sigmoid backward", y, gx);
         float[] ys = y.data();
         float[] g = gy.data();
         float[] out = gx.data();

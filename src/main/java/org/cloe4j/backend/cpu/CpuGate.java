@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -17,8 +18,8 @@ final class CpuGate {
         int batch = xs.dim(0);
         int in = xs.dim(1);
         int out = ws.dim(0);
-        CpuChecks.shape("dense", y, Shape.of(batch, out));
-        CpuChecks.bias("dense", b, out);
+        ShapeChecks.shape("dense", y, Shape.of(batch, out));
+        ShapeChecks.bias("dense", b, out);
         float[] xv = x.data();
         float[] wv = w.data();
         float[] yv = y.data();
@@ -40,12 +41,12 @@ final class CpuGate {
         int batch = x.shape().dim(0);
         int in = x.shape().dim(1);
         int out = w.shape().dim(0);
-        CpuChecks.shape("dense backward", gy, Shape.of(batch, out));
+        ShapeChecks.shape("dense backward", gy, Shape.of(batch, out));
         float[] xv = x.data();
         float[] wv = w.data();
         float[] g = gy.data();
         if (gx != null) {
-            CpuChecks.shape("dense backward", gx, x.shape());
+            ShapeChecks.shape("dense backward", gx, x.shape());
             for (int r = 0; r < batch; r++) {
                 for (int i = 0; i < in; i++) {
                     double s = 0;
@@ -55,7 +56,7 @@ final class CpuGate {
             }
         }
         if (gw != null) {
-            CpuChecks.shape("dense backward", gw, w.shape());
+            ShapeChecks.shape("dense backward", gw, w.shape());
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
                     double s = 0;
@@ -65,7 +66,7 @@ final class CpuGate {
             }
         }
         if (gb != null) {
-            CpuChecks.bias("dense backward", gb, out);
+            ShapeChecks.bias("dense backward", gb, out);
             for (int o = 0; o < out; o++) {
                 double s = 0;
                 for (int r = 0; r < batch; r++) s += g[r * out + o];
@@ -80,7 +81,7 @@ final class CpuGate {
             throw new IllegalArgumentException("maskedSoftmax: logits " + logits.shape() + " and mask " + mask.shape()
                     + " must both have shape [M]");
         }
-        CpuChecks.sameShape("maskedSoftmax", logits, y);
+        ShapeChecks.sameShape("maskedSoftmax", logits, y);
         float[] l = logits.data();
         float[] k = mask.data();
         float[] out = y.data();
@@ -98,8 +99,8 @@ final class CpuGate {
     }
 
     static void maskedSoftmaxBackward(Tensor y, Tensor gy, Tensor gx) {
-        CpuChecks.sameShape("maskedSoftmax backward", y, gy);
-        CpuChecks.sameShape("maskedSoftmax backward", y, gx);
+        ShapeChecks.sameShape("maskedSoftmax backward", y, gy);
+        ShapeChecks.sameShape("maskedSoftmax backward", y, gx);
         float[] ys = y.data();
         float[] g = gy.data();
         double dot = 0;
@@ -109,8 +110,8 @@ final class CpuGate {
 
     private static void checkStack(String op, Tensor[] xs, Tensor w, Tensor y) {
         if (xs.length == 0) throw new IllegalArgumentException(op + ": no inputs");
-        CpuChecks.shape(op + " weights", w, Shape.of(xs.length));
-        for (Tensor x : xs) CpuChecks.sameShape(op, x, y);
+        ShapeChecks.shape(op + " weights", w, Shape.of(xs.length));
+        for (Tensor x : xs) ShapeChecks.sameShape(op, x, y);
     }
 
     static void weightedSum(Tensor[] xs, Tensor w, Tensor y) {
@@ -133,12 +134,12 @@ final class CpuGate {
             throw new IllegalArgumentException("weightedSum backward: " + gxs.length + " map gradients for " + xs.length
                     + " maps of shape " + gy.shape());
         }
-        if (gw != null) CpuChecks.shape("weightedSum backward weights", gw, w.shape());
+        if (gw != null) ShapeChecks.shape("weightedSum backward weights", gw, w.shape());
         float[] wv = w.data();
         float[] g = gy.data();
         for (int k = 0; k < xs.length; k++) {
             if (gxs != null && gxs[k] != null) {
-                CpuChecks.sameShape("weightedSum backward", gy, gxs[k]);
+                ShapeChecks.sameShape("weightedSum backward", gy, gxs[k]);
                 float[] out = gxs[k].data();
                 float wk = wv[k];
                 Parallel.forRange(out.length, CpuElementwise.GRAIN, (lo, hi) -> {

@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -12,9 +13,9 @@ final class CpuLoss {
     }
 
     private static void check(String op, Tensor p, Tensor target, Tensor loss) {
-        CpuChecks.volume(op, p);
-        CpuChecks.sameShape(op, p, target);
-        if (loss != null) CpuChecks.scalar(op, loss);
+        ShapeChecks.volume(op, p);
+        ShapeChecks.sameShape(op, p, target);
+        if (loss != null) ShapeChecks.scalar(op, loss);
     }
 
     /** w[n][c] = 1 − (voxels of class c in sample n) / (voxels). */
@@ -57,7 +58,7 @@ final class CpuLoss {
                         float y = tv[base + i];
                         float pi = pv[base + i];
                         if (y != 0) a -= y * Math.log(Math.min(1f, Math.max(CLAMP_MIN, pi)));
-                        // PyTorch's 0·log(NaN) is NaN too: a NaN prediction must reach the finiteness check below
+                        // PyTorch's 0·log(NaN) is NaN too: a NaN prediction must reach the loss (the trainer checks it)
                         else if (Float.isNaN(pi)) a = Double.NaN;
                     }
                     acc[0] = a;
@@ -65,19 +66,11 @@ final class CpuLoss {
             }
         }
         loss.data()[0] = (float) (sum / ((double) s.n() * sp));
-        requireFinite("weightedCrossEntropy", loss, s);
-    }
-
-    /** A NaN or infinite loss stops training at once, naming the op and the prediction's shape. */
-    private static void requireFinite(String op, Tensor loss, Shape prediction) {
-        if (!Float.isFinite(loss.data()[0])) {
-            throw new ArithmeticException(op + ": loss is " + loss.data()[0] + " for prediction " + prediction);
-        }
     }
 
     static void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
         check("weightedCrossEntropy backward", p, target, gloss);
-        CpuChecks.sameShape("weightedCrossEntropy backward", p, gp);
+        ShapeChecks.sameShape("weightedCrossEntropy backward", p, gp);
         Shape s = p.shape();
         int c = s.c();
         int sp = s.spatialSize();
@@ -137,12 +130,11 @@ final class CpuLoss {
         double mean = 0;
         for (double[] k : sums) mean += 2 * k[0] / (k[1] + k[2] + DICE_EPS);
         loss.data()[0] = (float) (1.0 - mean / sums.length);
-        requireFinite("softDice", loss, p.shape());
     }
 
     static void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
         check("softDice backward", p, target, gloss);
-        CpuChecks.sameShape("softDice backward", p, gp);
+        ShapeChecks.sameShape("softDice backward", p, gp);
         Shape s = p.shape();
         int c = s.c();
         int sp = s.spatialSize();
@@ -165,8 +157,8 @@ final class CpuLoss {
     }
 
     static void binaryCrossEntropy(Tensor p, Tensor target, Tensor loss) {
-        CpuChecks.sameShape("binaryCrossEntropy", p, target);
-        CpuChecks.scalar("binaryCrossEntropy", loss);
+        ShapeChecks.sameShape("binaryCrossEntropy", p, target);
+        ShapeChecks.scalar("binaryCrossEntropy", loss);
         float[] pv = p.data();
         float[] tv = target.data();
         double sum = CpuReduce.blocks(pv.length, 1, (lo, hi, acc) -> {
@@ -179,13 +171,12 @@ final class CpuLoss {
             acc[0] = a;
         })[0];
         loss.data()[0] = (float) (sum / pv.length);
-        requireFinite("binaryCrossEntropy", loss, p.shape());
     }
 
     static void binaryCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        CpuChecks.sameShape("binaryCrossEntropy backward", p, target);
-        CpuChecks.sameShape("binaryCrossEntropy backward", p, gp);
-        CpuChecks.scalar("binaryCrossEntropy backward", gloss);
+        ShapeChecks.sameShape("binaryCrossEntropy backward", p, target);
+        ShapeChecks.sameShape("binaryCrossEntropy backward", p, gp);
+        ShapeChecks.scalar("binaryCrossEntropy backward", gloss);
         float[] pv = p.data();
         float[] tv = target.data();
         float[] g = gp.data();

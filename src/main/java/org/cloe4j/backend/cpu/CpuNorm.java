@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -9,14 +10,14 @@ final class CpuNorm {
     }
 
     static void forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd, float eps) {
-        CpuChecks.volume("instanceNorm", x);
-        CpuChecks.sameShape("instanceNorm", x, y);
+        ShapeChecks.volume("instanceNorm", x);
+        ShapeChecks.sameShape("instanceNorm", x, y);
         Shape s = x.shape();
         Shape stats = Shape.of(s.n(), s.c());
-        CpuChecks.shape("instanceNorm mean", mean, stats);
-        CpuChecks.shape("instanceNorm rstd", rstd, stats);
-        CpuChecks.bias("instanceNorm gamma", gamma, s.c());
-        CpuChecks.bias("instanceNorm beta", beta, s.c());
+        ShapeChecks.shape("instanceNorm mean", mean, stats);
+        ShapeChecks.shape("instanceNorm rstd", rstd, stats);
+        ShapeChecks.bias("instanceNorm gamma", gamma, s.c());
+        ShapeChecks.bias("instanceNorm beta", beta, s.c());
         int sp = s.spatialSize();
         float[] in = x.data();
         float[] out = y.data();
@@ -46,16 +47,16 @@ final class CpuNorm {
 
     static void backward(Tensor x, Tensor gy, Tensor mean, Tensor rstd, Tensor gamma, Tensor gx, Tensor ggamma,
                          Tensor gbeta) {
-        CpuChecks.volume("instanceNorm backward", x);
-        CpuChecks.sameShape("instanceNorm backward", x, gy);
-        CpuChecks.sameShape("instanceNorm backward", x, gx);
+        ShapeChecks.volume("instanceNorm backward", x);
+        ShapeChecks.sameShape("instanceNorm backward", x, gy);
+        ShapeChecks.sameShape("instanceNorm backward", x, gx);
         Shape s = x.shape();
         Shape stats = Shape.of(s.n(), s.c());
-        CpuChecks.shape("instanceNorm backward mean", mean, stats);
-        CpuChecks.shape("instanceNorm backward rstd", rstd, stats);
-        CpuChecks.bias("instanceNorm backward gamma", gamma, s.c());
-        CpuChecks.bias("instanceNorm backward ggamma", ggamma, s.c());
-        CpuChecks.bias("instanceNorm backward gbeta", gbeta, s.c());
+        ShapeChecks.shape("instanceNorm backward mean", mean, stats);
+        ShapeChecks.shape("instanceNorm backward rstd", rstd, stats);
+        ShapeChecks.bias("instanceNorm backward gamma", gamma, s.c());
+        ShapeChecks.bias("instanceNorm backward ggamma", ggamma, s.c());
+        ShapeChecks.bias("instanceNorm backward gbeta", gbeta, s.c());
         int sp = s.spatialSize();
         int nc = s.n() * s.c();
         float[] in = x.data();

@@ -1,5 +1,6 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.backend.AdamConfig;
 import org.cloe4j.tensor.Tensor;
 
@@ -9,12 +10,12 @@ final class CpuOptim {
     }
 
     static void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor vmax, float lr, int t, AdamConfig cfg) {
-        CpuChecks.sameShape("adamStep", param, grad);
-        CpuChecks.sameShape("adamStep", param, m);
-        CpuChecks.sameShape("adamStep", param, v);
+        ShapeChecks.sameShape("adamStep", param, grad);
+        ShapeChecks.sameShape("adamStep", param, m);
+        ShapeChecks.sameShape("adamStep", param, v);
         if (cfg.amsgrad()) {
             if (vmax == null) throw new IllegalArgumentException("adamStep: amsgrad needs the vmax state, got null");
-            CpuChecks.sameShape("adamStep", param, vmax);
+            ShapeChecks.sameShape("adamStep", param, vmax);
         }
         if (t < 1) throw new IllegalArgumentException("adamStep: step must start at 1, got " + t);
         float[] p = param.data();

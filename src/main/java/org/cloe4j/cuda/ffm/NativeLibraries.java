@@ -18,11 +18,13 @@ import java.util.concurrent.TimeUnit;
  * library is used, so loading a binding class on a machine without a GPU never fails. The outcome of each lookup,
  * success (which file) or failure (why), is kept and can be asked for with {@link #describe(Library)}.
  *
- * <p>libcuda comes from the loader path ({@code libcuda.so.1}, installed with the driver). cuBLAS and cuDNN are
- * looked for, in order: the environment variable ({@code CLOE_CUBLAS}, {@code CLOE_CUDNN}) or system property
- * ({@code cloe.cublas}, {@code cloe.cudnn}) naming the file; the Python {@code nvidia} packages in the usual
- * site-packages folders (where pip and PyTorch put them: {@code nvidia/cu13/lib/libcublas.so.13},
- * {@code nvidia/cudnn/lib/libcudnn.so.9}); the folders {@code python3} itself reports; the loader path.
+ * <p>libcuda comes from the loader path ({@code libcuda.so.1}, installed with the driver). cuDNN is looked for, in
+ * order: the environment variable {@code CLOE_CUDNN} or system property {@code cloe.cudnn} naming the file; the folder
+ * the machine's {@code python3} imports {@code nvidia.cudnn} from ({@link LibrarySearch#pythonPackageDirs}); the
+ * Python {@code nvidia} packages in the usual site-packages folders (where pip and PyTorch put them:
+ * {@code nvidia/cudnn/lib/libcudnn.so.9}); the folders {@code python3} itself reports; the loader path. cuDNN's
+ * sub-libraries beside the file found are opened first by full path ({@link LibrarySearch#siblings}), since
+ * {@code libcudnn.so.9} opens them by name.
  */
 @SuppressWarnings("restricted")
 public final class NativeLibraries {
@@ -30,8 +32,6 @@ public final class NativeLibraries {
     /** The libraries with generated bindings. */
     public enum Library {
         CUDA("libcuda.so.1", null, null, List.of()),
-        CUBLAS("libcublas.so.13", "CLOE_CUBLAS", "cloe.cublas",
-                List.of("nvidia/cu13/lib/libcublas.so.13", "nvidia/cublas/lib/libcublas.so.13")),
         CUDNN("libcudnn.so.9", "CLOE_CUDNN", "cloe.cudnn",
                 List.of("nvidia/cudnn/lib/libcudnn.so.9", "nvidia/cu13/lib/libcudnn.so.9"));
 
@@ -89,9 +89,21 @@ public final class NativeLibraries {
         String forced = lib.env == null ? null : firstNonBlank(System.getProperty(lib.property), System.getenv(lib.env));
         if (forced != null) {
             // A file named explicitly is the only one tried: silently falling back would hide a typo.
+            String pre = forced.contains("/") ? preloaded(lib, Path.of(forced)) : "";
             SymbolLookup l = tryOpen(forced, tried);
-            return l != null ? new Loaded(l, forced, null)
+            return l != null ? new Loaded(l, forced + pre, null)
                     : new Loaded(null, null, "cannot open " + forced + " (named by " + lib.property + " / " + lib.env + "): " + tried);
+        }
+        // the package as the machine's Python imports it (wherever pip, conda or a venv put it)
+        String module = pythonModule(lib);
+        if (module != null) {
+            for (Path dir : LibrarySearch.pythonPackageDirs("python3", module)) {
+                Path p = dir.resolve("lib").resolve(lib.soname);
+                if (!Files.isRegularFile(p)) continue;
+                String pre = preloaded(lib, p);
+                SymbolLookup l = tryOpen(p.toString(), tried);
+                if (l != null) return new Loaded(l, p + " (python3's " + module + ")" + pre, null);
+            }
         }
         for (boolean askPython : new boolean[]{false, true}) {
             if (lib.sitePackagePaths.isEmpty()) break;
@@ -99,14 +111,40 @@ public final class NativeLibraries {
                 for (String rel : lib.sitePackagePaths) {
                     Path p = dir.resolve(rel);
                     if (!Files.isRegularFile(p)) continue;
+                    String pre = preloaded(lib, p);
                     SymbolLookup l = tryOpen(p.toString(), tried);
-                    if (l != null) return new Loaded(l, p.toString(), null);
+                    if (l != null) return new Loaded(l, p + pre, null);
                 }
             }
         }
         SymbolLookup l = tryOpen(lib.soname, tried);
         if (l != null) return new Loaded(l, lib.soname + " (from the loader path)", null);
         return new Loaded(null, null, "tried " + String.join("; ", tried));
+    }
+
+    /** The Python package that ships {@code lib} in pip's layout ({@code <package>/lib/<soname>}), or null. */
+    private static String pythonModule(Library lib) {
+        return switch (lib) {
+            case CUDNN -> "nvidia.cudnn";
+            default -> null;
+        };
+    }
+
+    /**
+     * Opens {@code lib}'s sibling sub-libraries beside {@code front} by full path, in dependency order, so that the
+     * front library's own by-name opens find them; returns a note for {@link #describe} ("" when there are none).
+     */
+    private static String preloaded(Library lib, Path front) {
+        if (lib != Library.CUDNN) return "";
+        List<String> ok = new ArrayList<>(), failed = new ArrayList<>();
+        for (Path sub : LibrarySearch.siblings(front, LibrarySearch.CUDNN_ORDER)) {
+            List<String> why = new ArrayList<>();
+            if (tryOpen(sub.toString(), why) != null) ok.add(sub.getFileName().toString());
+            else failed.add(String.join("; ", why));
+        }
+        if (ok.isEmpty() && failed.isEmpty()) return "";
+        return " (preloaded " + ok.size() + " sub-libraries" + (ok.isEmpty() ? "" : ": " + String.join(", ", ok))
+                + (failed.isEmpty() ? "" : "; could not open: " + String.join("; ", failed)) + ")";
     }
 
     private static SymbolLookup tryOpen(String nameOrPath, List<String> tried) {

@@ -105,24 +105,6 @@ public final class cuda_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDA_SUCCESS 0
-     * }
-     */
-    public static int CUDA_SUCCESS() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDA_ERROR_INVALID_VALUE 1
-     * }
-     */
-    public static int CUDA_ERROR_INVALID_VALUE() {
-        return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CUDA_ERROR_OUT_OF_MEMORY 2
      * }
      */
@@ -132,137 +114,11 @@ public final class cuda_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDA_ERROR_NOT_INITIALIZED 3
-     * }
-     */
-    public static int CUDA_ERROR_NOT_INITIALIZED() {
-        return 3;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDA_ERROR_NO_DEVICE 100
-     * }
-     */
-    public static int CUDA_ERROR_NO_DEVICE() {
-        return 100;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDA_ERROR_INVALID_DEVICE 101
-     * }
-     */
-    public static int CUDA_ERROR_INVALID_DEVICE() {
-        return 101;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDA_ERROR_INVALID_IMAGE 200
-     * }
-     */
-    public static int CUDA_ERROR_INVALID_IMAGE() {
-        return 200;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDA_ERROR_NO_BINARY_FOR_GPU 209
-     * }
-     */
-    public static int CUDA_ERROR_NO_BINARY_FOR_GPU() {
-        return 209;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDA_ERROR_NOT_FOUND 500
-     * }
-     */
-    public static int CUDA_ERROR_NOT_FOUND() {
-        return 500;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK 1
-     * }
-     */
-    public static int CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK() {
-        return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X 5
-     * }
-     */
-    public static int CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X() {
-        return 5;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK 8
-     * }
-     */
-    public static int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK() {
-        return 8;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_DEVICE_ATTRIBUTE_WARP_SIZE 10
-     * }
-     */
-    public static int CU_DEVICE_ATTRIBUTE_WARP_SIZE() {
-        return 10;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_DEVICE_ATTRIBUTE_CLOCK_RATE 13
-     * }
-     */
-    public static int CU_DEVICE_ATTRIBUTE_CLOCK_RATE() {
-        return 13;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT 16
      * }
      */
     public static int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT() {
         return 16;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE 36
-     * }
-     */
-    public static int CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE() {
-        return 36;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH 37
-     * }
-     */
-    public static int CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH() {
-        return 37;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE 38
-     * }
-     */
-    public static int CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE() {
-        return 38;
     }
 
     /**
@@ -294,46 +150,10 @@ public final class cuda_h {
 
     /**
      * {@snippet lang=c :
-     * #define CU_STREAM_NON_BLOCKING 1
-     * }
-     */
-    public static int CU_STREAM_NON_BLOCKING() {
-        return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CU_EVENT_DEFAULT 0
      * }
      */
     public static int CU_EVENT_DEFAULT() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_EVENT_BLOCKING_SYNC 1
-     * }
-     */
-    public static int CU_EVENT_BLOCKING_SYNC() {
-        return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_EVENT_DISABLE_TIMING 2
-     * }
-     */
-    public static int CU_EVENT_DISABLE_TIMING() {
-        return 2;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_STREAM_CAPTURE_MODE_GLOBAL 0
-     * }
-     */
-    public static int CU_STREAM_CAPTURE_MODE_GLOBAL() {
         return 0;
     }
 
@@ -344,15 +164,6 @@ public final class cuda_h {
      */
     public static int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL() {
         return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CU_STREAM_CAPTURE_MODE_RELAXED 2
-     * }
-     */
-    public static int CU_STREAM_CAPTURE_MODE_RELAXED() {
-        return 2;
     }
 
     static MemorySegment findOrThrow(String symbol) {
@@ -879,58 +690,6 @@ public final class cuda_h {
         }
     }
 
-    private static class cuDevicePrimaryCtxRelease_v2 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT, cuda_h.C_INT);
-        public static final MemorySegment ADDR = cuda_h.findOrThrow("cuDevicePrimaryCtxRelease_v2");
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
-     * }
-     */
-    public static FunctionDescriptor cuDevicePrimaryCtxRelease_v2$descriptor() {
-        return cuDevicePrimaryCtxRelease_v2.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
-     * }
-     */
-    public static MethodHandle cuDevicePrimaryCtxRelease_v2$handle() {
-        return cuDevicePrimaryCtxRelease_v2.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
-     * }
-     */
-    public static MemorySegment cuDevicePrimaryCtxRelease_v2$address() {
-        return cuDevicePrimaryCtxRelease_v2.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
-     * }
-     */
-    public static int cuDevicePrimaryCtxRelease_v2(int dev) {
-        var mh$ = cuDevicePrimaryCtxRelease_v2.HANDLE;
-        try {
-            return (int) mh$.invokeExact(dev);
-        } catch (Error | RuntimeException ex) {
-            throw ex;
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
     private static class cuCtxSetCurrent {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT, cuda_h.C_POINTER);
         public static final MemorySegment ADDR = cuda_h.findOrThrow("cuCtxSetCurrent");
@@ -976,110 +735,6 @@ public final class cuda_h {
         var mh$ = cuCtxSetCurrent.HANDLE;
         try {
             return (int) mh$.invokeExact(ctx);
-        } catch (Error | RuntimeException ex) {
-            throw ex;
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cuCtxGetCurrent {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT, cuda_h.C_POINTER);
-        public static final MemorySegment ADDR = cuda_h.findOrThrow("cuCtxGetCurrent");
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * CUresult cuCtxGetCurrent(CUcontext *pctx);
-     * }
-     */
-    public static FunctionDescriptor cuCtxGetCurrent$descriptor() {
-        return cuCtxGetCurrent.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * CUresult cuCtxGetCurrent(CUcontext *pctx);
-     * }
-     */
-    public static MethodHandle cuCtxGetCurrent$handle() {
-        return cuCtxGetCurrent.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * CUresult cuCtxGetCurrent(CUcontext *pctx);
-     * }
-     */
-    public static MemorySegment cuCtxGetCurrent$address() {
-        return cuCtxGetCurrent.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * CUresult cuCtxGetCurrent(CUcontext *pctx);
-     * }
-     */
-    public static int cuCtxGetCurrent(MemorySegment pctx) {
-        var mh$ = cuCtxGetCurrent.HANDLE;
-        try {
-            return (int) mh$.invokeExact(pctx);
-        } catch (Error | RuntimeException ex) {
-            throw ex;
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cuCtxSynchronize {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT);
-        public static final MemorySegment ADDR = cuda_h.findOrThrow("cuCtxSynchronize");
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * CUresult cuCtxSynchronize(void);
-     * }
-     */
-    public static FunctionDescriptor cuCtxSynchronize$descriptor() {
-        return cuCtxSynchronize.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * CUresult cuCtxSynchronize(void);
-     * }
-     */
-    public static MethodHandle cuCtxSynchronize$handle() {
-        return cuCtxSynchronize.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * CUresult cuCtxSynchronize(void);
-     * }
-     */
-    public static MemorySegment cuCtxSynchronize$address() {
-        return cuCtxSynchronize.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * CUresult cuCtxSynchronize(void);
-     * }
-     */
-    public static int cuCtxSynchronize() {
-        var mh$ = cuCtxSynchronize.HANDLE;
-        try {
-            return (int) mh$.invokeExact();
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex$) {
@@ -1971,162 +1626,6 @@ public final class cuda_h {
         }
     }
 
-    private static class cuMemcpyHtoD_v2 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT, cuda_h.C_LONG_LONG, cuda_h.C_POINTER, cuda_h.C_LONG);
-        public static final MemorySegment ADDR = cuda_h.findOrThrow("cuMemcpyHtoD_v2");
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount);
-     * }
-     */
-    public static FunctionDescriptor cuMemcpyHtoD_v2$descriptor() {
-        return cuMemcpyHtoD_v2.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount);
-     * }
-     */
-    public static MethodHandle cuMemcpyHtoD_v2$handle() {
-        return cuMemcpyHtoD_v2.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount);
-     * }
-     */
-    public static MemorySegment cuMemcpyHtoD_v2$address() {
-        return cuMemcpyHtoD_v2.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * CUresult cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount);
-     * }
-     */
-    public static int cuMemcpyHtoD_v2(long dstDevice, MemorySegment srcHost, long ByteCount) {
-        var mh$ = cuMemcpyHtoD_v2.HANDLE;
-        try {
-            return (int) mh$.invokeExact(dstDevice, srcHost, ByteCount);
-        } catch (Error | RuntimeException ex) {
-            throw ex;
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cuMemcpyDtoH_v2 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT, cuda_h.C_POINTER, cuda_h.C_LONG_LONG, cuda_h.C_LONG);
-        public static final MemorySegment ADDR = cuda_h.findOrThrow("cuMemcpyDtoH_v2");
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount);
-     * }
-     */
-    public static FunctionDescriptor cuMemcpyDtoH_v2$descriptor() {
-        return cuMemcpyDtoH_v2.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount);
-     * }
-     */
-    public static MethodHandle cuMemcpyDtoH_v2$handle() {
-        return cuMemcpyDtoH_v2.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount);
-     * }
-     */
-    public static MemorySegment cuMemcpyDtoH_v2$address() {
-        return cuMemcpyDtoH_v2.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * CUresult cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount);
-     * }
-     */
-    public static int cuMemcpyDtoH_v2(MemorySegment dstHost, long srcDevice, long ByteCount) {
-        var mh$ = cuMemcpyDtoH_v2.HANDLE;
-        try {
-            return (int) mh$.invokeExact(dstHost, srcDevice, ByteCount);
-        } catch (Error | RuntimeException ex) {
-            throw ex;
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cuMemcpyDtoD_v2 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT, cuda_h.C_LONG_LONG, cuda_h.C_LONG_LONG, cuda_h.C_LONG);
-        public static final MemorySegment ADDR = cuda_h.findOrThrow("cuMemcpyDtoD_v2");
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount);
-     * }
-     */
-    public static FunctionDescriptor cuMemcpyDtoD_v2$descriptor() {
-        return cuMemcpyDtoD_v2.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount);
-     * }
-     */
-    public static MethodHandle cuMemcpyDtoD_v2$handle() {
-        return cuMemcpyDtoD_v2.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * CUresult cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount);
-     * }
-     */
-    public static MemorySegment cuMemcpyDtoD_v2$address() {
-        return cuMemcpyDtoD_v2.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * CUresult cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount);
-     * }
-     */
-    public static int cuMemcpyDtoD_v2(long dstDevice, long srcDevice, long ByteCount) {
-        var mh$ = cuMemcpyDtoD_v2.HANDLE;
-        try {
-            return (int) mh$.invokeExact(dstDevice, srcDevice, ByteCount);
-        } catch (Error | RuntimeException ex) {
-            throw ex;
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
     private static class cuMemcpyHtoDAsync_v2 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT, cuda_h.C_LONG_LONG, cuda_h.C_POINTER, cuda_h.C_LONG, cuda_h.C_POINTER);
         public static final MemorySegment ADDR = cuda_h.findOrThrow("cuMemcpyHtoDAsync_v2");
@@ -2276,58 +1775,6 @@ public final class cuda_h {
         var mh$ = cuMemcpyDtoDAsync_v2.HANDLE;
         try {
             return (int) mh$.invokeExact(dstDevice, srcDevice, ByteCount, hStream);
-        } catch (Error | RuntimeException ex) {
-            throw ex;
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cuMemsetD32_v2 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cuda_h.C_INT, cuda_h.C_LONG_LONG, cuda_h.C_INT, cuda_h.C_LONG);
-        public static final MemorySegment ADDR = cuda_h.findOrThrow("cuMemsetD32_v2");
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * CUresult cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N);
-     * }
-     */
-    public static FunctionDescriptor cuMemsetD32_v2$descriptor() {
-        return cuMemsetD32_v2.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * CUresult cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N);
-     * }
-     */
-    public static MethodHandle cuMemsetD32_v2$handle() {
-        return cuMemsetD32_v2.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * CUresult cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N);
-     * }
-     */
-    public static MemorySegment cuMemsetD32_v2$address() {
-        return cuMemsetD32_v2.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * CUresult cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N);
-     * }
-     */
-    public static int cuMemsetD32_v2(long dstDevice, int ui, long N) {
-        var mh$ = cuMemsetD32_v2.HANDLE;
-        try {
-            return (int) mh$.invokeExact(dstDevice, ui, N);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex$) {

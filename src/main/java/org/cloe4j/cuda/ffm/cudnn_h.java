@@ -111,15 +111,6 @@ public final class cudnn_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDNN_STATUS_SUCCESS 0
-     * }
-     */
-    public static int CUDNN_STATUS_SUCCESS() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CUDNN_DATA_FLOAT 0
      * }
      */
@@ -138,29 +129,11 @@ public final class cudnn_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDNN_CONVOLUTION 0
-     * }
-     */
-    public static int CUDNN_CONVOLUTION() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CUDNN_CROSS_CORRELATION 1
      * }
      */
     public static int CUDNN_CROSS_CORRELATION() {
         return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDNN_DEFAULT_MATH 0
-     * }
-     */
-    public static int CUDNN_DEFAULT_MATH() {
-        return 0;
     }
 
     /**
@@ -192,24 +165,6 @@ public final class cudnn_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM 1
-     * }
-     */
-    public static int CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM() {
-        return 1;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * #define CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 0
-     * }
-     */
-    public static int CUDNN_CONVOLUTION_BWD_DATA_ALGO_0() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CUDNN_CONVOLUTION_BWD_DATA_ALGO_1 1
      * }
      */
@@ -219,20 +174,20 @@ public final class cudnn_h {
 
     /**
      * {@snippet lang=c :
-     * #define CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 0
-     * }
-     */
-    public static int CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0() {
-        return 0;
-    }
-
-    /**
-     * {@snippet lang=c :
      * #define CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1 1
      * }
      */
     public static int CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1() {
         return 1;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_STATUS_NOT_SUPPORTED 3000
+     * }
+     */
+    public static int CUDNN_STATUS_NOT_SUPPORTED() {
+        return 3000;
     }
 
     static MemorySegment findOrThrow(String symbol) {
@@ -1324,6 +1279,162 @@ public final class cudnn_h {
         var mh$ = cudnnConvolutionBackwardFilter.HANDLE;
         try {
             return (int) mh$.invokeExact(handle, alpha, xDesc, x, dyDesc, dy, convDesc, algo, workSpace, workSpaceSizeInBytes, beta, dwDesc, dw);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnGetConvolutionForwardAlgorithm_v7 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cudnn_h.C_INT, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_INT, cudnn_h.C_POINTER, cudnn_h.C_POINTER);
+        public static final MemorySegment ADDR = cudnn_h.findOrThrow("cudnnGetConvolutionForwardAlgorithm_v7");
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc, cudnnFilterDescriptor_t filterDesc, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t destDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static FunctionDescriptor cudnnGetConvolutionForwardAlgorithm_v7$descriptor() {
+        return cudnnGetConvolutionForwardAlgorithm_v7.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc, cudnnFilterDescriptor_t filterDesc, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t destDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static MethodHandle cudnnGetConvolutionForwardAlgorithm_v7$handle() {
+        return cudnnGetConvolutionForwardAlgorithm_v7.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc, cudnnFilterDescriptor_t filterDesc, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t destDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static MemorySegment cudnnGetConvolutionForwardAlgorithm_v7$address() {
+        return cudnnGetConvolutionForwardAlgorithm_v7.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc, cudnnFilterDescriptor_t filterDesc, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t destDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static int cudnnGetConvolutionForwardAlgorithm_v7(MemorySegment handle, MemorySegment srcDesc, MemorySegment filterDesc, MemorySegment convDesc, MemorySegment destDesc, int requestedAlgoCount, MemorySegment returnedAlgoCount, MemorySegment perfResults) {
+        var mh$ = cudnnGetConvolutionForwardAlgorithm_v7.HANDLE;
+        try {
+            return (int) mh$.invokeExact(handle, srcDesc, filterDesc, convDesc, destDesc, requestedAlgoCount, returnedAlgoCount, perfResults);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnGetConvolutionBackwardDataAlgorithm_v7 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cudnn_h.C_INT, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_INT, cudnn_h.C_POINTER, cudnn_h.C_POINTER);
+        public static final MemorySegment ADDR = cudnn_h.findOrThrow("cudnnGetConvolutionBackwardDataAlgorithm_v7");
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t handle, cudnnFilterDescriptor_t filterDesc, cudnnTensorDescriptor_t diffDesc, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t gradDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static FunctionDescriptor cudnnGetConvolutionBackwardDataAlgorithm_v7$descriptor() {
+        return cudnnGetConvolutionBackwardDataAlgorithm_v7.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t handle, cudnnFilterDescriptor_t filterDesc, cudnnTensorDescriptor_t diffDesc, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t gradDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static MethodHandle cudnnGetConvolutionBackwardDataAlgorithm_v7$handle() {
+        return cudnnGetConvolutionBackwardDataAlgorithm_v7.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t handle, cudnnFilterDescriptor_t filterDesc, cudnnTensorDescriptor_t diffDesc, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t gradDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static MemorySegment cudnnGetConvolutionBackwardDataAlgorithm_v7$address() {
+        return cudnnGetConvolutionBackwardDataAlgorithm_v7.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t handle, cudnnFilterDescriptor_t filterDesc, cudnnTensorDescriptor_t diffDesc, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t gradDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static int cudnnGetConvolutionBackwardDataAlgorithm_v7(MemorySegment handle, MemorySegment filterDesc, MemorySegment diffDesc, MemorySegment convDesc, MemorySegment gradDesc, int requestedAlgoCount, MemorySegment returnedAlgoCount, MemorySegment perfResults) {
+        var mh$ = cudnnGetConvolutionBackwardDataAlgorithm_v7.HANDLE;
+        try {
+            return (int) mh$.invokeExact(handle, filterDesc, diffDesc, convDesc, gradDesc, requestedAlgoCount, returnedAlgoCount, perfResults);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnGetConvolutionBackwardFilterAlgorithm_v7 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(cudnn_h.C_INT, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_POINTER, cudnn_h.C_INT, cudnn_h.C_POINTER, cudnn_h.C_POINTER);
+        public static final MemorySegment ADDR = cudnn_h.findOrThrow("cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc, cudnnTensorDescriptor_t diffDesc, cudnnConvolutionDescriptor_t convDesc, cudnnFilterDescriptor_t gradDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static FunctionDescriptor cudnnGetConvolutionBackwardFilterAlgorithm_v7$descriptor() {
+        return cudnnGetConvolutionBackwardFilterAlgorithm_v7.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc, cudnnTensorDescriptor_t diffDesc, cudnnConvolutionDescriptor_t convDesc, cudnnFilterDescriptor_t gradDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static MethodHandle cudnnGetConvolutionBackwardFilterAlgorithm_v7$handle() {
+        return cudnnGetConvolutionBackwardFilterAlgorithm_v7.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc, cudnnTensorDescriptor_t diffDesc, cudnnConvolutionDescriptor_t convDesc, cudnnFilterDescriptor_t gradDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static MemorySegment cudnnGetConvolutionBackwardFilterAlgorithm_v7$address() {
+        return cudnnGetConvolutionBackwardFilterAlgorithm_v7.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t srcDesc, cudnnTensorDescriptor_t diffDesc, cudnnConvolutionDescriptor_t convDesc, cudnnFilterDescriptor_t gradDesc, int requestedAlgoCount, int *returnedAlgoCount, void *perfResults);
+     * }
+     */
+    public static int cudnnGetConvolutionBackwardFilterAlgorithm_v7(MemorySegment handle, MemorySegment srcDesc, MemorySegment diffDesc, MemorySegment convDesc, MemorySegment gradDesc, int requestedAlgoCount, MemorySegment returnedAlgoCount, MemorySegment perfResults) {
+        var mh$ = cudnnGetConvolutionBackwardFilterAlgorithm_v7.HANDLE;
+        try {
+            return (int) mh$.invokeExact(handle, srcDesc, diffDesc, convDesc, gradDesc, requestedAlgoCount, returnedAlgoCount, perfResults);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex$) {

@@ -1,5 +1,7 @@
-package org.cloe4j.cuda;
+package org.cloe4j.infer;
 
+import org.cloe4j.cuda.CudaBackend;
+import org.cloe4j.cuda.CudaGraph;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.graph.Value;
 import org.cloe4j.model.CloeModel;

@@ -49,6 +49,71 @@ public final class BindingGenerator {
             Files.writeString(p, e.getValue(), StandardCharsets.UTF_8);
             System.out.println("gen-bindings: wrote " + p);
         }
+        String launchers = launchers(Path.of(args[0]));
+        if (launchers != null) {
+            Path dir = Path.of(args[1]).resolve(LAUNCHERS_PACKAGE.replace('.', '/'));
+            Files.createDirectories(dir);
+            Path p = dir.resolve(LAUNCHERS_CLASS + ".java");
+            Files.writeString(p, launchers, StandardCharsets.UTF_8);
+            System.out.println("gen-bindings: wrote " + p);
+        }
+    }
+
+    /** Package and class of the typed kernel launchers (beside the launchers they call). */
+    public static final String LAUNCHERS_PACKAGE = "org.cloe4j.cuda", LAUNCHERS_CLASS = "Kernels";
+
+    /**
+     * The typed launchers of the kernel header in {@code headersDir} (null when there is none): one method per kernel
+     * with the C signature's types (device pointer {@code long}, {@code int}, {@code float}), so a call with a wrong
+     * argument count or type does not compile. Launch geometry is the caller's ({@code Grid}).
+     */
+    public static String launchers(Path headersDir) throws IOException {
+        List<Path> headers;
+        try (Stream<Path> s = Files.list(headersDir)) {
+            headers = s.filter(p -> p.toString().endsWith(".h")).sorted().toList();
+        }
+        for (Path hp : headers) {
+            String text = Files.readString(hp, StandardCharsets.UTF_8);
+            if (!text.contains("cloe4j-bind:")) continue;
+            Header h = HeaderParser.parse("native/" + hp.getFileName(), text);
+            if (h.isKernels()) return launchers(h);
+        }
+        return null;
+    }
+
+    static String launchers(Header h) {
+        StringBuilder b = new StringBuilder();
+        b.append(BANNER).append(" from ").append(h.source()).append(". Do not edit: run scripts/gen-bindings.\n");
+        b.append("package ").append(LAUNCHERS_PACKAGE).append(";\n\n");
+        b.append("/**\n * Typed launches of every kernel in {@code ").append(h.source()).append("}: one method per kernel with the C\n")
+                .append(" * signature's types (a device pointer is a {@code long} address), so that a wrong argument count or type is a\n")
+                .append(" * compile error. The launch geometry comes from the op family that calls it ({@link Grid}).\n */\n");
+        b.append("final class ").append(LAUNCHERS_CLASS).append(" {\n");
+        b.append("    private final KernelLauncher launcher;\n\n");
+        b.append("    ").append(LAUNCHERS_CLASS).append("(KernelLauncher launcher) {\n        this.launcher = launcher;\n    }\n\n");
+        b.append("    /** The launcher these launches go through. */\n    KernelLauncher launcher() {\n        return launcher;\n    }\n");
+        for (Function f : h.functions()) {
+            List<String> decl = new ArrayList<>(), names = new ArrayList<>();
+            decl.add("Grid grid");
+            for (Param p : f.params()) {
+                String jt = switch (p.type().kind()) {
+                    case POINTER, LONG -> "long";
+                    case INT -> "int";
+                    case FLOAT -> "float";
+                    case DOUBLE -> "double";
+                    case CHAR -> "byte";
+                    case VOID -> throw new IllegalArgumentException(f.name() + ": void parameter");
+                };
+                decl.add(jt + " " + p.name());
+                names.add(p.name());
+            }
+            b.append("\n    /** {@code ").append(f.prototype().replace("*/", "* /").replaceAll("\\s+", " ")).append("} */\n");
+            b.append("    void ").append(f.name()).append("(").append(String.join(", ", decl)).append(") {\n");
+            b.append("        launcher.launch(\"").append(f.name()).append("\", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0")
+                    .append(names.isEmpty() ? "" : ", " + String.join(", ", names)).append(");\n    }\n");
+        }
+        b.append("}\n");
+        return b.toString();
     }
 
     /** File name → Java source for every header in {@code headersDir} that has a bind directive. */
