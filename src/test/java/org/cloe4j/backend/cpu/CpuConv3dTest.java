@@ -1,6 +1,6 @@
 package org.cloe4j.backend.cpu;
 
-import org.cloe4j.backend.cpu.CpuConv3d.Padding;
+import org.cloe4j.backend.ConvSpec.Padding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
