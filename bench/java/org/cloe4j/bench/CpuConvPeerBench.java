@@ -28,15 +28,16 @@ import java.util.concurrent.CyclicBarrier;
  * <p>Why not JMH: the peer is a Python process, and the point is that both sides see the same machine state (this
  * machine is shared), so the harness alternates: for every layer and pass, {@code rounds} times, a few reps of ours,
  * then the same number of reps of PyTorch's (bench/pytorch/conv_peer.py, kept running and driven over a pipe, 2
- * threads). Each side waits idle while the other runs. Warm-up: ours runs each pass a few times first (the JIT), the
- * peer two reps per request (oneDNN primitive cache). Reported: medians over all reps, and ratio ours/PyTorch of
- * the medians (below 1 = ours faster).
+ * threads). Each side waits idle while the other runs. Warm-up: ours runs each pass until the process has had a few
+ * CPU-seconds (the JIT; see main), the peer two reps per request (oneDNN primitive cache). Reported: medians over
+ * all reps, and ratio ours/PyTorch of the medians (below 1 = ours faster).
  *
  * <p>Peak: a Vector API loop of independent FMA chains (enough to cover latency × ports), on 1 and on 2 threads,
  * best of several tries. Flops of a pass: 2·Ci·Co·k³·Do·Ho·Wo for every pass (the direct-convolution count; bias and
  * the reflect fold are not counted). % of peak uses the measured 2-thread peak.
  *
- * <p>Run: {@code scripts/bench-conv-cpu peer [quick] [tiny|paper|all] [match=<label text>]}. Layers without PyTorch: ours only.
+ * <p>Run: {@code scripts/bench-conv-cpu peer [quick] [tiny|paper|all] [match=<label text>]}. Without PyTorch: ours
+ * only.
  */
 public final class CpuConvPeerBench {
     /** One conv layer of CLoE: batch 1, cubic input of edge size. */
@@ -97,7 +98,7 @@ public final class CpuConvPeerBench {
         boolean quick = Arrays.asList(args).contains("quick");
         String which = Arrays.stream(args).filter(a -> a.equals("tiny") || a.equals("paper") || a.equals("all"))
                 .findFirst().orElse("all");
-        int rounds = quick ? 3 : 6, reps = quick ? 3 : 3;
+        int rounds = quick ? 2 : 6, reps = quick ? 2 : 3;
         // match=<text>: only the layers whose label contains it, e.g. match=128→128 or "match=1³"
         String match = Arrays.stream(args).filter(a -> a.startsWith("match=")).map(a -> a.substring(6)).findFirst()
                 .orElse(null);
@@ -124,9 +125,14 @@ public final class CpuConvPeerBench {
                 Case c = new Case(l);
                 for (String pass : PASSES) {
                     Runnable op = c.op(pass);
-                    // JIT warm-up: at least 3 runs and 0.5 s (quick) / 1.5 s of this pass
-                    long w0 = System.nanoTime();
-                    for (int i = 0; i < 3 || System.nanoTime() - w0 < (quick ? 5e8 : 1.5e9); i++) op.run();
+                    // JIT warm-up: at least 3 runs and 1 s (quick) / 3 s of this process's CPU time (compiler
+                    // threads included), so that on a loaded machine C2 has actually had the CPU to compile the
+                    // kernels; wall-clock warm-up left some passes interpreted there. At most 60 s.
+                    long w0 = System.nanoTime(), c0 = processCpuNanos();
+                    for (int i = 0; i < 3 || (processCpuNanos() - c0 < (quick ? 1e9 : 3e9)
+                            && System.nanoTime() - w0 < 60e9); i++) {
+                        op.run();
+                    }
                     double[] ours = new double[rounds * reps];
                     double[] theirs = peer == null ? null : new double[rounds * reps];
                     for (int r = 0; r < rounds; r++) {
@@ -154,6 +160,11 @@ public final class CpuConvPeerBench {
         }
         System.out.printf(Locale.ROOT, "%-24s %-14s %9.1f %9.1f %6.2f%n", "sum of medians", "", sumOurs, sumPeer,
                 sumOurs / sumPeer);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double pct(Layer l, double ms, double peakGflops) {
