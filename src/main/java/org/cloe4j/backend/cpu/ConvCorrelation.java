@@ -193,10 +193,6 @@ final class ConvCorrelation {
                 for (int q = 0; q < 2; q++) rowTail(buf, rn, ob, oValid, i0, ic, r + q, c, tile, first, bias);
             }
         }
-        if (oValid > 4 && cols <= VL && (VL != 16 || cols > 8)) {
-            // Rows of one vector (14³, 16³ levels): two rows at once, so each broadcast weight feeds two FMAs.
-            for (; r + 2 <= tr; r += 2) pair1(buf, rn, ob, oValid, i0, ic, r, tile, first, bias);
-        }
         for (; r < tr; r++) {
             int c = 0;
             if (unrolledTaps) {
@@ -304,100 +300,6 @@ final class ConvCorrelation {
         b3.intoArray(tile, o + 3 * cs + VL);
         p3.intoArray(tile, o + 3 * cs + st);
         q3.intoArray(tile, o + 3 * cs + st + VL);
-    }
-
-    /** The 8 channels of the block, rows r and r+1, one vector (columns 0..VL-1) each: 16 accumulators. */
-    private void pair1(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, float[] tile, boolean first,
-                       float[] bias) {
-        final int sj = s * j, rs = s * sj;
-        final float[] pw = this.pw;
-        final int[] offH = this.offH, loadOff = this.loadOff;
-        final int nd = this.nd, nh = this.nh, nw = this.nw;
-        final int st = tileRowStride(), cs = ROW_TILE * st;
-        int o = ob * OB * cs + r * st;
-        FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
-        if (first) {
-            a0 = init(bias, ob, 0, oValid);
-            a1 = init(bias, ob, 1, oValid);
-            a2 = init(bias, ob, 2, oValid);
-            a3 = init(bias, ob, 3, oValid);
-            a4 = init(bias, ob, 4, oValid);
-            a5 = init(bias, ob, 5, oValid);
-            a6 = init(bias, ob, 6, oValid);
-            a7 = init(bias, ob, 7, oValid);
-            b0 = a0; b1 = a1; b2 = a2; b3 = a3; b4 = a4; b5 = a5; b6 = a6; b7 = a7;
-        } else {
-            a0 = FloatVector.fromArray(SPECIES, tile, o);
-            b0 = FloatVector.fromArray(SPECIES, tile, o + st);
-            a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
-            b1 = FloatVector.fromArray(SPECIES, tile, o + cs + st);
-            a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
-            b2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + st);
-            a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
-            b3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + st);
-            a4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs);
-            b4 = FloatVector.fromArray(SPECIES, tile, o + 4 * cs + st);
-            a5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs);
-            b5 = FloatVector.fromArray(SPECIES, tile, o + 5 * cs + st);
-            a6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs);
-            b6 = FloatVector.fromArray(SPECIES, tile, o + 6 * cs + st);
-            a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
-            b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + st);
-        }
-        for (int i = 0; i < ic; i++) {
-            int wb = (ob * srcCh + i0 + i) * taps * OB;
-            for (int td = 0; td < nd; td++) {
-                int plane = (i * nd + td) * rn + r * s;
-                for (int th = 0; th < nh; th++) {
-                    int rowOff = (plane + offH[th]) * sj;
-                    for (int tw = 0; tw < nw; tw++, wb += OB) {
-                        int at = rowOff + loadOff[tw];
-                        FloatVector v = FloatVector.fromArray(SPECIES, buf, at);
-                        FloatVector u = FloatVector.fromArray(SPECIES, buf, at + rs);
-                        FloatVector w0 = FloatVector.broadcast(SPECIES, pw[wb]);
-                        a0 = v.fma(w0, a0);
-                        b0 = u.fma(w0, b0);
-                        FloatVector w1 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
-                        a1 = v.fma(w1, a1);
-                        b1 = u.fma(w1, b1);
-                        FloatVector w2 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
-                        a2 = v.fma(w2, a2);
-                        b2 = u.fma(w2, b2);
-                        FloatVector w3 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
-                        a3 = v.fma(w3, a3);
-                        b3 = u.fma(w3, b3);
-                        FloatVector w4 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
-                        a4 = v.fma(w4, a4);
-                        b4 = u.fma(w4, b4);
-                        FloatVector w5 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
-                        a5 = v.fma(w5, a5);
-                        b5 = u.fma(w5, b5);
-                        FloatVector w6 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
-                        a6 = v.fma(w6, a6);
-                        b6 = u.fma(w6, b6);
-                        FloatVector w7 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
-                        a7 = v.fma(w7, a7);
-                        b7 = u.fma(w7, b7);
-                    }
-                }
-            }
-        }
-        a0.intoArray(tile, o);
-        b0.intoArray(tile, o + st);
-        a1.intoArray(tile, o + cs);
-        b1.intoArray(tile, o + cs + st);
-        a2.intoArray(tile, o + 2 * cs);
-        b2.intoArray(tile, o + 2 * cs + st);
-        a3.intoArray(tile, o + 3 * cs);
-        b3.intoArray(tile, o + 3 * cs + st);
-        a4.intoArray(tile, o + 4 * cs);
-        b4.intoArray(tile, o + 4 * cs + st);
-        a5.intoArray(tile, o + 5 * cs);
-        b5.intoArray(tile, o + 5 * cs + st);
-        a6.intoArray(tile, o + 6 * cs);
-        b6.intoArray(tile, o + 6 * cs + st);
-        a7.intoArray(tile, o + 7 * cs);
-        b7.intoArray(tile, o + 7 * cs + st);
     }
 
     /** Channel 0 of the block, rows r..r+3, columns c..c+2VL-1: 8 accumulators, 8 loads + 1 broadcast per tap. */

@@ -85,7 +85,7 @@ class CpuConv3dTest {
             out.add(Arguments.of(new Case(1, 4, 1, 4, 9, 34, 3, s, Padding.ZERO)));
         }
         out.add(Arguments.of(new Case(1, 4, 12, 3, 6, 40, 1, 1, Padding.ZERO)));
-        // Rows of one vector (9..16 columns) with full channel blocks: the two-row kernel, odd row counts included.
+        // Rows of one vector (9..16 columns) with full channel blocks, odd row counts included.
         out.add(Arguments.of(new Case(1, 12, 9, 4, 7, 14, 3, 1, Padding.REFLECT)));
         out.add(Arguments.of(new Case(1, 9, 12, 5, 6, 13, 3, 1, Padding.ZERO)));
         return out.stream();
