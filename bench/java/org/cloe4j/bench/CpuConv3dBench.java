@@ -1,7 +1,7 @@
 package org.cloe4j.bench;
 
 import org.cloe4j.backend.cpu.CpuConv3d;
-import org.cloe4j.backend.cpu.CpuConv3d.Padding;
+import org.cloe4j.backend.ConvSpec.Padding;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;

@@ -176,17 +176,184 @@ final class ConvCorrelation {
 
     private void accumulate(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
                             boolean first, float[] bias) {
-        for (int r = 0; r < tr; r++) {
+        int r = 0;
+        // Blocks with few valid channels (4-channel layers, 1-channel outputs, the tail block of co = 4 mod 8) use
+        // kernels that spend their registers on more rows instead of absent channels: same summation order per
+        // output element, so the results are bit-identical to the 8-channel path.
+        if (oValid == 1) {
+            for (; r + 4 <= tr; r += 4) {
+                int c = 0;
+                for (; c + VL < cols; c += 2 * VL) single4(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+                for (int q = 0; q < 4; q++) rowTail(buf, rn, ob, oValid, i0, ic, r + q, c, tile, first, bias);
+            }
+        } else if (oValid <= 4) {
+            for (; r + 2 <= tr; r += 2) {
+                int c = 0;
+                for (; c + VL < cols; c += 2 * VL) quad2(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+                for (int q = 0; q < 2; q++) rowTail(buf, rn, ob, oValid, i0, ic, r + q, c, tile, first, bias);
+            }
+        }
+        for (; r < tr; r++) {
             int c = 0;
             if (unrolledTaps) {
                 for (; c + VL < cols; c += 2 * VL) chunk2k3(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
             } else {
                 for (; c + VL < cols; c += 2 * VL) chunk2(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
             }
-            if (c >= cols) continue;
-            if (VL == 16 && cols - c <= 8) chunkHalf(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
-            else chunk1(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+            rowTail(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
         }
+    }
+
+    /** The last columns [c, cols) of row r, narrower than two vectors. */
+    private void rowTail(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, float[] tile,
+                         boolean first, float[] bias) {
+        if (c >= cols) return;
+        if (VL == 16 && cols - c <= 8) chunkHalf(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+        else chunk1(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+    }
+
+    /** Channels 0..3 of the block, rows r and r+1, columns c..c+2VL-1: 16 accumulators, 4 loads + 4 broadcasts per tap. */
+    private void quad2(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, float[] tile,
+                       boolean first, float[] bias) {
+        final int sj = s * j, rs = s * sj;
+        final float[] pw = this.pw;
+        final int[] offH = this.offH, loadOff = this.loadOff;
+        final int nd = this.nd, nh = this.nh, nw = this.nw;
+        final int st = tileRowStride(), cs = ROW_TILE * st;
+        int o = ob * OB * cs + r * st + c;
+        FloatVector a0, a1, a2, a3, b0, b1, b2, b3, p0, p1, p2, p3, q0, q1, q2, q3;
+        if (first) {
+            a0 = init(bias, ob, 0, oValid);
+            a1 = init(bias, ob, 1, oValid);
+            a2 = init(bias, ob, 2, oValid);
+            a3 = init(bias, ob, 3, oValid);
+            b0 = a0; b1 = a1; b2 = a2; b3 = a3;
+            p0 = a0; p1 = a1; p2 = a2; p3 = a3;
+            q0 = a0; q1 = a1; q2 = a2; q3 = a3;
+        } else {
+            a0 = FloatVector.fromArray(SPECIES, tile, o);
+            b0 = FloatVector.fromArray(SPECIES, tile, o + VL);
+            p0 = FloatVector.fromArray(SPECIES, tile, o + st);
+            q0 = FloatVector.fromArray(SPECIES, tile, o + st + VL);
+            a1 = FloatVector.fromArray(SPECIES, tile, o + cs);
+            b1 = FloatVector.fromArray(SPECIES, tile, o + cs + VL);
+            p1 = FloatVector.fromArray(SPECIES, tile, o + cs + st);
+            q1 = FloatVector.fromArray(SPECIES, tile, o + cs + st + VL);
+            a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs);
+            b2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + VL);
+            p2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + st);
+            q2 = FloatVector.fromArray(SPECIES, tile, o + 2 * cs + st + VL);
+            a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs);
+            b3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + VL);
+            p3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + st);
+            q3 = FloatVector.fromArray(SPECIES, tile, o + 3 * cs + st + VL);
+        }
+        for (int i = 0; i < ic; i++) {
+            int wb = (ob * srcCh + i0 + i) * taps * OB;
+            for (int td = 0; td < nd; td++) {
+                int plane = (i * nd + td) * rn + r * s;
+                for (int th = 0; th < nh; th++) {
+                    int rowOff = (plane + offH[th]) * sj + c;
+                    for (int tw = 0; tw < nw; tw++, wb += OB) {
+                        int at = rowOff + loadOff[tw];
+                        FloatVector v = FloatVector.fromArray(SPECIES, buf, at);
+                        FloatVector u = FloatVector.fromArray(SPECIES, buf, at + VL);
+                        FloatVector v2 = FloatVector.fromArray(SPECIES, buf, at + rs);
+                        FloatVector u2 = FloatVector.fromArray(SPECIES, buf, at + rs + VL);
+                        FloatVector w0 = FloatVector.broadcast(SPECIES, pw[wb]);
+                        a0 = v.fma(w0, a0);
+                        b0 = u.fma(w0, b0);
+                        p0 = v2.fma(w0, p0);
+                        q0 = u2.fma(w0, q0);
+                        FloatVector w1 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
+                        a1 = v.fma(w1, a1);
+                        b1 = u.fma(w1, b1);
+                        p1 = v2.fma(w1, p1);
+                        q1 = u2.fma(w1, q1);
+                        FloatVector w2 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
+                        a2 = v.fma(w2, a2);
+                        b2 = u.fma(w2, b2);
+                        p2 = v2.fma(w2, p2);
+                        q2 = u2.fma(w2, q2);
+                        FloatVector w3 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
+                        a3 = v.fma(w3, a3);
+                        b3 = u.fma(w3, b3);
+                        p3 = v2.fma(w3, p3);
+                        q3 = u2.fma(w3, q3);
+                    }
+                }
+            }
+        }
+        a0.intoArray(tile, o);
+        b0.intoArray(tile, o + VL);
+        p0.intoArray(tile, o + st);
+        q0.intoArray(tile, o + st + VL);
+        a1.intoArray(tile, o + cs);
+        b1.intoArray(tile, o + cs + VL);
+        p1.intoArray(tile, o + cs + st);
+        q1.intoArray(tile, o + cs + st + VL);
+        a2.intoArray(tile, o + 2 * cs);
+        b2.intoArray(tile, o + 2 * cs + VL);
+        p2.intoArray(tile, o + 2 * cs + st);
+        q2.intoArray(tile, o + 2 * cs + st + VL);
+        a3.intoArray(tile, o + 3 * cs);
+        b3.intoArray(tile, o + 3 * cs + VL);
+        p3.intoArray(tile, o + 3 * cs + st);
+        q3.intoArray(tile, o + 3 * cs + st + VL);
+    }
+
+    /** Channel 0 of the block, rows r..r+3, columns c..c+2VL-1: 8 accumulators, 8 loads + 1 broadcast per tap. */
+    private void single4(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, float[] tile,
+                         boolean first, float[] bias) {
+        final int sj = s * j, rs = s * sj;
+        final float[] pw = this.pw;
+        final int[] offH = this.offH, loadOff = this.loadOff;
+        final int nd = this.nd, nh = this.nh, nw = this.nw;
+        final int st = tileRowStride();
+        int o = ob * OB * ROW_TILE * st + r * st + c;
+        FloatVector a0, b0, a1, b1, a2, b2, a3, b3;
+        if (first) {
+            a0 = init(bias, ob, 0, oValid);
+            b0 = a0; a1 = a0; b1 = a0; a2 = a0; b2 = a0; a3 = a0; b3 = a0;
+        } else {
+            a0 = FloatVector.fromArray(SPECIES, tile, o);
+            b0 = FloatVector.fromArray(SPECIES, tile, o + VL);
+            a1 = FloatVector.fromArray(SPECIES, tile, o + st);
+            b1 = FloatVector.fromArray(SPECIES, tile, o + st + VL);
+            a2 = FloatVector.fromArray(SPECIES, tile, o + 2 * st);
+            b2 = FloatVector.fromArray(SPECIES, tile, o + 2 * st + VL);
+            a3 = FloatVector.fromArray(SPECIES, tile, o + 3 * st);
+            b3 = FloatVector.fromArray(SPECIES, tile, o + 3 * st + VL);
+        }
+        for (int i = 0; i < ic; i++) {
+            int wb = (ob * srcCh + i0 + i) * taps * OB;
+            for (int td = 0; td < nd; td++) {
+                int plane = (i * nd + td) * rn + r * s;
+                for (int th = 0; th < nh; th++) {
+                    int rowOff = (plane + offH[th]) * sj + c;
+                    for (int tw = 0; tw < nw; tw++, wb += OB) {
+                        int at = rowOff + loadOff[tw];
+                        FloatVector w0 = FloatVector.broadcast(SPECIES, pw[wb]);
+                        a0 = FloatVector.fromArray(SPECIES, buf, at).fma(w0, a0);
+                        b0 = FloatVector.fromArray(SPECIES, buf, at + VL).fma(w0, b0);
+                        a1 = FloatVector.fromArray(SPECIES, buf, at + rs).fma(w0, a1);
+                        b1 = FloatVector.fromArray(SPECIES, buf, at + rs + VL).fma(w0, b1);
+                        a2 = FloatVector.fromArray(SPECIES, buf, at + 2 * rs).fma(w0, a2);
+                        b2 = FloatVector.fromArray(SPECIES, buf, at + 2 * rs + VL).fma(w0, b2);
+                        a3 = FloatVector.fromArray(SPECIES, buf, at + 3 * rs).fma(w0, a3);
+                        b3 = FloatVector.fromArray(SPECIES, buf, at + 3 * rs + VL).fma(w0, b3);
+                    }
+                }
+            }
+        }
+        a0.intoArray(tile, o);
+        b0.intoArray(tile, o + VL);
+        a1.intoArray(tile, o + st);
+        b1.intoArray(tile, o + st + VL);
+        a2.intoArray(tile, o + 2 * st);
+        b2.intoArray(tile, o + 2 * st + VL);
+        a3.intoArray(tile, o + 3 * st);
+        b3.intoArray(tile, o + 3 * st + VL);
     }
 
     /** One output vector (columns c..c+VL-1 of row r) for the 8 channels. */

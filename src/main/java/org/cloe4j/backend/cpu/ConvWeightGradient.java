@@ -21,8 +21,12 @@ final class ConvWeightGradient {
     private static final VectorSpecies<Float> SPECIES = ConvCorrelation.SPECIES;
     private static final int VL = ConvCorrelation.VL;
     private static final int OB = ConvCorrelation.OB;
-    /** Output rows per accumulator round trip: the gy rows of one tile (8 co × 8 rows) stay in L1. */
-    private static final int ROW_TILE = 8;
+    /**
+     * Output rows per accumulator round trip, at least 8: as many as keep the staged gy tile (8 co × rows × row
+     * stride) near 16 KiB, so narrow levels (14³, 28³) reload their accumulators and re-stage gy less often. The
+     * tile height does not change the order in which any accumulator lane sums its terms.
+     */
+    private final int rowTile;
 
     private final float[] x, gy;
     private final int ci, d, h, wd, co, k, s, dOut, hOut, wOut, hp, j;
@@ -47,6 +51,7 @@ final class ConvWeightGradient {
         this.mapH = mapH;
         this.mapW = mapW;
         this.j = ConvCorrelation.roundUp(wOut, VL) + (k - 1) / s + 1;
+        this.rowTile = Math.min(Math.max(1, hOut), Math.max(8, 4096 / (OB * ConvCorrelation.roundUp(wOut, VL))));
     }
 
     private int planeLen() {
@@ -63,7 +68,7 @@ final class ConvWeightGradient {
     }
 
     private int stageLen() {
-        return OB * ROW_TILE * stageStride();
+        return OB * rowTile * stageStride();
     }
 
     private int partialLen() {
@@ -96,15 +101,15 @@ final class ConvWeightGradient {
                 }
                 slot[kd] = sl * pl;
             }
-            for (int oh0 = 0; oh0 < hOut; oh0 += ROW_TILE) {
-                int oh1 = Math.min(hOut, oh0 + ROW_TILE);
+            for (int oh0 = 0; oh0 < hOut; oh0 += rowTile) {
+                int oh1 = Math.min(hOut, oh0 + rowTile);
                 for (int ob = 0; ob * OB < co; ob++) {
                     stageGy(buf, stage, b, ob, od, oh0, oh1);
                     for (int kd = 0; kd < k; kd++) {
                         for (int kh = 0; kh < k; kh++) {
                             int accBase = acc + ((ob * OB) * k3 + (kd * k + kh) * k) * VL;
                             if (k == 3) {
-                                int half = 4 * ROW_TILE * stageStride(), cs = k3 * VL;
+                                int half = 4 * rowTile * stageStride(), cs = k3 * VL;
                                 rows3(buf, slot[kd], kh, stage, accBase, cs, oh0, oh1);
                                 rows3(buf, slot[kd], kh, stage + half, accBase + 4 * cs, cs, oh0, oh1);
                             } else {
@@ -128,16 +133,22 @@ final class ConvWeightGradient {
     }
 
     /**
-     * Copies gy rows [oh0, oh1) of channels ob*8.. of plane od into buf at stage as [8][ROW_TILE][whole vectors],
+     * Copies gy rows [oh0, oh1) of channels ob*8.. of plane od into buf at stage as [8][rowTile][whole vectors],
      * zero past wOut and for channels past co, so the inner loops need no masked loads (which JDK 25 runs slowly).
      */
     private void stageGy(float[] buf, int stage, int b, int ob, int od, int oh0, int oh1) {
-        int st = stageStride();
-        Arrays.fill(buf, stage, stage + stageLen(), 0f);
-        for (int c = 0; c < Math.min(OB, co - ob * OB); c++) {
+        int st = stageStride(), valid = Math.min(OB, co - ob * OB);
+        // Only what the kernels read is written: rows [oh0, oh1) of all 8 channels, each a whole number of vectors.
+        for (int c = 0; c < OB; c++) {
             int g = ((b * co + ob * OB + c) * dOut + od) * hOut * wOut;
             for (int oh = oh0; oh < oh1; oh++) {
-                System.arraycopy(gy, g + oh * wOut, buf, stage + (c * ROW_TILE + oh - oh0) * st, wOut);
+                int dst = stage + (c * rowTile + oh - oh0) * st;
+                if (c < valid) {
+                    System.arraycopy(gy, g + oh * wOut, buf, dst, wOut);
+                    if (st > wOut) Arrays.fill(buf, dst + wOut, dst + st, 0f);
+                } else {
+                    Arrays.fill(buf, dst, dst + st, 0f);
+                }
             }
         }
     }
@@ -169,7 +180,7 @@ final class ConvWeightGradient {
      * and boxed vectors (4× slower).
      */
     private void rows3(float[] buf, int plane, int kh, int stage, int accBase, int cs, int oh0, int oh1) {
-        final int gs = stageStride(), hw = ROW_TILE * gs;
+        final int gs = stageStride(), hw = rowTile * gs;
         final int sj = s * j;
         final int l1 = (1 % s) * j + 1 / s, l2 = (2 % s) * j + 2 / s;
         final int b1 = accBase + cs, b2 = accBase + 2 * cs, b3 = accBase + 3 * cs;
@@ -226,7 +237,7 @@ final class ConvWeightGradient {
 
     /** k = 1: 8 co accumulators over output rows [oh0, oh1). */
     private void rows1(float[] buf, int plane, int stage, int accBase, int cs, int oh0, int oh1) {
-        final int gs = stageStride(), hw = ROW_TILE * gs;
+        final int gs = stageStride(), hw = rowTile * gs;
         final int sj = s * j;
         FloatVector a0 = ld(buf, accBase), a1 = ld(buf, accBase + cs), a2 = ld(buf, accBase + 2 * cs),
                 a3 = ld(buf, accBase + 3 * cs), a4 = ld(buf, accBase + 4 * cs), a5 = ld(buf, accBase + 5 * cs),

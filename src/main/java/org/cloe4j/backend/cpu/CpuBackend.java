@@ -132,7 +132,7 @@ public final class CpuBackend implements Backend {
         ShapeChecks.bias("conv3d", bias, w.shape().dim(0));
         Shape s = x.shape();
         CpuConv3d.forward(x.data(), w.data(), bias == null ? null : bias.data(), y.data(), s.n(), s.c(), s.d(), s.h(),
-                s.w(), w.shape().dim(0), spec.k(), spec.stride(), spec.pad(), padding(spec));
+                s.w(), w.shape().dim(0), spec.k(), spec.stride(), spec.pad(), spec.padding());
     }
 
     @Override
@@ -140,7 +140,7 @@ public final class CpuBackend implements Backend {
         ShapeChecks.shape("conv3d backward", gy, spec.outputShape(gx.shape(), w.shape()));
         Shape s = gx.shape();
         CpuConv3d.backwardData(gy.data(), w.data(), gx.data(), s.n(), s.c(), s.d(), s.h(), s.w(), w.shape().dim(0),
-                spec.k(), spec.stride(), spec.pad(), padding(spec));
+                spec.k(), spec.stride(), spec.pad(), spec.padding());
     }
 
     @Override
@@ -149,11 +149,7 @@ public final class CpuBackend implements Backend {
         ShapeChecks.bias("conv3d backward", gb, gw.shape().dim(0));
         Shape s = x.shape();
         CpuConv3d.backwardWeight(x.data(), gy.data(), gw.data(), gb == null ? null : gb.data(), s.n(), s.c(), s.d(),
-                s.h(), s.w(), gw.shape().dim(0), spec.k(), spec.stride(), spec.pad(), padding(spec));
-    }
-
-    private static CpuConv3d.Padding padding(ConvSpec spec) {
-        return spec.padding() == ConvSpec.Padding.REFLECT ? CpuConv3d.Padding.REFLECT : CpuConv3d.Padding.ZERO;
+                s.h(), s.w(), gw.shape().dim(0), spec.k(), spec.stride(), spec.pad(), spec.padding());
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package org.cloe4j.backend.cpu;
 
+import org.cloe4j.backend.ConvSpec.Padding;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,9 +24,6 @@ import java.util.List;
 public final class CpuConv3d {
     private CpuConv3d() {
     }
-
-    /** How input positions outside the volume are read: as zero, or mirrored without repeating the edge. */
-    public enum Padding { ZERO, REFLECT }
 
     private static final int OB = ConvCorrelation.OB;
 

@@ -1,6 +1,6 @@
 package org.cloe4j.backend.cpu;
 
-import org.cloe4j.backend.cpu.CpuConv3d.Padding;
+import org.cloe4j.backend.ConvSpec.Padding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -79,6 +79,15 @@ class CpuConv3dTest {
         for (int s : new int[]{1, 2})
             out.add(Arguments.of(new Case(1, 33, 20, 3, 4, 6, 3, s, Padding.REFLECT)));
         out.add(Arguments.of(new Case(2, 33, 20, 3, 4, 6, 1, 1, Padding.ZERO)));
+        // 1- and 4-channel sides with rows of two vectors and more: the few-channel kernels (several rows at once).
+        for (int s : new int[]{1, 2}) {
+            out.add(Arguments.of(new Case(1, 1, 4, 4, 7, 35, 3, s, Padding.REFLECT)));
+            out.add(Arguments.of(new Case(1, 4, 1, 4, 9, 34, 3, s, Padding.ZERO)));
+        }
+        out.add(Arguments.of(new Case(1, 4, 12, 3, 6, 40, 1, 1, Padding.ZERO)));
+        // Rows of one vector (9..16 columns) with full channel blocks, odd row counts included.
+        out.add(Arguments.of(new Case(1, 12, 9, 4, 7, 14, 3, 1, Padding.REFLECT)));
+        out.add(Arguments.of(new Case(1, 9, 12, 5, 6, 13, 3, 1, Padding.ZERO)));
         return out.stream();
     }
 
