@@ -223,7 +223,9 @@ void report(const char *fmt, ...) {
 std::string describeAddr(uintptr_t addr) {
     char buf[512];
     const Allocation *a = findAlloc(addr);
-    if (a == nullptr) {
+    if (addr == 0) {
+        snprintf(buf, sizeof buf, "0x0 (a null pointer, or a fault without an address such as a misaligned vector access)");
+    } else if (a == nullptr) {
         snprintf(buf, sizeof buf, "0x%lx is in no device allocation", (unsigned long)addr);
     } else if (a->freed) {
         snprintf(buf, sizeof buf, "0x%lx is %ld bytes into a FREED allocation of %zu bytes at 0x%lx (use after free)",
@@ -314,8 +316,7 @@ void fiberMain(void *arg) {
 
 void initFiber(Fiber &f) {
     void **sp = (void **)f.stackTop;  // 16-byte aligned
-    *--sp = nullptr;                            // padding: after the ret below, rsp is 16-byte aligned
-    *--sp = (void *)&cloe_sim_fiber_entry;      // return address of cloe_sim_switch
+    *--sp = (void *)&cloe_sim_fiber_entry;      // return address of cloe_sim_switch: after its ret, rsp is 16-aligned
     *--sp = nullptr;                            // rbp
     *--sp = nullptr;                            // rbx
     *--sp = (void *)nullptr;                    // r12: argument
