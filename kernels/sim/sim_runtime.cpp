@@ -283,10 +283,32 @@ void installHandlers() {
 
 // ---------------------------------------------------------------------------------------------------------------
 // the block scheduler
-void yieldToScheduler() {
-    Fiber *f = g_cur;
-    cloe_sim_switch(&f->sp, g_schedSp);
+// The next runnable thread of this pass (forward or reverse order), or null at the end of the pass.
+Fiber *nextInPass(const Fiber *f) {
+    if (g_reverse) {
+        for (int i = f->linear - 1; i >= 0; i--)
+            if (g_fibers[i].state == RUNNABLE) return &g_fibers[i];
+    } else {
+        for (int i = f->linear + 1; i < g_nthreads; i++)
+            if (g_fibers[i].state == RUNNABLE) return &g_fibers[i];
+    }
+    return nullptr;
 }
+
+// Switches straight to the next runnable thread of the pass (one switch, not two through the scheduler); at the
+// end of the pass back to the scheduler, which starts the next one.
+void switchFrom(Fiber *f) {
+    Fiber *next = nextInPass(f);
+    if (next) {
+        g_cur = next;
+        threadIdx = next->tid;
+        cloe_sim_switch(&f->sp, next->sp);
+    } else {
+        cloe_sim_switch(&f->sp, g_schedSp);
+    }
+}
+
+void yieldToScheduler() { switchFrom(g_cur); }
 
 [[noreturn]] void fail(int kind, const char *what) {
     g_inKernel = 0;
@@ -310,7 +332,7 @@ void fiberMain(void *arg) {
     f->state = DONE;
     g_live--;
     releaseBarrierIfComplete();
-    cloe_sim_switch(&f->sp, g_schedSp);
+    switchFrom(f);
     __builtin_unreachable();
 }
 
@@ -350,16 +372,17 @@ void runBlock(unsigned bx, unsigned by, unsigned bz) {
     g_live = g_nthreads;
     g_barArrived = 0;
     while (g_live > 0) {
-        bool progressed = false;
-        for (int k = 0; k < g_nthreads; k++) {
+        // one pass: the first runnable thread in order; each thread hands over to the next (switchFrom)
+        Fiber *first = nullptr;
+        for (int k = 0; k < g_nthreads && !first; k++) {
             Fiber &f = g_fibers[g_reverse ? g_nthreads - 1 - k : k];
-            if (f.state != RUNNABLE) continue;
-            g_cur = &f;
-            threadIdx = f.tid;
-            cloe_sim_switch(&g_schedSp, f.sp);
-            progressed = true;
+            if (f.state == RUNNABLE) first = &f;
         }
-        if (!progressed) {
+        if (first) {
+            g_cur = first;
+            threadIdx = first->tid;
+            cloe_sim_switch(&g_schedSp, first->sp);
+        } else {
             // every live thread waits at a barrier that cannot complete
             int atBar = 0, atWarp = -1;
             for (int i = 0; i < g_nthreads; i++) {
