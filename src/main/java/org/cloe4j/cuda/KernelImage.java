@@ -13,9 +13,13 @@ public final class KernelImage {
     private KernelImage() {
     }
 
-    /** The fatbin's bytes, or null when the build did not produce it. */
+    /** The simulated driver's image: the kernels are compiled into the simulator itself (scripts/build-sim). */
+    static final byte[] SIMULATOR_IMAGE = "CLOE-SIM-IMAGE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** The fatbin's bytes, or null when the build did not produce it (with the simulator: its marker image). */
     public static byte[] load() {
         try (InputStream in = KernelImage.class.getResourceAsStream(cloe_kernels_h.FATBIN)) {
+            if (in == null && org.cloe4j.cuda.ffm.NativeLibraries.simulatorSelected()) return SIMULATOR_IMAGE.clone();
             return in == null ? null : in.readAllBytes();
         } catch (IOException e) {
             return null;

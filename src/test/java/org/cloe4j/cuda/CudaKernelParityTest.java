@@ -231,7 +231,7 @@ class CudaKernelParityTest {
     void pairwiseCosineEveryVersionAndExpertCount() {
         Shape[] shapes = {Shape.ncdhw(2, 3, 5, 7, 9), Shape.ncdhw(1, 4, 8, 8, 8)};
         for (Shape s : shapes) {
-            for (int m : new int[]{1, 2, 4, 8}) {
+            for (int m : new int[]{1, 2, 3, 4, 5, 6, 7, 8}) {  // every instantiation _m1 .. _m8
                 Pair[] xs = new Pair[m];
                 for (int k = 0; k < m; k++) xs[k] = rand(g, r, s, -1, 1);
                 Pair region = rand(g, r, Shape.ncdhw(s.n(), 1, s.d(), s.h(), s.w()), 0, 1);

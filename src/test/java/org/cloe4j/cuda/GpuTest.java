@@ -27,6 +27,14 @@ final class GpuTest {
         return cuda;
     }
 
+    /**
+     * Whether the CUDA tests run on the CUDA simulator (kernels/sim, selected with -Dcloe.cuda.driver=sim or
+     * CLOE_CUDA_SIM=1): the same tests, with the few model-sized cases that a CPU cannot finish in CI time skipped.
+     */
+    static boolean simulated() {
+        return org.cloe4j.cuda.ffm.NativeLibraries.simulatorSelected();
+    }
+
     /** The same values on both backends. */
     record Pair(Tensor cpu, Tensor gpu) {
     }

@@ -84,8 +84,38 @@ public final class NativeLibraries {
         return l;
     }
 
+    /**
+     * Whether the CUDA simulator stands in for libcuda.so.1: only when asked for explicitly, with
+     * {@code -Dcloe.cuda.driver=sim} or the environment variable {@code CLOE_CUDA_SIM=1}; never chosen on its own.
+     */
+    public static boolean simulatorSelected() {
+        String p = System.getProperty("cloe.cuda.driver");
+        if (p != null && !p.isBlank()) {
+            if (p.strip().equals("sim")) return true;
+            if (p.strip().equals("real")) return false;
+            throw new IllegalArgumentException("-Dcloe.cuda.driver must be real or sim, got '" + p + "'");
+        }
+        return "1".equals(System.getenv("CLOE_CUDA_SIM"));
+    }
+
+    /** The simulated driver's file: {@code -Dcloe.cuda.sim.lib} or {@code target/sim/libcuda.so.1} (scripts/build-sim). */
+    public static String simulatorLibrary() {
+        String p = System.getProperty("cloe.cuda.sim.lib");
+        return p != null && !p.isBlank() ? p.strip() : Path.of("target/sim/libcuda.so.1").toAbsolutePath().toString();
+    }
+
     private static Loaded open(Library lib) {
         List<String> tried = new ArrayList<>();
+        if (lib == Library.CUDA && simulatorSelected()) {
+            // The simulated driver (kernels/sim) and nothing else: a missing build must not fall back to a real GPU.
+            String file = simulatorLibrary();
+            if (!Files.isRegularFile(Path.of(file))) {
+                return new Loaded(null, null, "the CUDA simulator was selected (cloe.cuda.driver=sim / CLOE_CUDA_SIM=1) but "
+                        + file + " does not exist (scripts/build-sim builds it; it needs g++ or clang++)");
+            }
+            SymbolLookup l = tryOpen(file, tried);
+            return l != null ? new Loaded(l, file + " (simulated)", null) : new Loaded(null, null, "cannot open " + file + ": " + tried);
+        }
         String forced = lib.env == null ? null : firstNonBlank(System.getProperty(lib.property), System.getenv(lib.env));
         if (forced != null) {
             // A file named explicitly is the only one tried: silently falling back would hide a typo.
