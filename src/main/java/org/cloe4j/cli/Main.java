@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code cloe} command line: one sub-command per job. */
 @Command(name = "cloe", mixinStandardHelpOptions = true, version = "cloe4j 0.1.0",
         description = "CLoE missing-modality brain-tumour segmentation on the JVM.",
-        subcommands = {DemoCommand.class, SynthCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
+        subcommands = {DemoCommand.class, SynthCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class, BaselineCommand.class, CorruptCommand.class,
+            CalibrateCommand.class,
             ShowCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -2,6 +2,7 @@ package org.cloe4j.cli;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -17,6 +18,8 @@ import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.NiftiWriter;
 import org.cloe4j.data.Volume;
 import org.cloe4j.data.AtomicFiles;
+import org.cloe4j.eval.ReliabilityThresholds;
+import org.cloe4j.train.Checkpoint;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -78,7 +81,9 @@ public final class PredictCommand implements Callable<Integer> {
             files.forEach((m, f) -> volumes.put(m, NiftiReader.read(f)));
             Cloe.Result r = cloe.segment(volumes);
             NiftiWriter.write(r.labels(), out, NiftiDatatype.UINT8);
-            String json = reportJson(r, files);
+            List<ReliabilityThresholds.Flag> flags = flags(r, ReliabilityThresholds.read(Checkpoint.resolve(model)));
+            for (ReliabilityThresholds.Flag f : flags) spec.commandLine().getErr().println("cloe predict: WARNING: " + f.message());
+            String json = reportJson(r, files, flags);
             if (report != null) AtomicFiles.writeString(report, json);
             spec.commandLine().getOut().println("wrote " + out + (report != null ? " and " + report : ""));
             spec.commandLine().getOut().println(summary(r));
@@ -96,7 +101,18 @@ public final class PredictCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** The sequences whose agreement fell below the checkpoint's validation levels (none without thresholds). */
+    static List<ReliabilityThresholds.Flag> flags(Cloe.Result r, ReliabilityThresholds t) {
+        if (t == null) return List.of();
+        Cloe.Reliability rel = r.reliability();
+        return t.flags(rel.modalities().stream().map(Modality::name).toList(), rel.u(), rel.w());
+    }
+
     static String reportJson(Cloe.Result r, Map<Modality, Path> files) throws Exception {
+        return reportJson(r, files, List.of());
+    }
+
+    static String reportJson(Cloe.Result r, Map<Modality, Path> files, List<ReliabilityThresholds.Flag> flags) throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("sequences", r.mask().label());
@@ -114,6 +130,9 @@ public final class PredictCommand implements Callable<Integer> {
             if (Double.isNaN(rel.u()[i])) m.putNull("u"); else m.put("u", rel.u()[i]);
             if (Double.isNaN(rel.v()[i])) m.putNull("v"); else m.put("v", rel.v()[i]);
             m.put("w", rel.w()[i]);
+            ReliabilityThresholds.Flag flag = flags.stream().filter(f -> f.modality().equals(mod.name())).findFirst().orElse(null);
+            m.put("flagged", flag != null);
+            if (flag != null) m.put("flag", flag.message());
         }
         return json.writeValueAsString(root);
     }
