@@ -23,10 +23,11 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * </ul>
  * Enhancing tumour has the case's oedema parameters (±1 %) apart from gadolinium, so it stands out only on T1ce and on
  * T2, FLAIR and T1 blends into the oedema around it, as enhancement does in real scans;
- * oedema has long T1 and T2, so it is brightest on FLAIR and T2. Each case varies tissue parameters (±7 %), tumour count, size, place
- * and shape; images get a smooth multiplicative bias field and Rician noise, background exactly 0 (skull-stripped),
- * and are stored as int16 (99.5th percentile of the brain ≈ 1000) with 1 mm spacing. The same seed gives the same
- * cohort.
+ * oedema has long T1 and T2, so it is brightest on FLAIR and T2. Each case varies tissue parameters (±7 %), tumour
+ * count, size, place and shape; images get a smooth multiplicative bias field and Rician noise, background exactly 0
+ * (skull-stripped), and are stored as int16 (99.5th percentile of the brain ≈ 1000) with 1 mm spacing. A {@link Style}
+ * other than the demo's sets other voxel sizes, noise, bias, protocol timings and tumour shapes. The same seed gives
+ * the same cohort.
  */
 public final class PhantomGenerator {
 
