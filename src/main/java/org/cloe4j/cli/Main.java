@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "cloe", mixinStandardHelpOptions = true, version = "cloe4j 0.1.0",
         description = "CLoE missing-modality brain-tumour segmentation on the JVM.",
         subcommands = {DemoCommand.class, SynthCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
-            SegmentCohortCommand.class, ShowCommand.class, CommandLine.HelpCommand.class})
+            SegmentCohortCommand.class, BaselineCommand.class, CorruptCommand.class, CalibrateCommand.class,
+            CorruptionStudyCommand.class, ShowCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -2,6 +2,7 @@ package org.cloe4j.cli;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -20,8 +21,10 @@ import org.cloe4j.data.NiftiDatatype;
 import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.NiftiWriter;
 import org.cloe4j.data.Volume;
-import org.cloe4j.io.AtomicFiles;
+import org.cloe4j.eval.ReliabilityThresholds;
 import org.cloe4j.infer.Reliability;
+import org.cloe4j.io.AtomicFiles;
+import org.cloe4j.model.ModelCheckpoint;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -100,8 +103,10 @@ public final class PredictCommand implements Callable<Integer> {
             boolean relabel = brats2023 && cloe.labelScheme() == LabelScheme.BRATS;
             NiftiWriter.write(relabel ? LabelScheme.BRATS.relabel(r.labels(), LabelScheme.BRATS_2023) : r.labels(), out,
                     NiftiDatatype.UINT8);
+            List<ReliabilityThresholds.Flag> flags = flags(r, ReliabilityThresholds.read(ModelCheckpoint.resolve(model)));
+            for (ReliabilityThresholds.Flag f : flags) spec.commandLine().getErr().println("cloe predict: WARNING: " + f.message());
             String json = reportJson(r, files, g, cloe.labelScheme() != LabelScheme.BRATS ? cloe.labelScheme().name().toLowerCase(java.util.Locale.ROOT)
-                    : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)");
+                    : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)", flags);
             if (report != null) AtomicFiles.writeString(report, json);
             spec.commandLine().getOut().println("wrote " + out + (report != null ? " and " + report : ""));
             spec.commandLine().getOut().println(summary(r));
@@ -119,7 +124,15 @@ public final class PredictCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    static String reportJson(Cloe.Result r, Map<Modality, Path> files, StudyGeometry g, String convention) throws Exception {
+    /** The sequences whose agreement fell below the checkpoint's validation levels (none without thresholds). */
+    static List<ReliabilityThresholds.Flag> flags(Cloe.Result r, ReliabilityThresholds t) {
+        if (t == null) return List.of();
+        Reliability rel = r.reliability();
+        return t.flags(rel.modalities().stream().map(Modality::name).toList(), rel.u(), rel.w());
+    }
+
+    static String reportJson(Cloe.Result r, Map<Modality, Path> files, StudyGeometry g, String convention,
+                             List<ReliabilityThresholds.Flag> flags) throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("sequences", r.mask().label());
@@ -144,6 +157,9 @@ public final class PredictCommand implements Callable<Integer> {
             if (Double.isNaN(rel.u()[i])) m.putNull("u"); else m.put("u", rel.u()[i]);
             if (Double.isNaN(rel.v()[i])) m.putNull("v"); else m.put("v", rel.v()[i]);
             m.put("w", rel.w()[i]);
+            ReliabilityThresholds.Flag flag = flags.stream().filter(f -> f.modality().equals(mod.name())).findFirst().orElse(null);
+            m.put("flagged", flag != null);
+            if (flag != null) m.put("flag", flag.message());
         }
         return json.writeValueAsString(root);
     }

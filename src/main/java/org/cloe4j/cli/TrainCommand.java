@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 /** {@code cloe train}: trains CLoE on a cohort's training cases. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Trains CLoE on a BraTS- or MSD-layout cohort: each sample gets a random set of sequences,",
-            "a checkpoint is written every epoch (RUN_DIR/checkpoints), with train_log.csv and loss_curves.png."})
+            "a checkpoint is written every epoch (RUN_DIR/checkpoints), with train_log.csv and loss_curves.png; at the",
+            "end each sequence's agreement on the validation cases is stored with the checkpoint (reliability.json)."})
 public final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -83,6 +84,10 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer.Result r = new Trainer(cfg, be, cases, new Trainer.Options(out, resume, cohortOptions.progress(), spec.commandLine().getErr())).run();
         spec.commandLine().getOut().printf("done: %d steps, last epoch's mean loss %.4f%ncheckpoint %s%nlog %s, curves %s%n",
                 r.steps(), r.lastEpochLoss(), r.checkpoint(), r.logCsv(), r.curvesPng());
+        if (!s.val().isEmpty()) {
+            // the levels below which `cloe predict` flags a sequence, stored with the checkpoint
+            CalibrateCommand.calibrate(r.model(), r.checkpoint(), cohortOptions.load(cohort, s.val()), spec.commandLine().getOut());
+        }
         return 0;
     }
 

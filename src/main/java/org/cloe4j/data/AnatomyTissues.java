@@ -12,7 +12,14 @@ final class AnatomyTissues {
 
     private AnatomyTissues() {}
 
+    /** The source image analysed once: brain bounding box and the three k-means intensity centres. */
+    record Source(float[] v, int sx, int sy, int sz, int[] lo, int[] hi, double[] centre, double[] spacing) {}
+
     static byte[] from(Volume t1, int nx, int ny, int nz) {
+        return fill(analyse(t1), nx, ny, nz);
+    }
+
+    static Source analyse(Volume t1) {
         float[] v = t1.data();
         int sx = t1.nx(), sy = t1.ny(), sz = t1.nz();
         int count = 0;
@@ -27,7 +34,13 @@ final class AnatomyTissues {
         }
         if (count < 1000) throw new DataException(t1.source(), "fewer than 1000 brain voxels (> 0); is it a skull-stripped T1?");
         double[] centre = centres(v, sx * sy * sz, count);
-        byte[] out = new byte[nx * ny * nz];
+        double[] sp = t1.header().spacing();
+        return new Source(v, sx, sy, sz, lo, hi, centre, new double[] {Math.abs(sp[0]), Math.abs(sp[1]), Math.abs(sp[2])});
+    }
+
+    /** The brain's bounding box stretched to fill the grid with a 6 % margin (the demo's phantoms). */
+    static byte[] fill(Source src, int nx, int ny, int nz) {
+        int[] lo = src.lo(), hi = src.hi();
         int[] size = {nx, ny, nz};
         double[] step = new double[3], start = new double[3];
         for (int a = 0; a < 3; a++) {
@@ -35,13 +48,38 @@ final class AnatomyTissues {
             step[a] = (hi[a] - lo[a] + 1) / (size[a] - 2 * margin);
             start[a] = lo[a] - margin * step[a];
         }
+        return sample(src, nx, ny, nz, start, step, false);
+    }
+
+    /**
+     * The brain at its physical size on a grid of {@code spacingMm} voxels, centred on the grid, scaled by
+     * {@code scale} (a per-case head size), shifted by {@code shift} output voxels and mirrored left-right when asked:
+     * the field of view is {@code n · spacingMm} whatever the brain's size, so a brain can touch or leave the border.
+     */
+    static byte[] physical(Source src, int nx, int ny, int nz, double spacingMm, double scale, double[] shift,
+                           boolean mirror) {
+        int[] size = {nx, ny, nz};
+        double[] step = new double[3], start = new double[3];
+        for (int a = 0; a < 3; a++) {
+            step[a] = spacingMm / (src.spacing()[a] * scale);
+            double mid = (src.lo()[a] + src.hi()[a] + 1) / 2.0;
+            start[a] = mid - (size[a] / 2.0 + shift[a]) * step[a];
+        }
+        return sample(src, nx, ny, nz, start, step, mirror);
+    }
+
+    private static byte[] sample(Source src, int nx, int ny, int nz, double[] start, double[] step, boolean mirror) {
+        float[] v = src.v();
+        int sx = src.sx(), sy = src.sy(), sz = src.sz();
+        double[] centre = src.centre();
+        byte[] out = new byte[nx * ny * nz];
         int i = 0;
         for (int z = 0; z < nz; z++) {
             int oz = (int) Math.floor(start[2] + (z + 0.5) * step[2]);
             for (int y = 0; y < ny; y++) {
                 int oy = (int) Math.floor(start[1] + (y + 0.5) * step[1]);
                 for (int x = 0; x < nx; x++, i++) {
-                    int ox = (int) Math.floor(start[0] + (x + 0.5) * step[0]);
+                    int ox = (int) Math.floor(start[0] + ((mirror ? nx - 1 - x : x) + 0.5) * step[0]);
                     if (ox < 0 || oy < 0 || oz < 0 || ox >= sx || oy >= sy || oz >= sz) continue;
                     float b = v[(oz * sy + oy) * sx + ox];
                     if (b <= 0) continue;

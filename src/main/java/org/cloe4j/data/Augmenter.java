@@ -6,11 +6,15 @@ import java.util.random.RandomGenerator;
  * RFNet's training augmentation, seeded and reproducible (the same case, patch size, options and random generator
  * state always give the same patch):
  * <ol>
- * <li>random crop of the patch size (a volume smaller than the patch along an axis is zero-padded, placed at a random
- *     offset);
+ * <li>a patch position: with probability {@code foregroundFraction} (nnU-Net forces a third of its patches to contain
+ *     foreground) centred on a voxel drawn uniformly from the case's tumour voxels (classes &gt; 0); otherwise centred on
+ *     a voxel drawn uniformly from the whole volume; either way shifted to lie inside the volume, so that a voxel at the
+ *     border is in about as many patches as one in the middle (a volume smaller than the patch along an axis is
+ *     zero-padded, placed at a random offset);
  * <li>a small random rotation, uniform in ±{@code maxRotationDegrees}, about one axis pair chosen uniformly among
  *     (D, H), (D, W), (H, W), around the patch centre: image trilinear, labels nearest, 0 outside the volume;
- * <li>per-channel intensity {@code x·s + t} with s ~ U(1 − scale, 1 + scale), t ~ U(−shift, shift);
+ * <li>per-channel intensity {@code x·s + t} with s ~ U(1 − scale, 1 + scale), t ~ U(−shift, shift), on non-zero voxels
+ *     only: background and padding stay 0, as at inference;
  * <li>a flip of each axis with probability 0.5.
  * </ol>
  * Rotation samples the whole prepared volume, so rotated patches have data in their corners when the volume has.
@@ -51,15 +55,21 @@ public final class Augmenter {
         this.options = options;
     }
 
-    /** Draws one augmented patch of {@code c} using {@code rng}. */
+    /** Share of training patches centred on a tumour voxel in {@link org.cloe4j.train.Trainer}: nnU-Net's third. */
+    public static final double DEFAULT_FOREGROUND_FRACTION = 1.0 / 3;
+
+    /** Draws one augmented patch of {@code c} using {@code rng}, centred anywhere in the volume (no forced foreground). */
     public Patch sample(PreparedCase c, RandomGenerator rng) {
-        int[] size = {c.depth(), c.height(), c.width()};
+        return sample(c, rng, 0);
+    }
+
+    /**
+     * Draws one augmented patch of {@code c} using {@code rng}; with probability {@code foregroundFraction} it is
+     * centred on a tumour voxel (when the case has labels and any tumour), else on a uniformly drawn voxel.
+     */
+    public Patch sample(PreparedCase c, RandomGenerator rng, double foregroundFraction) {
         int pd = patch[0], ph = patch[1], pw = patch[2];
-        double[] origin = new double[3];
-        for (int a = 0; a < 3; a++) {
-            int slack = size[a] - patch[a];
-            origin[a] = slack >= 0 ? rng.nextInt(slack + 1) : -rng.nextInt(-slack + 1);
-        }
+        double[] origin = origin(c, rng, foregroundFraction);
         // rotation: matrix acting on (d, h, w) offsets from the patch centre
         double[][] r = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
         boolean rotate = false;
@@ -85,13 +95,48 @@ public final class Augmenter {
             double shift = (rng.nextDouble() * 2 - 1) * options.intensityShift();
             if (scale == 1 && shift == 0) continue;
             float s = (float) scale, t = (float) shift;
-            for (int i = ch * n, end = i + n; i < end; i++) image[i] = image[i] * s + t;
+            // background (0 after normalisation, and the zero padding) keeps its fixed value
+            for (int i = ch * n, end = i + n; i < end; i++) if (image[i] != 0) image[i] = image[i] * s + t;
         }
         if (options.flips()) {
             boolean fd = rng.nextBoolean(), fh = rng.nextBoolean(), fw = rng.nextBoolean();
             if (fd || fh || fw) flip(image, labels, channels, pd, ph, pw, fd, fh, fw);
         }
         return new Patch(image, labels, channels, pd, ph, pw);
+    }
+
+    /** The patch's origin (d, h, w), possibly reaching past the volume on any side. */
+    double[] origin(PreparedCase c, RandomGenerator rng, double foregroundFraction) {
+        int[] size = {c.depth(), c.height(), c.width()};
+        int centre = -1;
+        if (foregroundFraction > 0 && c.hasLabels() && rng.nextDouble() < foregroundFraction) centre = tumourVoxel(c, rng);
+        int[] at = new int[3];
+        if (centre >= 0) {
+            at[0] = centre / (size[1] * size[2]);
+            at[1] = (centre / size[2]) % size[1];
+            at[2] = centre % size[2];
+        } else {
+            for (int a = 0; a < 3; a++) at[a] = rng.nextInt(size[a]);
+        }
+        double[] origin = new double[3];
+        for (int a = 0; a < 3; a++) {
+            // clamped so that the patch stays inside the volume (or holds it whole when the volume is smaller): a
+            // centre drawn near a border gives the border patch, so border voxels are seen about as often as others
+            int slack = size[a] - patch[a];
+            origin[a] = Math.max(Math.min(0, slack), Math.min(Math.max(0, slack), at[a] - patch[a] / 2));
+        }
+        return origin;
+    }
+
+    /** A voxel index drawn uniformly among the case's tumour voxels (class &gt; 0), or −1 when it has none. */
+    private static int tumourVoxel(PreparedCase c, RandomGenerator rng) {
+        byte[] l = c.labels();
+        int count = 0;
+        for (byte b : l) if (b > 0) count++;
+        if (count == 0) return -1;
+        int k = rng.nextInt(count);
+        for (int i = 0; i < l.length; i++) if (l[i] > 0 && k-- == 0) return i;
+        return -1;
     }
 
     private void copyShifted(PreparedCase c, double[] origin, float[] image, byte[] labels) {

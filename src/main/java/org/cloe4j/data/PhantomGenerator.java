@@ -21,11 +21,13 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * <li>FLAIR {@code S = PD·|1 − 2e^(−TI/T1) + e^(−TR/T1)|·e^(−TE/T2)} with TR 9000, TI 2400, TE 120 ms (CSF nulled);
  * <li>T1ce: T1w where enhancing tumour has {@code 1/T1' = 1/T1 + r1·[Gd]}, r1 = 4 /mM/s, [Gd] ~ U(0.3, 0.5) mM.
  * </ul>
- * Enhancing tumour has the case's grey-matter parameters (±2 %) apart from gadolinium, so it stands out only on T1ce;
- * oedema has long T1 and T2, so it is brightest on FLAIR and T2. Each case varies tissue parameters (±7 %), tumour count, size, place
- * and shape; images get a smooth multiplicative bias field and Rician noise, background exactly 0 (skull-stripped),
- * and are stored as int16 (99.5th percentile of the brain ≈ 1000) with 1 mm spacing. The same seed gives the same
- * cohort.
+ * Enhancing tumour has the case's oedema parameters (±1 %) apart from gadolinium, so it stands out only on T1ce and on
+ * T2, FLAIR and T1 blends into the oedema around it, as enhancement does in real scans;
+ * oedema has long T1 and T2, so it is brightest on FLAIR and T2. Each case varies tissue parameters (±7 %), tumour
+ * count, size, place and shape; images get a smooth multiplicative bias field and Rician noise, background exactly 0
+ * (skull-stripped), and are stored as int16 (99.5th percentile of the brain ≈ 1000) with 1 mm spacing. A {@link Style}
+ * other than the demo's sets other voxel sizes, noise, bias, protocol timings and tumour shapes. The same seed gives
+ * the same cohort.
  */
 public final class PhantomGenerator {
 
@@ -48,49 +50,99 @@ public final class PhantomGenerator {
         {0.95, 2500, 300}};
     private static final double R1_PER_MM_PER_MS = 4.0 / 1000; // 4 /mM/s in /mM/ms, since T1 is in ms
 
+    /**
+     * How a cohort's acquisitions and tumours look; {@link #DEMO} is the demo's. Cohorts of other styles differ from it
+     * the ways real data differs from one site to another.
+     *
+     * @param name         the style's name
+     * @param spacingMm    voxel edge, mm; with an anatomy other than 1 (or {@code physical}) the brain keeps its real
+     *                     size, so the field of view is {@code size · spacingMm}
+     * @param physical     anatomy at its physical size with a per-case head size (±6 %), shift (±3 voxels) and
+     *                     left-right mirror, instead of stretched to fill the grid
+     * @param noise        Rician noise σ as a fraction of the mean brain signal
+     * @param bias         amplitude of the log bias field
+     * @param tissueJitter per-case relative variation of each tissue's PD, T1, T2
+     * @param timingJitter per-case relative variation of TR, TE and TI (scanner protocols differ)
+     * @param tumourMin    smallest oedema radius as a fraction of the grid's size
+     * @param tumourMax    largest oedema radius
+     * @param lobes        lobes per tumour (1: one ellipsoid; more: a lobulated, irregular outline)
+     * @param irregularity multiplier of the outline's smooth distortion
+     */
+    public record Style(String name, double spacingMm, boolean physical, double noise, double bias, double tissueJitter,
+                        double timingJitter, double tumourMin, double tumourMax, int lobes, double irregularity) {
+        /** The demo's phantoms: 1 mm, 3 % noise, one ellipsoidal tumour of 12–20 % of the grid. */
+        public static final Style DEMO = new Style("demo", 1, false, 0.03, 0.12, 0.07, 0, 0.12, 0.2, 1, 1);
+        /** Cohort A: 2 mm voxels, a roomy field of view, noisy, strong bias, large lobulated tumours. */
+        public static final Style SITE_A = new Style("site-a", 2, true, 0.07, 0.3, 0.12, 0.15, 0.1, 0.26, 3, 2);
+        /** Cohort B: 1.75 mm voxels, a tight field of view, cleaner, other protocol timings, smaller irregular tumours. */
+        public static final Style SITE_B = new Style("site-b", 1.75, true, 0.02, 0.2, 0.1, 0.15, 0.07, 0.17, 2, 1.6);
+
+        public Style {
+            if (!(spacingMm > 0) || noise < 0 || bias < 0 || tissueJitter < 0 || tissueJitter >= 0.5 || timingJitter < 0
+                    || timingJitter >= 0.5 || !(tumourMin > 0) || tumourMax < tumourMin || lobes < 1 || irregularity < 0) {
+                throw new IllegalArgumentException("invalid phantom style " + name);
+            }
+        }
+
+        /** The style of this name: demo, site-a or site-b. */
+        public static Style named(String name) {
+            for (Style s : List.of(DEMO, SITE_A, SITE_B)) if (s.name().equals(name)) return s;
+            throw new IllegalArgumentException("unknown phantom style '" + name + "' (known: demo, site-a, site-b)");
+        }
+    }
+
     private final int nx, ny, nz;
     private final long seed;
-    private final byte[] anatomyTissues; // resampled to nx×ny×nz, or null for procedural brains
+    private final AnatomyTissues.Source anatomy; // or null for procedural brains
+    private final byte[] anatomyTissues; // resampled to nx×ny×nz (stretched to fill, or voxel for voxel on its grid), or null
+    private final Style style;
     private final NiftiHeader grid; // the anatomy's own header when phantoms are on its grid, else null
 
     /** A generator of procedural phantoms of {@code nx × ny × nz} voxels. */
     public PhantomGenerator(int nx, int ny, int nz, long seed) {
-        this(nx, ny, nz, seed, null);
-    }
-
-    private PhantomGenerator(int nx, int ny, int nz, long seed, byte[] anatomyTissues) {
-        this(nx, ny, nz, seed, anatomyTissues, null);
+        this(nx, ny, nz, seed, null, null, Style.DEMO, null);
     }
 
     /**
      * Phantoms on the grid of a real skull-stripped T1 (its dims, voxel size, qform and sform): the brain is the
-     * image's voxels &gt; 0, split into CSF, grey and white matter as in {@link #withAnatomy}, voxel for voxel.
+     * image's voxels &gt; 0, split into CSF, grey and white matter as in {@link #withAnatomy}, voxel for voxel; the
+     * demo's acquisition and tumour style.
      */
     public static PhantomGenerator onAnatomyGrid(Path t1, long seed) {
         Volume v = NiftiReader.read(t1).requireFinite();
         if (v.volumes() != 1) throw new DataException(t1, "the anatomy must be a 3D image, it has " + v.volumes() + " volumes");
-        return new PhantomGenerator(v.nx(), v.ny(), v.nz(), seed, AnatomyTissues.onOwnGrid(v),
+        return new PhantomGenerator(v.nx(), v.ny(), v.nz(), seed, null, AnatomyTissues.onOwnGrid(v), Style.DEMO,
                 v.header().withDims(v.nx(), v.ny(), v.nz(), 1));
     }
 
-    private PhantomGenerator(int nx, int ny, int nz, long seed, byte[] anatomyTissues, NiftiHeader grid) {
+    private PhantomGenerator(int nx, int ny, int nz, long seed, AnatomyTissues.Source anatomy, byte[] anatomyTissues,
+                             Style style, NiftiHeader grid) {
         this.grid = grid;
         if (nx < 16 || ny < 16 || nz < 16) throw new IllegalArgumentException("phantoms need at least 16 voxels per side");
         this.nx = nx;
         this.ny = ny;
         this.nz = nz;
         this.seed = seed;
+        this.anatomy = anatomy;
         this.anatomyTissues = anatomyTissues;
+        this.style = style;
     }
 
     /**
      * The same generator with the brain taken from a real skull-stripped T1 image: voxels > 0 are brain, split into
      * CSF, grey and white matter by 3-class k-means on intensity, and resampled (nearest) so that the brain's bounding
-     * box fills the phantom grid with a margin.
+     * box fills the phantom grid with a margin (or, with a {@link Style#physical} style, at its real size).
      */
     public PhantomGenerator withAnatomy(Path t1) {
         Volume v = NiftiReader.read(t1).requireFinite();
-        return new PhantomGenerator(nx, ny, nz, seed, AnatomyTissues.from(v, nx, ny, nz));
+        AnatomyTissues.Source src = AnatomyTissues.analyse(v);
+        return new PhantomGenerator(nx, ny, nz, seed, src, AnatomyTissues.fill(src, nx, ny, nz), style, null);
+    }
+
+    /** The same generator with another acquisition and tumour style. */
+    public PhantomGenerator withStyle(Style s) {
+        if (grid != null && !s.equals(style)) throw new IllegalArgumentException("phantoms on an anatomy's own grid keep its voxel size: no --style with them");
+        return new PhantomGenerator(nx, ny, nz, seed, anatomy, anatomyTissues, s, grid);
     }
 
     /** Case ids are {@code Phantom_001, Phantom_002, ...}. */
@@ -101,7 +153,15 @@ public final class PhantomGenerator {
     /** The {@code index}-th case of this generator's cohort (deterministic given seed and index). */
     public Phantom generate(int index) {
         SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index);
-        byte[] t = anatomyTissues != null ? anatomyTissues.clone() : proceduralBrain(rng.split());
+        byte[] t;
+        if (anatomy != null && style.physical()) {
+            RandomGenerator a = rng.split();
+            double headScale = vary(a, 0.06);
+            double[] shift = {a.nextDouble(-3, 3), a.nextDouble(-3, 3), a.nextDouble(-3, 3)};
+            t = AnatomyTissues.physical(anatomy, nx, ny, nz, style.spacingMm(), headScale, shift, a.nextBoolean());
+        } else {
+            t = anatomyTissues != null ? anatomyTissues.clone() : proceduralBrain(rng.split());
+        }
         addTumours(t, rng.split());
         NiftiHeader header = header();
         Map<Modality, Volume> images = simulate(t, header, rng.split());
@@ -117,11 +177,12 @@ public final class PhantomGenerator {
         return new Phantom(caseId(index), images, new Volume(header, seg, null), t);
     }
 
-    /** 1 mm voxels, axes aligned with scanner axes, the volume centred on the origin; qform and sform both set. */
+    /** The style's voxels (1 mm for the demo), axes aligned with scanner axes, the volume centred on the origin. */
     private NiftiHeader header() {
         if (grid != null) return grid;
-        return NiftiHeader.of(nx, ny, nz, new double[] {1, 1, 1},
-                new double[] {-(nx - 1) / 2.0, -(ny - 1) / 2.0, -(nz - 1) / 2.0});
+        double d = style.spacingMm();
+        return NiftiHeader.of(nx, ny, nz, new double[] {d, d, d},
+                new double[] {-(nx - 1) / 2.0 * d, -(ny - 1) / 2.0 * d, -(nz - 1) / 2.0 * d});
     }
 
     /**
@@ -206,15 +267,23 @@ public final class PhantomGenerator {
         double scale = Math.cbrt((double) nx * ny * nz); // tumour sizes follow the brain's size
         float[] shape = SmoothField.of(nx, ny, nz, Math.max(3, scale / 10), rng);
         float[] spread = SmoothField.of(nx, ny, nz, Math.max(3, scale / 8), rng);
+        double irr = style.irregularity();
         for (int k = 0; k < count; k++) {
             int centre = whiteMatter.get(rng.nextInt(whiteMatter.size()));
             double cx = centre % nx, cy = (centre / nx) % ny, cz = centre / (nx * ny);
-            double outer = scale * rng.nextDouble(0.12, 0.2) / (k == 0 ? 1 : 1.5); // oedema radius
+            double outer = scale * rng.nextDouble(style.tumourMin(), style.tumourMax()) / (k == 0 ? 1 : 1.5); // oedema radius
             double core = outer * rng.nextDouble(0.4, 0.6); // enhancing rim and necrosis
             double necrosis = rng.nextDouble() < 0.2 ? 0 : core * rng.nextDouble(0.35, 0.65);
             double[] axis = {vary(rng, 0.2), vary(rng, 0.2), vary(rng, 0.2)};
-            // reach: d·(1 − 0.35) < outer with axes stretched up to 1.2 -> within 1.2 / 0.65 ≈ 1.85 outer
-            double reach = 1.9 * outer;
+            // lobes: the first at the centre, the others offset by up to 0.6 of the core radius
+            double[][] lobe = new double[style.lobes()][];
+            lobe[0] = new double[] {0, 0, 0};
+            for (int l = 1; l < lobe.length; l++) {
+                lobe[l] = new double[] {rng.nextDouble(-0.6, 0.6) * core, rng.nextDouble(-0.6, 0.6) * core,
+                    rng.nextDouble(-0.6, 0.6) * core};
+            }
+            // reach: d·(1 − 0.35·irr) < outer with axes stretched up to 1.2, plus the lobes' offsets
+            double reach = 1.2 * outer / Math.max(0.2, 1 - 0.35 * irr) + (lobe.length > 1 ? 0.6 * core * Math.sqrt(3) : 0) + 1;
             int x0 = (int) Math.max(0, cx - reach), x1 = (int) Math.min(nx - 1, cx + reach);
             int y0 = (int) Math.max(0, cy - reach), y1 = (int) Math.min(ny - 1, cy + reach);
             int z0 = (int) Math.max(0, cz - reach), z1 = (int) Math.min(nz - 1, cz + reach);
@@ -223,10 +292,13 @@ public final class PhantomGenerator {
                     for (int x = x0; x <= x1; x++) {
                         int i = (z * ny + y) * nx + x;
                         if (t[i] == Tissue.BACKGROUND.ordinal()) continue;
-                        double dx = (x - cx) / axis[0], dy = (y - cy) / axis[1], dz = (z - cz) / axis[2];
-                        double d = Math.sqrt(dx * dx + dy * dy + dz * dz);
-                        double dCore = d * (1 + 0.25 * shape[i]);
-                        double dOedema = d * (1 + 0.35 * spread[i]);
+                        double d = Double.MAX_VALUE;
+                        for (double[] o : lobe) {
+                            double dx = (x - cx - o[0]) / axis[0], dy = (y - cy - o[1]) / axis[1], dz = (z - cz - o[2]) / axis[2];
+                            d = Math.min(d, Math.sqrt(dx * dx + dy * dy + dz * dz));
+                        }
+                        double dCore = d * Math.max(0.2, 1 + 0.25 * irr * shape[i]);
+                        double dOedema = d * Math.max(0.2, 1 + 0.35 * irr * spread[i]);
                         Tissue now = Tissue.values()[t[i]];
                         if (necrosis > 0 && dCore < necrosis) {
                             t[i] = (byte) Tissue.NECROSIS.ordinal();
@@ -247,14 +319,18 @@ public final class PhantomGenerator {
 
     private Map<Modality, Volume> simulate(byte[] t, NiftiHeader header, RandomGenerator rng) {
         double[][] p = new double[TISSUE_PARAMS.length][];
+        double j0 = style.tissueJitter();
         for (int k = 0; k < p.length; k++) {
-            p[k] = new double[] {TISSUE_PARAMS[k][0] * vary(rng, 0.07), TISSUE_PARAMS[k][1] * vary(rng, 0.07),
-                TISSUE_PARAMS[k][2] * vary(rng, 0.07)};
+            p[k] = new double[] {TISSUE_PARAMS[k][0] * vary(rng, j0), TISSUE_PARAMS[k][1] * vary(rng, j0),
+                TISSUE_PARAMS[k][2] * vary(rng, j0)};
         }
-        // enhancing tumour mimics this case's grey matter apart from its gadolinium uptake
-        int et = Tissue.ENHANCING.ordinal(), gm = Tissue.GREY_MATTER.ordinal();
-        for (int j = 0; j < 3; j++) p[et][j] = p[gm][j] * vary(rng, 0.02);
+        // enhancing tumour mimics this case's oedema apart from its gadolinium uptake: on T2, FLAIR and T1 the
+        // enhancing rim blends into the oedema, as in real scans, and only T1ce shows it
+        int et = Tissue.ENHANCING.ordinal(), ed = Tissue.OEDEMA.ordinal();
+        for (int j = 0; j < 3; j++) p[et][j] = p[ed][j] * vary(rng, 0.01);
         double gd = rng.nextDouble(0.3, 0.5);
+        double[] timing = new double[3]; // TR, TE, TI factors of this case's protocol
+        for (int j = 0; j < 3; j++) timing[j] = style.timingJitter() > 0 ? vary(rng, style.timingJitter()) : 1;
         double scale = Math.min(nx, Math.min(ny, nz));
         float[] texture = SmoothField.of(nx, ny, nz, Math.max(2, scale / 24), rng);
         Map<Modality, Volume> out = new LinkedHashMap<>();
@@ -264,7 +340,7 @@ public final class PhantomGenerator {
                 int k = t[i];
                 if (k == 0) continue;
                 double pd = p[k][0] * (1 + 0.03 * texture[i]), t1 = p[k][1], t2 = p[k][2];
-                s[i] = (float) signal(m, pd, t1, t2, k == Tissue.ENHANCING.ordinal() ? gd : 0);
+                s[i] = (float) signal(m, pd, t1, t2, k == Tissue.ENHANCING.ordinal() ? gd : 0, timing);
             }
             out.put(m, new Volume(header, finish(s, t, rng), null));
         }
@@ -273,11 +349,17 @@ public final class PhantomGenerator {
 
     /** Signal of one voxel on sequence {@code m} (arbitrary units); {@code gd} is the gadolinium concentration in mM. */
     static double signal(Modality m, double pd, double t1, double t2, double gd) {
-        if (m.equals(Modality.T1)) return spinEcho(pd, t1, t2, 500, 15);
-        if (m.equals(Modality.T1CE)) return spinEcho(pd, 1 / (1 / t1 + R1_PER_MM_PER_MS * gd), t2, 500, 15);
-        if (m.equals(Modality.T2)) return spinEcho(pd, t1, t2, 4000, 100);
+        return signal(m, pd, t1, t2, gd, new double[] {1, 1, 1});
+    }
+
+    /** As {@link #signal(Modality, double, double, double, double)} with TR, TE and TI scaled by {@code timing}. */
+    static double signal(Modality m, double pd, double t1, double t2, double gd, double[] timing) {
+        double tr = timing[0], te = timing[1], ti = timing[2];
+        if (m.equals(Modality.T1)) return spinEcho(pd, t1, t2, 500 * tr, 15 * te);
+        if (m.equals(Modality.T1CE)) return spinEcho(pd, 1 / (1 / t1 + R1_PER_MM_PER_MS * gd), t2, 500 * tr, 15 * te);
+        if (m.equals(Modality.T2)) return spinEcho(pd, t1, t2, 4000 * tr, 100 * te);
         if (m.equals(Modality.FLAIR)) {
-            return pd * Math.abs(1 - 2 * Math.exp(-2400 / t1) + Math.exp(-9000 / t1)) * Math.exp(-120 / t2);
+            return pd * Math.abs(1 - 2 * Math.exp(-2400 * ti / t1) + Math.exp(-9000 * tr / t1)) * Math.exp(-120 * te / t2);
         }
         throw new IllegalArgumentException("no signal model for modality " + m);
     }
@@ -298,12 +380,12 @@ public final class PhantomGenerator {
                 count++;
             }
         }
-        double sigma = 0.03 * mean / Math.max(1, count);
+        double sigma = style.noise() * mean / Math.max(1, count);
         float[] brain = new float[count];
         int j = 0;
         for (int i = 0; i < s.length; i++) {
             if (t[i] == 0) continue;
-            double v = s[i] * Math.exp(0.12 * bias[i]);
+            double v = s[i] * Math.exp(style.bias() * bias[i]);
             double re = v + sigma * rng.nextGaussian(), im = sigma * rng.nextGaussian();
             s[i] = (float) Math.sqrt(re * re + im * im);
             brain[j++] = s[i];

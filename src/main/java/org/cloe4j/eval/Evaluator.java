@@ -49,8 +49,13 @@ public final class Evaluator {
     }
 
     /** Scores of one case under one mask. */
+    /**
+     * Scores of one case under one mask; {@code outsideHead} counts tumour voxels of the final map where every
+     * available sequence of the case is background, {@code outsideHeadRaw} those of the network's raw map (before
+     * {@link Segmenter#restrictToHead}) where every sequence of the mask is.
+     */
     public record CaseScore(String caseId, ModalityMask mask, double[] dice, double etPostDice, double[] hd95,
-                            double[] gateWeights) {
+                            double[] gateWeights, int outsideHead, int outsideHeadRaw) {
     }
 
     /** Mean scores of one mask over the cases. */
@@ -109,7 +114,21 @@ public final class Evaluator {
             hd[r] = SurfaceDistance.hd95(pp, rm, c.width(), c.height(), c.depth(), spacing);
         }
         double etPost = regions.brats() ? RegionDice.dice(regions.mask(post, 2), regions.mask(ref, 2)) : Double.NaN;
-        return new CaseScore(c.id(), s.mask(), dice, etPost, hd, s.reliability().w());
+        return new CaseScore(c.id(), s.mask(), dice, etPost, hd, s.reliability().w(), outsideHead(pred, c),
+                s.outsideHead());
+    }
+
+    /** Tumour voxels of {@code classes} where every available channel of {@code c} is 0 (outside the head). */
+    public static int outsideHead(byte[] classes, PreparedCase c) {
+        int n = c.voxels(), count = 0;
+        float[] img = c.image();
+        for (int i = 0; i < n; i++) {
+            if (classes[i] == 0) continue;
+            boolean head = false;
+            for (int ch = 0; ch < c.channels() && !head; ch++) head = c.available()[ch] && img[ch * n + i] != 0;
+            if (!head) count++;
+        }
+        return count;
     }
 
     private static Row meanRow(ModalityMask m, List<CaseScore> s, int n) {
@@ -149,7 +168,7 @@ public final class Evaluator {
         for (String n : r.regions()) cases.append(",dice_").append(n);
         if (r.brats()) cases.append(",dice_ET_post");
         for (String n : r.regions()) cases.append(",hd95_").append(n);
-        cases.append(",gate_weights\n");
+        cases.append(",gate_weights,outside_head,outside_head_raw\n");
         for (CaseScore c : r.cases()) {
             cases.append(c.caseId()).append(',').append(c.mask().label());
             for (double d : c.dice()) cases.append(',').append(f4(d));
@@ -159,6 +178,7 @@ public final class Evaluator {
             for (int i = 0; i < c.gateWeights().length; i++) {
                 cases.append(i > 0 ? " " : "").append(f4(c.gateWeights()[i]));
             }
+            cases.append(',').append(c.outsideHead()).append(',').append(c.outsideHeadRaw());
             cases.append('\n');
         }
         AtomicFiles.writeString(dir.resolve("cases.csv"), cases.toString());
@@ -214,6 +234,11 @@ public final class Evaluator {
             for (double d : row.hd95()) md.append(' ').append(f2(d)).append(" |");
             md.append('\n');
         }
+        long outside = r.cases().stream().mapToLong(CaseScore::outsideHead).sum();
+        long raw = r.cases().stream().mapToLong(CaseScore::outsideHeadRaw).sum();
+        md.append("\nPredicted tumour voxels outside the head (every sequence background), over all cases and sets: ")
+                .append(outside).append(" (the network's raw output had ").append(raw)
+                .append(" there, set to background by the head restriction).\n");
         if (r.brats()) {
             md.append("\n## Published results, BraTS 2020 (not comparable)\n\n")
                     .append("Mean Dice (%) over the 15 combinations on the BraTS 2020 test split, as published (CLoE, arXiv 2603.09316). ")

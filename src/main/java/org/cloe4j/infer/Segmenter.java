@@ -15,7 +15,8 @@ import org.cloe4j.tensor.Tensor;
 
 /**
  * Sliding-window inference of a trained model over a prepared case (docs/MODEL.md): windows of the patch size with
- * 50 % overlap, softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax. Besides the class
+ * 50 % overlap, softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax, then every voxel
+ * where all given sequences are background set to 0 ({@link #restrictToHead}). Besides the class
  * map it reports each modality's agreement scores and gate weight, averaged over the windows. Thread-safe: graphs
  * are built once per signature and each call owns its buffers.
  */
@@ -28,8 +29,41 @@ public final class Segmenter {
         this.gaussian = gaussian;
     }
 
-    /** Class map of the case's crop (D·H·W, classes 0..C-1, before any post-processing) and the reliability. */
-    public record Segmentation(ModalityMask mask, byte[] classes, Reliability reliability) {
+    /**
+     * Class map of the case's crop (D·H·W, classes 0..C-1, restricted to the head, before ET post-processing) and the reliability;
+     * {@code outsideHead} counts the voxels the network called tumour where every given sequence is background, which
+     * {@link #restrictToHead} set to 0.
+     */
+    public record Segmentation(ModalityMask mask, byte[] classes, Reliability reliability, int outsideHead) {
+    }
+
+    /**
+     * Sets to 0 (background) every voxel of {@code classes} where all of the mask's present channels of {@code c} are
+     * exactly 0: outside the skull-stripped head, where preprocessing left background at 0, as BraTS pipelines restrict
+     * predictions to the brain. Returns how many such voxels held a tumour class.
+     */
+    public static int restrictToHead(byte[] classes, PreparedCase c, ModalityMask mask) {
+        int n = c.voxels();
+        if (classes.length != n) throw new IllegalArgumentException("class map has " + classes.length + " voxels, case " + n);
+        List<Integer> channels = new ArrayList<>();
+        for (String m : mask.presentNames()) {
+            int ch = channelOf(c, m);
+            if (ch >= 0 && c.available()[ch]) channels.add(ch);
+        }
+        float[] img = c.image();
+        int removed = 0;
+        for (int i = 0; i < n; i++) {
+            if (classes[i] == 0) continue;
+            boolean head = false;
+            for (int ch : channels) {
+                if (img[ch * n + i] != 0) { head = true; break; }
+            }
+            if (!head) {
+                classes[i] = 0;
+                removed++;
+            }
+        }
+        return removed;
     }
 
     /** Segments with the present modalities only (the absent ones' encoders never run). */
@@ -98,7 +132,9 @@ public final class Segmenter {
                 v[k] = cols.get(k)[1];
                 wt[k] = cols.get(k)[2];
             }
-            out.add(new Segmentation(mask, stitchers.get(i).classes(), new Reliability(names, u, v, wt)));
+            byte[] map = stitchers.get(i).classes();
+            int outside = restrictToHead(map, c, mask);
+            out.add(new Segmentation(mask, map, new Reliability(names, u, v, wt), outside));
         }
         return out;
     }

@@ -29,6 +29,7 @@ import org.cloe4j.model.ModelCheckpoint;
 /**
  * CLoE's training loop (docs/MODEL.md): per step, {@code batch} samples, each a random case, one of the 2^M − 1
  * modality masks drawn uniformly and an augmented patch; Adam (amsgrad, weight decay 1e-4) on the poly schedule; a
+ * patch centred on a tumour voxel one time in three (nnU-Net's foreground oversampling), else anywhere in the volume; a
  * checkpoint, a CSV log and a PNG of the loss curves after every epoch. Each epoch draws from its own generator,
  * seeded by (seed, epoch), so a run resumed from a checkpoint computes the same numbers as one that never stopped.
  */
@@ -110,7 +111,7 @@ public final class Trainer {
                         for (int b = 0; b < cfg.batch(); b++) {
                             PreparedCase c = cases.get(rng.nextInt(cases.size()));
                             ModalityMask mask = masks.get(rng.nextInt(masks.size()));
-                            loss += sampleStep(model, c, mask, augmenter.sample(c, rng), terms, epoch, step);
+                            loss += sampleStep(model, c, mask, augmenter.sample(c, rng, Augmenter.DEFAULT_FOREGROUND_FRACTION), terms, epoch, step);
                         }
                         adam.step(lr);
                         sum += loss;

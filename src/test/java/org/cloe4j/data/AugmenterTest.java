@@ -156,4 +156,64 @@ class AugmenterTest {
         Patch p = new Augmenter(6, 7, 8).sample(c, new SplittableRandom(0));
         assertEquals(List.of(3, 6, 7, 8), List.of(p.channels(), p.depth(), p.height(), p.width()));
     }
+
+    /** A 40³ case whose only tumour is a 4³ block in a corner: how often a patch contains some of it. */
+    private static double tumourShare(double foregroundFraction, int draws) {
+        PreparedCase c = prepared(40, 40, 40, 1, (k, z, y, x) -> 1,
+                (k, z, y, x) -> z >= 2 && z < 6 && y >= 2 && y < 6 && x >= 2 && x < 6 ? 3 : 0);
+        Augmenter a = new Augmenter(new int[] {8, 8, 8}, Augmenter.Options.CROP_ONLY);
+        SplittableRandom rng = new SplittableRandom(42);
+        int with = 0;
+        for (int k = 0; k < draws; k++) {
+            Patch p = a.sample(c, rng, foregroundFraction);
+            for (byte l : p.labels()) {
+                if (l > 0) { with++; break; }
+            }
+        }
+        return (double) with / draws;
+    }
+
+    @Test
+    void aThirdOfThePatchesAreForcedOntoTheTumour() {
+        // uniform centres: a patch holds some of the block when its origin is <= 5 on every axis: P = (10/40)^3 ≈ 1.6 %
+        double plain = tumourShare(0, 3000);
+        assertTrue(plain < 0.04, "without forcing, the corner tumour is rare: " + plain);
+        // forced: 1/3 + 2/3 · 1.6 % ≈ 34 %; 3000 draws give a standard error of about 0.9 %
+        double forced = tumourShare(Augmenter.DEFAULT_FOREGROUND_FRACTION, 3000);
+        assertEquals(1.0 / 3 + 2.0 / 3 * Math.pow(10 / 40.0, 3), forced, 0.035, "share with tumour");
+        assertEquals(1.0, tumourShare(1, 200), 0, "fraction 1: every patch holds tumour");
+    }
+
+    @Test
+    void borderVoxelsAreCoveredAboutAsOftenAsCentralOnes() {
+        // patch 8 in 40: a voxel in the middle is in 8/40 of uniformly centred patches; the first plane is in the patch
+        // whenever the centre falls in 0..4, 5/40 (a crop uniform over origins would give it 1/33)
+        PreparedCase c = prepared(40, 40, 40, 1, POSITION, (k, z, y, x) -> 0);
+        Augmenter a = new Augmenter(new int[] {8, 8, 8}, Augmenter.Options.CROP_ONLY);
+        SplittableRandom rng = new SplittableRandom(3);
+        int first = 0, middle = 0, draws = 4000;
+        for (int k = 0; k < draws; k++) {
+            Patch p = a.sample(c, rng, 0);
+            int x0 = (int) p.image()[0] % 100;
+            if (x0 == 0) first++;
+            if (x0 <= 20 && 20 < x0 + 8) middle++;
+        }
+        assertEquals(5 / 40.0, (double) first / draws, 0.02, "first plane");
+        assertEquals(8 / 40.0, (double) middle / draws, 0.025, "middle plane");
+    }
+
+    @Test
+    void intensityAugmentationLeavesBackgroundAtZero() {
+        PreparedCase c = prepared(8, 8, 8, 2, (k, z, y, x) -> x < 4 ? 0 : 1, (k, z, y, x) -> 0);
+        Augmenter a = new Augmenter(new int[] {8, 8, 8}, new Augmenter.Options(false, false, 0, 0.1, 0.1));
+        for (int seed = 0; seed < 10; seed++) {
+            Patch p = a.sample(c, new SplittableRandom(seed));
+            for (int ch = 0; ch < 2; ch++) {
+                for (int i = 0; i < p.voxels(); i++) {
+                    if (i % 8 < 4) assertEquals(0f, p.image()[ch * p.voxels() + i], "background stays 0");
+                    else assertTrue(p.image()[ch * p.voxels() + i] != 0);
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,79 @@
+package org.cloe4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.cloe4j.data.Cohort;
+import org.cloe4j.data.PhantomGenerator;
+import org.cloe4j.eval.ReliabilityThresholds;
+import org.cloe4j.train.Checkpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+/**
+ * Training stores each sequence's validation agreement with the checkpoint; {@code cloe predict} flags a sequence below
+ * it on stderr and in the report; {@code cloe corrupt} writes the corrupted case.
+ */
+class ReliabilityFlagTest {
+    record Outcome(int code, String out, String err) {}
+
+    static Outcome cli(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return new Outcome(cl.execute(args), out.toString(), err.toString());
+    }
+
+    @Test
+    void aSequenceBelowTheStoredLevelsIsFlagged(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("data"), run = tmp.resolve("run");
+        Cohort cohort = new PhantomGenerator(40, 40, 32, 3).writeCohort(data, 5, false);
+        Outcome t = cli("train", "--data", data.toString(), "--out", run.toString(), "--epochs", "1", "--iters", "1",
+                "--quiet", "--backend", "cpu");
+        assertEquals(0, t.code(), t.err());
+        Path ckpt = Checkpoint.latest(run);
+        ReliabilityThresholds calibrated = ReliabilityThresholds.read(ckpt);
+        assertEquals(List.of("flair", "t1ce", "t1", "t2"), calibrated.modalities(), "train calibrates on its validation case");
+        assertEquals(1, calibrated.cases());
+        for (double u : calibrated.meanU()) assertTrue(Double.isFinite(u) && u >= -1 && u <= 1, "u " + u);
+
+        // the test case with T2 replaced by its FLAIR (the wrong sequence under T2's name)
+        Path bad = tmp.resolve("bad");
+        Outcome c = cli("corrupt", "--data", data.toString(), "--out", bad.toString(), "--sequence", "t2", "--kind",
+                "wrong-sequence");
+        assertEquals(0, c.code(), c.err());
+        String id = CaseLoader.split(cohort, null).test().get(0);
+        Path dir = bad.resolve(id);
+
+        // levels set explicitly (a one-step model's agreements say nothing): T2 must agree at 0.9 ± 0.02, which a
+        // cosine agreement of a wrong sequence cannot reach here; the others may go down to −1
+        new ReliabilityThresholds(calibrated.modalities(), new double[] {-0.5, -0.5, -0.5, 2.0}, new double[4],
+                new double[] {-1, -1, -1, -1}, new double[4], 1, 3, 0.02).write(ckpt);
+        Path report = tmp.resolve("report.json");
+        Outcome p = cli("predict", "--model", run.toString(), "--flair", dir.resolve(id + "_flair.nii.gz").toString(),
+                "--t1ce", dir.resolve(id + "_t1ce.nii.gz").toString(), "--t1", dir.resolve(id + "_t1.nii.gz").toString(),
+                "--t2", dir.resolve(id + "_t2.nii.gz").toString(), "--out", tmp.resolve("seg.nii.gz").toString(),
+                "--report", report.toString(), "--backend", "cpu");
+        assertEquals(0, p.code(), p.err());
+        assertTrue(p.err().contains("WARNING") && p.err().contains("sequence t2 looks unreliable"), p.err());
+        assertFalse(p.err().contains("sequence flair looks"), p.err());
+        JsonNode r = new ObjectMapper().readTree(report.toFile());
+        for (JsonNode m : r.get("modalities")) {
+            assertEquals(m.get("name").asText().equals("t2"), m.get("flagged").asBoolean(), m.toString());
+        }
+        assertTrue(Files.isRegularFile(tmp.resolve("seg.nii.gz")), "the label map is still written");
+    }
+}
