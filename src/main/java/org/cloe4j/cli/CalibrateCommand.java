@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.cloe4j.model.ModelCheckpoint;
 import org.cloe4j.data.Cohort;
 import org.cloe4j.data.PreparedCase;
 import org.cloe4j.eval.ReliabilityThresholds;
@@ -39,8 +40,8 @@ public final class CalibrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path ckpt = Checkpoint.resolve(model);
-        CloeModel m = Checkpoint.loadModel(ckpt, backend.get());
+        Path ckpt = ModelCheckpoint.resolve(model);
+        CloeModel m = ModelCheckpoint.loadModel(ckpt, backend.get());
         Cohort cohort = cohortOptions.open();
         List<PreparedCase> val = cohortOptions.load(cohort, CaseLoader.split(cohort, null).val());
         calibrate(m, ckpt, val, spec.commandLine().getOut());

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import org.cloe4j.model.ModelCheckpoint;
 import org.cloe4j.data.Cohort;
 import org.cloe4j.data.Modality;
 import org.cloe4j.eval.CorruptionStudy;
@@ -47,7 +48,7 @@ public final class CorruptionStudyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CloeModel m = Checkpoint.loadModel(Checkpoint.resolve(model), backend.get());
+        CloeModel m = ModelCheckpoint.loadModel(ModelCheckpoint.resolve(model), backend.get());
         Cohort cohort = cohortOptions.open();
         List<String> ids = CaseLoader.set(CaseLoader.split(cohort, null), set);
         Modality target = Modality.of(sequence);

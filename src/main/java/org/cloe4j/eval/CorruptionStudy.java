@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.cloe4j.infer.Segmenter;
 import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.data.CaseRecord;
 import org.cloe4j.data.Corruption;
@@ -71,7 +72,7 @@ public final class CorruptionStudy {
                 PreparedCase p = pre.prepare(r.id(), List.copyOf(raw.keySet()), in, label, r.scheme());
                 boolean leftOut = j == labels.size() - 1;
                 Segmenter.Segmentation s = seg.segment(p, leftOut ? without : full);
-                int t = s.reliability().modalities().indexOf(target.name());
+                int t = s.reliability().modalities().indexOf(target);
                 sums[j][0] += t < 0 ? 0 : s.reliability().w()[t];
                 sums[j][1] += t < 0 ? Double.NaN : s.reliability().u()[t];
                 for (int g = 0; g < regions.names().size(); g++) {

@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.data.PreparedCase;
+import org.cloe4j.infer.Reliability;
+import org.cloe4j.infer.Segmenter;
+import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.model.ModalityMask;
 
 /**
@@ -91,9 +93,9 @@ public record ReliabilityThresholds(List<String> modalities, double[] meanU, dou
         int n = modalities.size(), m = validation.size();
         double[][] u = new double[n][m], w = new double[n][m];
         for (int c = 0; c < m; c++) {
-            Segmenter.Reliability r = segmenter.segment(validation.get(c), full).reliability();
+            Reliability r = segmenter.segment(validation.get(c), full).reliability();
             for (int j = 0; j < r.modalities().size(); j++) {
-                int i = modalities.indexOf(r.modalities().get(j));
+                int i = modalities.indexOf(r.modalities().get(j).name());
                 u[i][c] = r.u()[j];
                 w[i][c] = r.w()[j];
             }

@@ -13,6 +13,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.cloe4j.model.ModelCheckpoint;
 import org.cloe4j.data.Cohort;
 import org.cloe4j.data.PhantomGenerator;
 import org.cloe4j.eval.ReliabilityThresholds;
@@ -44,7 +45,7 @@ class ReliabilityFlagTest {
         Outcome t = cli("train", "--data", data.toString(), "--out", run.toString(), "--epochs", "1", "--iters", "1",
                 "--quiet", "--backend", "cpu");
         assertEquals(0, t.code(), t.err());
-        Path ckpt = Checkpoint.latest(run);
+        Path ckpt = ModelCheckpoint.latest(run);
         ReliabilityThresholds calibrated = ReliabilityThresholds.read(ckpt);
         assertEquals(List.of("flair", "t1ce", "t1", "t2"), calibrated.modalities(), "train calibrates on its validation case");
         assertEquals(1, calibrated.cases());

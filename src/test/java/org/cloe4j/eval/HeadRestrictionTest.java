@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import org.cloe4j.infer.Segmenter;
 import org.cloe4j.backend.cpu.CpuBackend;
 import org.cloe4j.data.CropBox;
 import org.cloe4j.data.LabelScheme;
