@@ -144,20 +144,14 @@ public final class PredictCommand implements Callable<Integer> {
         for (double x : g.inputSpacing()) spacing.add(x);
         geo.put("on_model_grid_as_given", g.isIdentity());
         geo.put("resampled", g.resamples());
-        root.put("note", "u: mean cosine agreement of this sequence's expert with the others; v: the same inside the "
-                + "learned tumour region; w: gate weight in the fusion. Low agreement is worth a second look. "
-                + "u and v are null when only one sequence is given.");
-        ArrayNode arr = root.putArray("modalities");
         Reliability rel = r.reliability();
+        Map<Modality, String> names = new LinkedHashMap<>();
+        files.forEach((m, f) -> names.put(m, String.valueOf(f)));
+        ArrayNode arr = rel.writeTo(root, names);
         for (int i = 0; i < rel.modalities().size(); i++) {
-            ObjectNode m = arr.addObject();
-            Modality mod = rel.modalities().get(i);
-            m.put("name", mod.name());
-            m.put("file", String.valueOf(files.get(mod)));
-            if (Double.isNaN(rel.u()[i])) m.putNull("u"); else m.put("u", rel.u()[i]);
-            if (Double.isNaN(rel.v()[i])) m.putNull("v"); else m.put("v", rel.v()[i]);
-            m.put("w", rel.w()[i]);
-            ReliabilityThresholds.Flag flag = flags.stream().filter(f -> f.modality().equals(mod.name())).findFirst().orElse(null);
+            String mod = rel.modalities().get(i).name();
+            ReliabilityThresholds.Flag flag = flags.stream().filter(f -> f.modality().equals(mod)).findFirst().orElse(null);
+            ObjectNode m = (ObjectNode) arr.get(i);
             m.put("flagged", flag != null);
             if (flag != null) m.put("flag", flag.message());
         }

@@ -188,20 +188,7 @@ public final class StudyProcessor {
             v.put("TC", tc);
             v.put("ET", et);
         }
-        root.put("note", "u: mean cosine agreement of this sequence's expert with the others; v: the same inside the "
-                + "learned tumour region; w: gate weight in the fusion. Low agreement is worth a second look. "
-                + "u and v are null when only one sequence is given.");
-        ArrayNode arr = root.putArray("modalities");
-        Reliability rel = r.reliability();
-        for (int i = 0; i < rel.modalities().size(); i++) {
-            ObjectNode m = arr.addObject();
-            Modality mod = rel.modalities().get(i);
-            m.put("name", mod.name());
-            m.put("file", files.get(mod));
-            if (Double.isNaN(rel.u()[i])) m.putNull("u"); else m.put("u", rel.u()[i]);
-            if (Double.isNaN(rel.v()[i])) m.putNull("v"); else m.put("v", rel.v()[i]);
-            m.put("w", rel.w()[i]);
-        }
+        r.reliability().writeTo(root, files);
         return JSON.writeValueAsString(root);
     }
 
