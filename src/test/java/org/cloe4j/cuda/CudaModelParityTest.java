@@ -86,28 +86,15 @@ class CudaModelParityTest {
         assertGradsClose(what, cpu, gpu, g, 1e-3);
     }
 
-    private static void assertGradsCloseExcept(String skipPrefix, String what, ParameterStore cpu, ParameterStore gpu, Backend g) {
-        for (Map.Entry<String, Parameter> e : cpu.all().entrySet()) {
-            if (!e.getKey().startsWith(skipPrefix) || e.getValue().grad() == null) continue;
-            float[] c = e.getValue().grad().data(), d = g.toHost(gpu.all().get(e.getKey()).grad());
-            double max = 0, worst = 0;
-            for (int i = 0; i < c.length; i++) {
-                max = Math.max(max, Math.abs(c[i]));
-                worst = Math.max(worst, Math.abs(c[i] - d[i]));
-            }
-            System.out.printf("%s: gradient of %s not asserted (open finding): max |cuda - cpu| %.3g = %.3g of max |cpu|%n",
-                    what, e.getKey(), worst, worst / Math.max(max, 1e-30));
-        }
-        assertGradsClose(what, cpu, gpu, g, 1e-3, skipPrefix);
-    }
-
     private static void assertGradsClose(String what, ParameterStore cpu, ParameterStore gpu, Backend g, double rel) {
-        assertGradsClose(what, cpu, gpu, g, rel, null);
+        assertGradsClose(what, cpu, gpu, g, rel, name -> true);
     }
 
-    private static void assertGradsClose(String what, ParameterStore cpu, ParameterStore gpu, Backend g, double rel, String skipPrefix) {
+    /** As above for the parameters whose names {@code which} accepts. */
+    private static void assertGradsClose(String what, ParameterStore cpu, ParameterStore gpu, Backend g, double rel,
+                                         java.util.function.Predicate<String> which) {
         for (Map.Entry<String, Parameter> e : cpu.all().entrySet()) {
-            if (skipPrefix != null && e.getKey().startsWith(skipPrefix)) continue;
+            if (!which.test(e.getKey())) continue;
             Parameter pc = e.getValue(), pg = gpu.all().get(e.getKey());
             if (pc.grad() == null) continue;
             float[] c = pc.grad().data(), d = g.toHost(pg.grad());
@@ -199,7 +186,7 @@ class CudaModelParityTest {
         // on the CUDA simulator one variant (every conv kernel and version is checked by CudaConv3dParityTest)
         assumeTrue(!GpuTest.simulated() || variant.equals(new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), "fp32")),
                 "on the CUDA simulator only the default conv variant trains the model (CI time)");
-        // (on the simulator with every modality present; see the open finding in cloeTrainingParity)
+        // (on the simulator with every modality present; see the LeakyReLU kink in cloeTrainingParity)
         ModalityMask mask = GpuTest.simulated() ? ModalityMask.full(CloeConfig.BRATS)
                 : ModalityMask.of(CloeConfig.BRATS, List.of("flair", "t1ce", "t2"));
         variant.run(() -> cloeTrainingParity(g, variant, mask));
@@ -260,12 +247,24 @@ class CudaModelParityTest {
         assertTrue(withGradient(mc.parameters()).stream().anyMatch(n -> n.contains("decoder")),
                 what + ": the decoder gets a gradient on the CPU: " + withGradient(mc.parameters()));
         if (GpuTest.simulated() && !variant.reduced()) {
-            // OPEN FINDING of the CUDA simulator: the gradients of the t1 encoder differ from the CPU's by ~1 %
-            // (encoder.t1.e1_c1.conv.weight [12]: -0.013938 against -0.013796, 3.5e-3 of the tensor's largest value;
-            // the flair, t1ce and t2 encoders, the losses and every other parameter match within 1e-3). Every conv
-            // kernel matches the CPU on its own and racecheck / memcheck report nothing; to be traced (first GPU run).
-            // Here the t1 encoder's differences are printed, every other gradient is checked as on a GPU.
-            assertGradsCloseExcept("encoder.t1.", what + " (simulated)", mc.parameters(), mg.parameters(), g);
+            // The t1 encoder on the simulator, every modality present: one voxel sits on the LeakyReLU's kink.
+            // Traced op by op (every forward value and every backward gradient of the graph, CPU against simulated
+            // CUDA): all match within 5e-6 of their tensor's largest value up to the backward of the activation after
+            // encoder.t1.e2_c1's instance norm ([1, 8, 8, 8, 8]). There one pre-activation is 1.79e-7 on the CPU and
+            // -4.09e-7 on CUDA (the tensor's values reach 4.15; the two backends' forward differences are <= 1.7e-6,
+            // float noise of different summation orders), so its sign differs: the CPU passes the incoming gradient
+            // -4.573e-4 with slope 1, CUDA with slope 0.2 (-9.15e-5), a difference of 3.66e-4 = 0.11 of the tensor's
+            // largest gradient at that one voxel, and 0 at the other 4095. Nothing else differs beyond float noise;
+            // that one voxel flows back through e2_c1 (weight gradient 6.1e-4 = 2.0e-2 of its max, as expected from
+            // 2.8e-4 after the norm times activations of order 2) and e1_c3..e1_c1 (1.0e-2..1.6e-2 of their max).
+            // Setting that one voxel's CPU gradient to CUDA's value (-9.15e-5) during the CPU backward brings every t1
+            // gradient within 6.2e-6 of its max. The derivative is discontinuous there, so neither side is wrong: a
+            // conditioning matter of this input, not a kernel or memory-plan bug. Tolerance for the t1
+            // encoder: 5e-2 of each tensor's largest value (2.5x the 2.0e-2 one flipped voxel gives; a wrong sign,
+            // index or scale gives O(1)). Every other gradient is checked at 1e-3 as on a GPU.
+            assertGradsClose(what + " (simulated)", mc.parameters(), mg.parameters(), g, 1e-3, n -> !n.startsWith("encoder.t1."));
+            assertGradsClose(what + " (simulated, t1 encoder: one voxel on the LeakyReLU kink)", mc.parameters(), mg.parameters(), g, 5e-2,
+                    n -> n.startsWith("encoder.t1."));
         } else {
             assertGradsClose(what, mc.parameters(), mg.parameters(), g, variant);
         }
