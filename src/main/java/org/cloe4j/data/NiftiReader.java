@@ -100,43 +100,29 @@ public final class NiftiReader {
     /** Reads the image at {@code file}. */
     public Volume load(Path file) {
         Path[] pair = pairOf(file);
-        if (pair != null) return loadPair(pair[0], pair[1]);
+        if (pair != null) {
+            NiftiHeader h = readHeader(pair[0]);
+            try (InputStream in = open(pair[1])) {
+                return readVoxelData(h, pair[0], pair[1], in, 0);
+            } catch (IOException e) {
+                throw ioProblem(pair[1], e);
+            }
+        }
         try (InputStream in = open(file)) {
             NiftiHeader h = parseHeader(file, in, false);
-            NiftiDatatype type = NiftiDatatype.ofCode(h.datatype());
-            long voxels = h.voxelsPerVolume() * h.volumes();
-            long dataBytes = voxels * type.bytes();
-            if (voxels > Integer.MAX_VALUE - 8 || voxels * Float.BYTES > maxBytes) {
-                throw new DataException(file, "header dims " + dimText(h) + " promise " + voxels + " voxels ("
-                        + voxels * Float.BYTES + " bytes as floats), more than the memory limit of " + maxBytes + " bytes");
-            }
-            boolean gz = isGzip(file);
-            if (!gz) {
-                long size = Files.size(file);
-                if (size < h.voxOffset() + dataBytes) {
-                    throw new DataException(file, "header dims " + dimText(h) + " promise " + dataBytes
-                            + " bytes of voxel data from offset " + h.voxOffset() + ", but the file has only "
-                            + Math.max(0, size - h.voxOffset()) + " (truncated file?)");
-                }
-            }
-            long headerBytes = h.version() == 1 ? 348 : 540;
-            try {
-                in.skipNBytes(h.voxOffset() - headerBytes);
-            } catch (EOFException e) {
-                throw new DataException(file, "file ends before vox_offset " + h.voxOffset() + " (truncated file?)");
-            }
-            float[] data = new float[(int) voxels];
-            readVoxels(file, in, type, h.byteOrder(), data, dataBytes);
-            if (gz) in.transferTo(OutputStream.nullOutputStream()); // reaches the gzip trailer: checks the CRC
-            if (h.hasScaling()) scale(data, h.sclSlope(), h.sclInter());
-            return new Volume(h, data, file);
+            return readVoxelData(h, file, file, in, h.version() == 1 ? 348 : 540);
         } catch (IOException e) {
             throw ioProblem(file, e);
         }
     }
 
-    private Volume loadPair(Path headerFile, Path imageFile) {
-        NiftiHeader h = readHeader(headerFile);
+    /**
+     * The voxels that {@code h} (read from {@code headerFile}) describes, from {@code in}, a stream of {@code dataFile}
+     * of which {@code consumed} bytes were already read (the header of a single file; 0 for the image of a pair).
+     */
+    private Volume readVoxelData(NiftiHeader h, Path headerFile, Path dataFile, InputStream in, long consumed)
+            throws IOException {
+        boolean single = headerFile.equals(dataFile);
         NiftiDatatype type = NiftiDatatype.ofCode(h.datatype());
         long voxels = h.voxelsPerVolume() * h.volumes();
         long dataBytes = voxels * type.bytes();
@@ -144,29 +130,26 @@ public final class NiftiReader {
             throw new DataException(headerFile, "header dims " + dimText(h) + " promise " + voxels + " voxels ("
                     + voxels * Float.BYTES + " bytes as floats), more than the memory limit of " + maxBytes + " bytes");
         }
-        try (InputStream in = open(imageFile)) {
-            boolean gz = isGzip(imageFile);
-            if (!gz) {
-                long size = Files.size(imageFile);
-                if (size < h.voxOffset() + dataBytes) {
-                    throw new DataException(imageFile, "header " + headerFile.getFileName() + " dims " + dimText(h)
-                            + " promise " + dataBytes + " bytes of voxel data from offset " + h.voxOffset()
-                            + ", but the image file has only " + Math.max(0, size - h.voxOffset()) + " (truncated file?)");
-                }
+        boolean gz = isGzip(dataFile);
+        if (!gz) {
+            long size = Files.size(dataFile);
+            if (size < h.voxOffset() + dataBytes) {
+                throw new DataException(dataFile, (single ? "header" : "header " + headerFile.getFileName()) + " dims "
+                        + dimText(h) + " promise " + dataBytes + " bytes of voxel data from offset " + h.voxOffset()
+                        + ", but the " + (single ? "file" : "image file") + " has only "
+                        + Math.max(0, size - h.voxOffset()) + " (truncated file?)");
             }
-            try {
-                in.skipNBytes(h.voxOffset());
-            } catch (EOFException e) {
-                throw new DataException(imageFile, "file ends before vox_offset " + h.voxOffset() + " (truncated file?)");
-            }
-            float[] data = new float[(int) voxels];
-            readVoxels(imageFile, in, type, h.byteOrder(), data, dataBytes);
-            if (gz) in.transferTo(OutputStream.nullOutputStream());
-            if (h.hasScaling()) scale(data, h.sclSlope(), h.sclInter());
-            return new Volume(h, data, headerFile);
-        } catch (IOException e) {
-            throw ioProblem(imageFile, e);
         }
+        try {
+            in.skipNBytes(h.voxOffset() - consumed);
+        } catch (EOFException e) {
+            throw new DataException(dataFile, "file ends before vox_offset " + h.voxOffset() + " (truncated file?)");
+        }
+        float[] data = new float[(int) voxels];
+        readVoxels(dataFile, in, type, h.byteOrder(), data, dataBytes);
+        if (gz) in.transferTo(OutputStream.nullOutputStream()); // reaches the gzip trailer: checks the CRC
+        if (h.hasScaling()) scale(data, h.sclSlope(), h.sclInter());
+        return new Volume(h, data, headerFile);
     }
 
     private static DataException ioProblem(Path file, IOException e) {
