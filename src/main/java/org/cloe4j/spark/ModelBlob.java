@@ -10,17 +10,22 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.cloe4j.data.TrainingGeometry;
+import org.cloe4j.eval.ReliabilityThresholds;
 import org.cloe4j.model.ModelCheckpoint;
 
 /**
  * A checkpoint's files as bytes, so Spark can ship it to the executors (as a broadcast) and no executor has to see
  * the driver's disk. Only what inference needs travels: the weights and the config (and the state file the loader
- * checks for), not the optimizer moments. {@link #key} is a SHA-256 over the files, naming the checkpoint in an
+ * checks for), and when the checkpoint has them the training grid ({@link TrainingGeometry#FILE}: without it an
+ * executor would assume 1 mm RAS and segment on another grid than {@code cloe predict}) and the validation agreement
+ * levels ({@link ReliabilityThresholds#FILE}); not the optimizer moments. {@link #key} is a SHA-256 over the files, naming the checkpoint in an
  * executor's cache.
  */
 public final class ModelBlob implements Serializable {
     private static final long serialVersionUID = 1L;
     static final String[] FILES = {"config.json", "state.json", "model.safetensors"};
+    static final String[] OPTIONAL_FILES = {TrainingGeometry.FILE, ReliabilityThresholds.FILE};
 
     private final LinkedHashMap<String, byte[]> files;
     private final String key;
@@ -36,6 +41,13 @@ public final class ModelBlob implements Serializable {
         LinkedHashMap<String, byte[]> files = new LinkedHashMap<>();
         MessageDigest sha = sha256();
         for (String f : FILES) {
+            byte[] b = Files.readAllBytes(dir.resolve(f));
+            files.put(f, b);
+            sha.update(f.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update(b);
+        }
+        for (String f : OPTIONAL_FILES) {
+            if (!Files.isRegularFile(dir.resolve(f))) continue;
             byte[] b = Files.readAllBytes(dir.resolve(f));
             files.put(f, b);
             sha.update(f.getBytes(java.nio.charset.StandardCharsets.UTF_8));
