@@ -2,26 +2,41 @@
 //
 // Compile: nvcc -std=c++17 -O3 -fatbin -gencode arch=compute_90,code=sm_90 activation.cu
 //
-// One version each: leaky ReLU and sigmoid are single streaming passes (memory bound by construction). The
-// channel softmax gives each thread one voxel and loops over the C channels (stride `spatial` apart, so a warp
+// One version each: the pointwise functions (leaky ReLU, sigmoid, ...: one kernel pair that switches on the
+// function's code) are single streaming passes (memory bound by construction). The channel softmax gives each thread one voxel and loops over the C channels (stride `spatial` apart, so a warp
 // reads C coalesced rows); with C = 4 classes the three passes over the channels hit L1 after the first.
 #include "common.cuh"
 
-CLOE_KERNEL void cloe_leaky_relu_fwd(const float *x, float *y, float slope, int n) {
-    CLOE_GRID_STRIDE(i, n) { const float v = x[i]; y[i] = v > 0.f ? v : slope * v; }
-}
+// ---------------------------------------------------------------------------------------------------------------
+// The pointwise functions of org.cloe4j.backend.Pointwise: one case per constant in each of the two switches below,
+// labelled with the constant's code and named in a comment (PointwiseKernelCodesTest holds the labels, names and
+// Java codes to each other). An unknown code gives NaN, which every parity test catches.
 
-CLOE_KERNEL void cloe_leaky_relu_bwd(const float *x, const float *gy, float *gx, float slope, int n) {
-    CLOE_GRID_STRIDE(i, n) gx[i] = x[i] > 0.f ? gy[i] : slope * gy[i];
-}
-
-CLOE_KERNEL void cloe_sigmoid_fwd(const float *x, float *y, int n) {
+__device__ __forceinline__ float cloe_pointwise_f(int op, float x, float a) {
+    switch (op) {
+    case 0: /* LEAKY_RELU */ return x > 0.f ? x : a * x;
     // expf of a large negative argument overflows to inf and 1/inf = 0: the right limit, no special case needed.
-    CLOE_GRID_STRIDE(i, n) y[i] = 1.f / (1.f + expf(-x[i]));
+    case 1: /* SIGMOID */ return 1.f / (1.f + expf(-x));
+    default: return __int_as_float(0x7fc00000);
+    }
 }
 
-CLOE_KERNEL void cloe_sigmoid_bwd(const float *y, const float *gy, float *gx, int n) {
-    CLOE_GRID_STRIDE(i, n) { const float v = y[i]; gx[i] = gy[i] * v * (1.f - v); }
+// gx of one element from the forward's input x and output y (0 where the function does not read it).
+__device__ __forceinline__ float cloe_pointwise_df(int op, float x, float y, float gy, float a) {
+    switch (op) {
+    case 0: /* LEAKY_RELU */ return x > 0.f ? gy : a * gy;
+    case 1: /* SIGMOID */ return gy * y * (1.f - y);
+    default: return __int_as_float(0x7fc00000);
+    }
+}
+
+// `op` is the same for every thread, so the switch never diverges.
+CLOE_KERNEL void cloe_pointwise_fwd(int op, float a, const float *x, float *y, int n) {
+    CLOE_GRID_STRIDE(i, n) y[i] = cloe_pointwise_f(op, x[i], a);
+}
+
+CLOE_KERNEL void cloe_pointwise_bwd(int op, float a, const float *x, const float *y, const float *gy, float *gx, int n) {
+    CLOE_GRID_STRIDE(i, n) gx[i] = cloe_pointwise_df(op, x ? x[i] : 0.f, y ? y[i] : 0.f, gy[i], a);
 }
 
 CLOE_KERNEL void cloe_softmax_channels_fwd(const float *x, float *y, int batch, int c, int spatial) {

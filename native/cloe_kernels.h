@@ -42,10 +42,11 @@ CLOE_KERNEL void cloe_bias_add_channels(float *y, const float *b, int batch, int
 CLOE_KERNEL void cloe_reduce_columns(const float *partials, int rows, int cols, float *out, float scale);
 
 /* ---- activation.cu ---- */
-CLOE_KERNEL void cloe_leaky_relu_fwd(const float *x, float *y, float slope, int n);
-CLOE_KERNEL void cloe_leaky_relu_bwd(const float *x, const float *gy, float *gx, float slope, int n);
-CLOE_KERNEL void cloe_sigmoid_fwd(const float *x, float *y, int n);
-CLOE_KERNEL void cloe_sigmoid_bwd(const float *y, const float *gy, float *gx, int n);
+/* y = f(x; a) and gx = gy * f'(x; a) for the pointwise function with code `op` (org.cloe4j.backend.Pointwise: the
+   kernels switch on it, so a new function is a new case, not a new kernel). x (the forward's input) or y (its output)
+   may be null in the backward where the function does not read it. */
+CLOE_KERNEL void cloe_pointwise_fwd(int op, float a, const float *x, float *y, int n);
+CLOE_KERNEL void cloe_pointwise_bwd(int op, float a, const float *x, const float *y, const float *gy, float *gx, int n);
 CLOE_KERNEL void cloe_softmax_channels_fwd(const float *x, float *y, int batch, int c, int spatial);
 CLOE_KERNEL void cloe_softmax_channels_bwd(const float *y, const float *gy, float *gx, int batch, int c, int spatial);
 

@@ -1,6 +1,7 @@
 package org.cloe4j.bench;
 
 import org.cloe4j.backend.AdamConfig;
+import org.cloe4j.backend.Pointwise;
 import org.cloe4j.cuda.CudaBackend;
 import org.cloe4j.cuda.CudaEvent;
 import org.cloe4j.cuda.CudaException;
@@ -148,7 +149,7 @@ public final class CudaKernelBench {
         String fs = feat3.toString();
         long fb = 4 * feat3.size();
         Tensor x = random(feat3, 9), o = g.allocate(feat3), o2 = g.allocate(feat3);
-        row("leakyRelu", "-", fs, 2 * fb, () -> g.leakyRelu(x, o, 0.01f));
+        row("leakyRelu", "-", fs, 2 * fb, () -> g.pointwise(Pointwise.LEAKY_RELU, 0.01f, x, o));
         Tensor cb = filled(Shape.ncdhw(1, 16, 1, 1, 1), 1f);
         row("add (broadcast bias)", "-", fs, 2 * fb, () -> g.add(x, cb, o));
         Tensor st = g.allocate(Shape.of(1, 16)), st2 = g.allocate(Shape.of(1, 16));

@@ -107,15 +107,17 @@ public interface Backend extends AutoCloseable {
     // ---------------------------------------------------------------------------------------------------------------
     // element-wise
 
-    /** y = x > 0 ? x : slope * x (slope 0 gives ReLU). */
-    void leakyRelu(Tensor x, Tensor y, float slope);
+    /**
+     * y = f(x; a) for every element: the activations (leaky ReLU with slope a, sigmoid, ...; see {@link Pointwise}).
+     * a must be 0 for a function without a parameter.
+     */
+    void pointwise(Pointwise f, float a, Tensor x, Tensor y);
 
-    void leakyReluBackward(Tensor x, Tensor gy, Tensor gx, float slope);
-
-    void sigmoid(Tensor x, Tensor y);
-
-    /** gx from the forward output y. */
-    void sigmoidBackward(Tensor y, Tensor gy, Tensor gx);
+    /**
+     * gx = gy ⊙ f'(x; a) of {@link #pointwise}, from the forward's input x and/or output y: the one f does not read
+     * ({@link Pointwise#readsInput()}, {@link Pointwise#readsOutput()}) may be null.
+     */
+    void pointwiseBackward(Pointwise f, float a, Tensor x, Tensor y, Tensor gy, Tensor gx);
 
     /** y = s * x. */
     void scale(Tensor x, float s, Tensor y);

@@ -3,6 +3,7 @@ package org.cloe4j.cuda;
 import org.cloe4j.backend.AdamConfig;
 import org.cloe4j.backend.Backend;
 import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.backend.Pointwise;
 import org.cloe4j.cuda.ffm.cuda_h;
 import org.cloe4j.tensor.DeviceStorage;
 import org.cloe4j.tensor.Shape;
@@ -461,23 +462,13 @@ public final class CudaBackend implements Backend {
     // element-wise (CudaElementwise)
 
     @Override
-    public void leakyRelu(Tensor x, Tensor y, float slope) {
-        elementwise.leakyRelu(x, y, slope);
+    public void pointwise(Pointwise f, float a, Tensor x, Tensor y) {
+        elementwise.pointwise(f, a, x, y);
     }
 
     @Override
-    public void leakyReluBackward(Tensor x, Tensor gy, Tensor gx, float slope) {
-        elementwise.leakyReluBackward(x, gy, gx, slope);
-    }
-
-    @Override
-    public void sigmoid(Tensor x, Tensor y) {
-        elementwise.sigmoid(x, y);
-    }
-
-    @Override
-    public void sigmoidBackward(Tensor y, Tensor gy, Tensor gx) {
-        elementwise.sigmoidBackward(y, gy, gx);
+    public void pointwiseBackward(Pointwise f, float a, Tensor x, Tensor y, Tensor gy, Tensor gx) {
+        elementwise.pointwiseBackward(f, a, x, y, gy, gx);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.cloe4j.cuda;
 
+import org.cloe4j.backend.Pointwise;
 import org.cloe4j.tensor.Tensor;
 
 import java.util.Arrays;
@@ -10,7 +11,7 @@ import static org.cloe4j.cuda.CudaBackend.n;
 import static org.cloe4j.cuda.CudaBackend.p;
 import static org.cloe4j.cuda.CudaBackend.version;
 
-/** The CUDA backend's elementwise family: Element-wise ops, activations, broadcasting and sumTo ({@code kernels/elementwise.cu}, {@code kernels/activation.cu}), mirroring {@code CpuElementwise} / {@code CpuBroadcast}. */
+/** The CUDA backend's elementwise family: Element-wise ops, the pointwise functions (activations), broadcasting and sumTo ({@code kernels/elementwise.cu}, {@code kernels/activation.cu}), mirroring {@code CpuElementwise} / {@code CpuBroadcast}. */
 final class CudaElementwise {
     private final CudaBackend be;
 
@@ -18,34 +19,22 @@ final class CudaElementwise {
         this.be = be;
     }
 
-    void leakyRelu(Tensor x, Tensor y, float slope) {
+    /** Every {@link Pointwise} function through one kernel, which switches on {@link Pointwise#code()}. */
+    void pointwise(Pointwise f, float a, Tensor x, Tensor y) {
         be.ready();
-        sameShape("leakyRelu", x, y);
-        int n = n(x, "leakyRelu");
-        be.kern().cloe_leaky_relu_fwd(be.g1(n), p(x, "leakyRelu"), p(y, "leakyRelu"), slope, n);
+        f.checkForward(a, x, y);
+        String op = f.opName();
+        int n = n(x, op);
+        be.kern().cloe_pointwise_fwd(be.g1(n), f.code(), a, p(x, op), p(y, op), n);
     }
 
-    void leakyReluBackward(Tensor x, Tensor gy, Tensor gx, float slope) {
+    void pointwiseBackward(Pointwise f, float a, Tensor x, Tensor y, Tensor gy, Tensor gx) {
         be.ready();
-        sameShape("leakyReluBackward", x, gy);
-        sameShape("leakyReluBackward", x, gx);
-        int n = n(x, "leakyReluBackward");
-        be.kern().cloe_leaky_relu_bwd(be.g1(n), p(x, "leakyReluBackward"), p(gy, "leakyReluBackward"), p(gx, "leakyReluBackward"), slope, n);
-    }
-
-    void sigmoid(Tensor x, Tensor y) {
-        be.ready();
-        sameShape("sigmoid", x, y);
-        int n = n(x, "sigmoid");
-        be.kern().cloe_sigmoid_fwd(be.g1(n), p(x, "sigmoid"), p(y, "sigmoid"), n);
-    }
-
-    void sigmoidBackward(Tensor y, Tensor gy, Tensor gx) {
-        be.ready();
-        sameShape("sigmoidBackward", y, gy);
-        sameShape("sigmoidBackward", y, gx);
-        int n = n(y, "sigmoidBackward");
-        be.kern().cloe_sigmoid_bwd(be.g1(n), p(y, "sigmoidBackward"), p(gy, "sigmoidBackward"), p(gx, "sigmoidBackward"), n);
+        f.checkBackward(a, x, y, gy, gx);
+        String op = f.opName() + " backward";
+        int n = n(gy, op);
+        long px = f.readsInput() ? p(x, op) : 0L, py = f.readsOutput() ? p(y, op) : 0L;
+        be.kern().cloe_pointwise_bwd(be.g1(n), f.code(), a, px, py, p(gy, op), p(gx, op), n);
     }
 
     void scale(Tensor x, float s, Tensor y) {

@@ -63,24 +63,14 @@ final class Kernels {
         launcher.launch("cloe_reduce_columns", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, partials, rows, cols, out, scale);
     }
 
-    /** {@code void cloe_leaky_relu_fwd(const float *x, float *y, float slope, int n);} */
-    void cloe_leaky_relu_fwd(Grid grid, long x, long y, float slope, int n) {
-        launcher.launch("cloe_leaky_relu_fwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, x, y, slope, n);
+    /** {@code void cloe_pointwise_fwd(int op, float a, const float *x, float *y, int n);} */
+    void cloe_pointwise_fwd(Grid grid, int op, float a, long x, long y, int n) {
+        launcher.launch("cloe_pointwise_fwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, op, a, x, y, n);
     }
 
-    /** {@code void cloe_leaky_relu_bwd(const float *x, const float *gy, float *gx, float slope, int n);} */
-    void cloe_leaky_relu_bwd(Grid grid, long x, long gy, long gx, float slope, int n) {
-        launcher.launch("cloe_leaky_relu_bwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, x, gy, gx, slope, n);
-    }
-
-    /** {@code void cloe_sigmoid_fwd(const float *x, float *y, int n);} */
-    void cloe_sigmoid_fwd(Grid grid, long x, long y, int n) {
-        launcher.launch("cloe_sigmoid_fwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, x, y, n);
-    }
-
-    /** {@code void cloe_sigmoid_bwd(const float *y, const float *gy, float *gx, int n);} */
-    void cloe_sigmoid_bwd(Grid grid, long y, long gy, long gx, int n) {
-        launcher.launch("cloe_sigmoid_bwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, y, gy, gx, n);
+    /** {@code void cloe_pointwise_bwd(int op, float a, const float *x, const float *y, const float *gy, float *gx, int n);} */
+    void cloe_pointwise_bwd(Grid grid, int op, float a, long x, long y, long gy, long gx, int n) {
+        launcher.launch("cloe_pointwise_bwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, op, a, x, y, gy, gx, n);
     }
 
     /** {@code void cloe_softmax_channels_fwd(const float *x, float *y, int batch, int c, int spatial);} */

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.backend.Pointwise;
 import org.cloe4j.tensor.Shape;
 
 /**
@@ -80,12 +81,22 @@ public final class GraphBuilder {
         return apply(new Ops.InstanceNorm(eps), x, gamma, beta);
     }
 
+    /** y = f(x) for every element, for any pointwise function without a parameter. */
+    public Value pointwise(Pointwise f, Value x) {
+        return pointwise(f, 0f, x);
+    }
+
+    /** y = f(x; a) for every element (a: the function's parameter, e.g. leaky ReLU's slope). */
+    public Value pointwise(Pointwise f, float a, Value x) {
+        return apply(new Ops.Unary(f, a), x);
+    }
+
     public Value leakyRelu(Value x, float slope) {
-        return apply(new Ops.LeakyRelu(slope), x);
+        return pointwise(Pointwise.LEAKY_RELU, slope, x);
     }
 
     public Value sigmoid(Value x) {
-        return apply(new Ops.Sigmoid(), x);
+        return pointwise(Pointwise.SIGMOID, x);
     }
 
     public Value scale(Value x, float factor) {

@@ -2,6 +2,7 @@ package org.cloe4j.graph;
 
 import org.cloe4j.backend.Backend;
 import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.backend.Pointwise;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -109,9 +110,19 @@ public final class Ops {
         }
     }
 
-    public record LeakyRelu(float slope) implements Op {
+    /**
+     * y = f(x; a) for every element, for any {@link Pointwise} function (leaky ReLU, sigmoid, ...): the gradient rule
+     * is the function's own derivative ({@link Backend#pointwiseBackward}), reading the input and/or output as the
+     * function says, so the runtime keeps alive only those.
+     */
+    public record Unary(Pointwise f, float a) implements Op {
+        public Unary {
+            if (f == null) throw new IllegalArgumentException("unary: no pointwise function given");
+            f.checkParameter(a);
+        }
+
         public String name() {
-            return "leakyRelu";
+            return f.opName();
         }
 
         public Shape outputShape(Shape[] in) {
@@ -120,38 +131,19 @@ public final class Ops {
         }
 
         public void forward(Backend be, Tensor[] in, Tensor[] aux, Tensor out) {
-            be.leakyRelu(in[0], out, slope);
+            be.pointwise(f, a, in[0], out);
         }
 
         public void backward(Backend be, Tensor[] in, Tensor[] aux, Tensor out, Tensor g, Tensor[] gIn) {
-            be.leakyReluBackward(in[0], g, gIn[0], slope);
-        }
-    }
-
-    public record Sigmoid() implements Op {
-        public String name() {
-            return "sigmoid";
-        }
-
-        public Shape outputShape(Shape[] in) {
-            arity(name(), in, 1, 1);
-            return in[0];
-        }
-
-        public void forward(Backend be, Tensor[] in, Tensor[] aux, Tensor out) {
-            be.sigmoid(in[0], out);
-        }
-
-        public void backward(Backend be, Tensor[] in, Tensor[] aux, Tensor out, Tensor g, Tensor[] gIn) {
-            be.sigmoidBackward(out, g, gIn[0]);
+            be.pointwiseBackward(f, a, f.readsInput() ? in[0] : null, f.readsOutput() ? out : null, g, gIn[0]);
         }
 
         public boolean savesInputs() {
-            return false;
+            return f.readsInput();
         }
 
         public boolean savesOutput() {
-            return true;
+            return f.readsOutput();
         }
     }
 

@@ -52,30 +52,15 @@ class LargeShapeGradTest {
     }
 
     @Test
-    @GradCheckCase({"leakyRelu", "sigmoid", "scale"})
+    @GradCheckCase({"pointwise", "scale"})
     void elementwiseOpsOverSeveralThreadsMatchReference() {
         Random rnd = new Random(121);
+        for (PointwiseCases.Case c : PointwiseCases.all()) {
+            PointwiseCases.check(c, BIG, c.inputs().sample(rnd, BIG.intSize()))
+                    .sampleElements(10, true)
+                    .check();
+        }
         float[] x = awayFromZero(rnd, BIG.intSize(), 1e-3, 4);
-        GradCheck.op("leakyRelu 0.2 on " + BIG)
-                .input("x", BIG, x)
-                .output(BIG)
-                .reference(in -> Arrays.stream(in[0]).map(v -> v > 0 ? v : 0.2f * v).toArray())
-                .forward((be, in, y) -> be.leakyRelu(in[0], y, 0.2f))
-                .backward((be, in, y, gy, g) -> be.leakyReluBackward(in[0], gy, g[0], 0.2f))
-                .forwardTol(GradCheck.Tol.abs(0, 1e-6, "one float32 rounding"))
-                .gradTol(GradCheck.Tol.abs(1e-7, 1e-6, "one float32 rounding"))
-                .sampleElements(10, true)
-                .check();
-        GradCheck.op("sigmoid on " + BIG)
-                .input("x", BIG, x)
-                .output(BIG)
-                .reference(in -> Arrays.stream(in[0]).map(v -> 1 / (1 + Math.exp(-v))).toArray())
-                .forward((be, in, y) -> be.sigmoid(in[0], y))
-                .backward((be, in, y, gy, g) -> be.sigmoidBackward(y, gy, g[0]))
-                .forwardTol(GradCheck.Tol.abs(1e-7, 1e-6, "float32 rounding of values in (0, 1)"))
-                .gradTol(GradCheck.Tol.abs(1e-7, 2e-5, "float32 y·(1 − y)"))
-                .sampleElements(10, true)
-                .check();
         GradCheck.op("scale on " + BIG)
                 .input("x", BIG, x)
                 .output(BIG)

@@ -1,6 +1,8 @@
 package org.cloe4j.cuda;
 
 import org.cloe4j.backend.AdamConfig;
+import org.cloe4j.backend.Pointwise;
+import org.cloe4j.backend.PointwiseCases;
 import org.cloe4j.cuda.GpuTest.Pair;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
@@ -49,21 +51,8 @@ class CudaKernelParityTest {
     @Test
     void elementwise() {
         for (Shape s : VOLUMES) {
-            Pair x = rand(g, r, s, -2, 2), gy = rand(g, r, s, -1, 1);
+            Pair x = rand(g, r, s, -2, 2);
             Pair y = out(g, s);
-            CPU.leakyRelu(x.cpu(), y.cpu(), 0.01f);
-            g.leakyRelu(x.gpu(), y.gpu(), 0.01f);
-            check("leakyRelu " + s, g, y, EXACT_A, EXACT_R);
-            CPU.leakyReluBackward(x.cpu(), gy.cpu(), y.cpu(), 0.2f);
-            g.leakyReluBackward(x.gpu(), gy.gpu(), y.gpu(), 0.2f);
-            check("leakyReluBackward " + s, g, y, EXACT_A, EXACT_R);
-            CPU.sigmoid(x.cpu(), y.cpu());
-            g.sigmoid(x.gpu(), y.gpu());
-            check("sigmoid " + s, g, y, TRANS_A, TRANS_R);
-            Pair gx = out(g, s);
-            CPU.sigmoidBackward(y.cpu(), gy.cpu(), gx.cpu());
-            g.sigmoidBackward(y.gpu(), gy.gpu(), gx.gpu());
-            check("sigmoidBackward " + s, g, gx, TRANS_A, TRANS_R);
             CPU.scale(x.cpu(), -1.5f, y.cpu());
             g.scale(x.gpu(), -1.5f, y.gpu());
             check("scale " + s, g, y, EXACT_A, EXACT_R);
@@ -81,6 +70,31 @@ class CudaKernelParityTest {
             CPU.fill(y.cpu(), 3.25f);
             g.fill(y.gpu(), 3.25f);
             check("fill " + s, g, y, 0, 0);
+        }
+    }
+
+    /**
+     * Every {@link Pointwise} function (each case of {@link PointwiseCases}) through the one kernel pair: forward, and
+     * backward from each backend's own forward output, as the graph runs it.
+     */
+    @Test
+    void pointwise() {
+        for (PointwiseCases.Case c : PointwiseCases.all()) {
+            Pointwise f = c.f();
+            double atol = c.parity() == PointwiseCases.Parity.EXACT ? EXACT_A : TRANS_A;
+            double rtol = c.parity() == PointwiseCases.Parity.EXACT ? EXACT_R : TRANS_R;
+            for (Shape s : VOLUMES) {
+                Pair x = GpuTest.of(g, s, c.inputs().sample(new java.util.Random(r.nextLong()), s.intSize()));
+                Pair gy = rand(g, r, s, -1, 1), y = out(g, s), gx = out(g, s);
+                CPU.pointwise(f, c.a(), x.cpu(), y.cpu());
+                g.pointwise(f, c.a(), x.gpu(), y.gpu());
+                check(c.label() + " " + s, g, y, atol, rtol);
+                CPU.pointwiseBackward(f, c.a(), f.readsInput() ? x.cpu() : null, f.readsOutput() ? y.cpu() : null,
+                        gy.cpu(), gx.cpu());
+                g.pointwiseBackward(f, c.a(), f.readsInput() ? x.gpu() : null, f.readsOutput() ? y.gpu() : null,
+                        gy.gpu(), gx.gpu());
+                check(c.label() + " backward " + s, g, gx, atol, rtol);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package org.cloe4j.cuda;
 import org.cloe4j.backend.AdamConfig;
 import org.cloe4j.backend.Backend;
 import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.backend.Pointwise;
 import org.cloe4j.backend.cpu.CpuBackend;
 import org.cloe4j.bench.CudaKernelBench;
 import org.cloe4j.bench.CudaLaunchOverheadBench;
@@ -331,7 +332,7 @@ public final class GpuSuite {
                 }),
                 new SmokeOp("activation.cu", "leakyRelu", be -> {
                     Tensor y = be.allocate(vol);
-                    be.leakyRelu(t(be, vol, 2), y, 0.2f);
+                    be.pointwise(Pointwise.LEAKY_RELU, 0.2f, t(be, vol, 2), y);
                     return be.toHost(y);
                 }),
                 new SmokeOp("conv3d.cu", "conv3d", be -> {

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.cloe4j.backend.AdamConfig;
 import org.cloe4j.backend.Backend;
 import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.backend.Pointwise;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
@@ -180,23 +181,13 @@ public final class CpuBackend implements Backend {
     // element-wise
 
     @Override
-    public void leakyRelu(Tensor x, Tensor y, float slope) {
-        CpuElementwise.leakyRelu(x, y, slope);
+    public void pointwise(Pointwise f, float a, Tensor x, Tensor y) {
+        CpuElementwise.pointwise(f, a, x, y);
     }
 
     @Override
-    public void leakyReluBackward(Tensor x, Tensor gy, Tensor gx, float slope) {
-        CpuElementwise.leakyReluBackward(x, gy, gx, slope);
-    }
-
-    @Override
-    public void sigmoid(Tensor x, Tensor y) {
-        CpuElementwise.sigmoid(x, y);
-    }
-
-    @Override
-    public void sigmoidBackward(Tensor y, Tensor gy, Tensor gx) {
-        CpuElementwise.sigmoidBackward(y, gy, gx);
+    public void pointwiseBackward(Pointwise f, float a, Tensor x, Tensor y, Tensor gy, Tensor gx) {
+        CpuElementwise.pointwiseBackward(f, a, x, y, gy, gx);
     }
 
     @Override

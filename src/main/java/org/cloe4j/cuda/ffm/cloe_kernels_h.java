@@ -245,100 +245,52 @@ public final class cloe_kernels_h {
         return "cloe_reduce_columns";
     }
 
-    private static class cloe_leaky_relu_fwd {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_FLOAT, cloe_kernels_h.C_INT);
+    private static class cloe_pointwise_fwd {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_INT, cloe_kernels_h.C_FLOAT, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT);
     }
 
     /**
      * Launch descriptor for:
      * {@snippet lang=c :
-     * void cloe_leaky_relu_fwd(const float *x, float *y, float slope, int n);
+     * void cloe_pointwise_fwd(int op, float a, const float *x, float *y, int n);
      * }
      */
-    public static FunctionDescriptor cloe_leaky_relu_fwd$descriptor() {
-        return cloe_leaky_relu_fwd.DESC;
+    public static FunctionDescriptor cloe_pointwise_fwd$descriptor() {
+        return cloe_pointwise_fwd.DESC;
     }
 
     /**
      * Symbol name (as cuModuleGetFunction takes it) of:
      * {@snippet lang=c :
-     * void cloe_leaky_relu_fwd(const float *x, float *y, float slope, int n);
+     * void cloe_pointwise_fwd(int op, float a, const float *x, float *y, int n);
      * }
      */
-    public static String cloe_leaky_relu_fwd$name() {
-        return "cloe_leaky_relu_fwd";
+    public static String cloe_pointwise_fwd$name() {
+        return "cloe_pointwise_fwd";
     }
 
-    private static class cloe_leaky_relu_bwd {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_FLOAT, cloe_kernels_h.C_INT);
+    private static class cloe_pointwise_bwd {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_INT, cloe_kernels_h.C_FLOAT, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT);
     }
 
     /**
      * Launch descriptor for:
      * {@snippet lang=c :
-     * void cloe_leaky_relu_bwd(const float *x, const float *gy, float *gx, float slope, int n);
+     * void cloe_pointwise_bwd(int op, float a, const float *x, const float *y, const float *gy, float *gx, int n);
      * }
      */
-    public static FunctionDescriptor cloe_leaky_relu_bwd$descriptor() {
-        return cloe_leaky_relu_bwd.DESC;
+    public static FunctionDescriptor cloe_pointwise_bwd$descriptor() {
+        return cloe_pointwise_bwd.DESC;
     }
 
     /**
      * Symbol name (as cuModuleGetFunction takes it) of:
      * {@snippet lang=c :
-     * void cloe_leaky_relu_bwd(const float *x, const float *gy, float *gx, float slope, int n);
+     * void cloe_pointwise_bwd(int op, float a, const float *x, const float *y, const float *gy, float *gx, int n);
      * }
      */
-    public static String cloe_leaky_relu_bwd$name() {
-        return "cloe_leaky_relu_bwd";
-    }
-
-    private static class cloe_sigmoid_fwd {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT);
-    }
-
-    /**
-     * Launch descriptor for:
-     * {@snippet lang=c :
-     * void cloe_sigmoid_fwd(const float *x, float *y, int n);
-     * }
-     */
-    public static FunctionDescriptor cloe_sigmoid_fwd$descriptor() {
-        return cloe_sigmoid_fwd.DESC;
-    }
-
-    /**
-     * Symbol name (as cuModuleGetFunction takes it) of:
-     * {@snippet lang=c :
-     * void cloe_sigmoid_fwd(const float *x, float *y, int n);
-     * }
-     */
-    public static String cloe_sigmoid_fwd$name() {
-        return "cloe_sigmoid_fwd";
-    }
-
-    private static class cloe_sigmoid_bwd {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT);
-    }
-
-    /**
-     * Launch descriptor for:
-     * {@snippet lang=c :
-     * void cloe_sigmoid_bwd(const float *y, const float *gy, float *gx, int n);
-     * }
-     */
-    public static FunctionDescriptor cloe_sigmoid_bwd$descriptor() {
-        return cloe_sigmoid_bwd.DESC;
-    }
-
-    /**
-     * Symbol name (as cuModuleGetFunction takes it) of:
-     * {@snippet lang=c :
-     * void cloe_sigmoid_bwd(const float *y, const float *gy, float *gx, int n);
-     * }
-     */
-    public static String cloe_sigmoid_bwd$name() {
-        return "cloe_sigmoid_bwd";
+    public static String cloe_pointwise_bwd$name() {
+        return "cloe_pointwise_bwd";
     }
 
     private static class cloe_softmax_channels_fwd {
@@ -2152,10 +2104,8 @@ public final class cloe_kernels_h {
             "cloe_copy_channels",
             "cloe_bias_add_channels",
             "cloe_reduce_columns",
-            "cloe_leaky_relu_fwd",
-            "cloe_leaky_relu_bwd",
-            "cloe_sigmoid_fwd",
-            "cloe_sigmoid_bwd",
+            "cloe_pointwise_fwd",
+            "cloe_pointwise_bwd",
             "cloe_softmax_channels_fwd",
             "cloe_softmax_channels_bwd",
             "cloe_upsample2x_fwd",
@@ -2244,10 +2194,8 @@ public final class cloe_kernels_h {
             case "cloe_copy_channels" -> cloe_copy_channels.DESC;
             case "cloe_bias_add_channels" -> cloe_bias_add_channels.DESC;
             case "cloe_reduce_columns" -> cloe_reduce_columns.DESC;
-            case "cloe_leaky_relu_fwd" -> cloe_leaky_relu_fwd.DESC;
-            case "cloe_leaky_relu_bwd" -> cloe_leaky_relu_bwd.DESC;
-            case "cloe_sigmoid_fwd" -> cloe_sigmoid_fwd.DESC;
-            case "cloe_sigmoid_bwd" -> cloe_sigmoid_bwd.DESC;
+            case "cloe_pointwise_fwd" -> cloe_pointwise_fwd.DESC;
+            case "cloe_pointwise_bwd" -> cloe_pointwise_bwd.DESC;
             case "cloe_softmax_channels_fwd" -> cloe_softmax_channels_fwd.DESC;
             case "cloe_softmax_channels_bwd" -> cloe_softmax_channels_bwd.DESC;
             case "cloe_upsample2x_fwd" -> cloe_upsample2x_fwd.DESC;
