@@ -17,6 +17,7 @@ __device__ __forceinline__ float cloe_pointwise_f(int op, float x, float a) {
     case 0: /* LEAKY_RELU */ return x > 0.f ? x : a * x;
     // expf of a large negative argument overflows to inf and 1/inf = 0: the right limit, no special case needed.
     case 1: /* SIGMOID */ return 1.f / (1.f + expf(-x));
+    case 2: /* SILU */ return x / (1.f + expf(-x));
     default: return __int_as_float(0x7fc00000);
     }
 }
@@ -26,6 +27,7 @@ __device__ __forceinline__ float cloe_pointwise_df(int op, float x, float y, flo
     switch (op) {
     case 0: /* LEAKY_RELU */ return x > 0.f ? gy : a * gy;
     case 1: /* SIGMOID */ return gy * y * (1.f - y);
+    case 2: /* SILU */ { const float s = 1.f / (1.f + expf(-x)); return gy * (s * (1.f + x * (1.f - s))); }
     default: return __int_as_float(0x7fc00000);
     }
 }

@@ -70,6 +70,23 @@ public enum Pointwise {
         public float backward(float x, float y, float gy, float a) {
             return gy * y * (1f - y);
         }
+    },
+
+    /**
+     * SiLU (swish): y = x·σ(x) = x / (1 + e^−x), in double then rounded once. The derivative reads x:
+     * σ(x)·(1 + x·(1 − σ(x))).
+     */
+    SILU(2, "silu", true, false, false) {
+        @Override
+        public float forward(float x, float a) {
+            return (float) (x / (1.0 + Math.exp(-x)));
+        }
+
+        @Override
+        public float backward(float x, float y, float gy, float a) {
+            double s = 1.0 / (1.0 + Math.exp(-x));
+            return (float) (gy * (s * (1.0 + x * (1.0 - s))));
+        }
     };
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

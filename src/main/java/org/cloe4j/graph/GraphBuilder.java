@@ -99,6 +99,11 @@ public final class GraphBuilder {
         return pointwise(Pointwise.SIGMOID, x);
     }
 
+    /** SiLU (swish): x·sigmoid(x). */
+    public Value silu(Value x) {
+        return pointwise(Pointwise.SILU, x);
+    }
+
     public Value scale(Value x, float factor) {
         return apply(new Ops.Scale(factor), x);
     }

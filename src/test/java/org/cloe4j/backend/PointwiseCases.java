@@ -81,6 +81,12 @@ public final class PointwiseCases {
                     1e-7, 1e-6, "float32 rounding of values in (0, 1)",
                     // y·(1 − y) from a float32 y: 1 − y loses relative accuracy as y → 1 (≈ 6e-8 / (1 − y))
                     1e-7, 2e-5, "float32 y·(1 − y), y up to 0.9975", Parity.TRANSCENDENTAL));
+            // both saturations (x·σ(x) → 0 and → x) and the dip at x ≈ −1.28, where the derivative crosses 0
+            case SILU -> List.of(new Case(f, 0f, (rnd, n) -> GradCheck.uniform(rnd, n, -8, 8),
+                    (x, a) -> x / (1 + Math.exp(-x)),
+                    1e-7, 1e-6, "one float32 rounding of a double result, |y| < 8",
+                    1e-7, 1e-6, "one float32 rounding of a double derivative; FD roundoff ε·|L|/h ≈ 1e-8",
+                    Parity.TRANSCENDENTAL));
         };
     }
 
