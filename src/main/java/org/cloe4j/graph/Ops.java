@@ -6,7 +6,10 @@ import org.cloe4j.backend.Pointwise;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
-/** Every graph op. Each forwards to the backend op of the same name and states its gradient rule. */
+/**
+ * Every graph op. Each forwards to the backend op of the same name ({@link Unary}: to {@code pointwise}, for any
+ * {@link Pointwise} function) and states its gradient rule.
+ */
 public final class Ops {
     private Ops() {
     }
