@@ -11,7 +11,7 @@ import static org.cloe4j.cuda.CudaBackend.n;
 import static org.cloe4j.cuda.CudaBackend.p;
 import static org.cloe4j.cuda.CudaBackend.version;
 
-/** The CUDA backend's elementwise family: Element-wise ops, the pointwise functions (activations), broadcasting and sumTo ({@code kernels/elementwise.cu}, {@code kernels/activation.cu}), mirroring {@code CpuElementwise} / {@code CpuBroadcast}. */
+/** The CUDA backend's elementwise family: Element-wise ops, activations, broadcasting and sumTo ({@code kernels/elementwise.cu}, {@code kernels/activation.cu}), mirroring {@code CpuElementwise} / {@code CpuBroadcast}. */
 final class CudaElementwise {
     private final CudaBackend be;
 
