@@ -184,12 +184,12 @@ class CudaModelParityTest {
     void cloeTrainingLossAndGradientsMatchTheCpu(ConvVariant variant) {
         CudaBackend g = cuda(variant);
         // on the CUDA simulator one variant (every conv kernel and version is checked by CudaConv3dParityTest)
-        assumeTrue(!GpuTest.simulated() || variant.equals(new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), "fp32")),
+        assumeTrue(!GpuTest.simulated() || variant.equals(new ConvVariant("kernels", CudaOptions.latestVersion("conv3d"), "fp32")),
                 "on the CUDA simulator only the default conv variant trains the model (CI time)");
         // (on the simulator with every modality present; see the LeakyReLU kink in cloeTrainingParity)
         ModalityMask mask = GpuTest.simulated() ? ModalityMask.full(CloeConfig.BRATS)
                 : ModalityMask.of(CloeConfig.BRATS, List.of("flair", "t1ce", "t2"));
-        variant.run(() -> cloeTrainingParity(g, variant, mask));
+        cloeTrainingParity(variant.on(g), variant, mask);
     }
 
     /** Every one of the 15 modality sets trains the same on CUDA (default conv variant: v3 FP32). */
@@ -197,8 +197,8 @@ class CudaModelParityTest {
     void cloeTrainingMatchesTheCpuForEveryModalityMask() {
         CudaBackend g = GpuTest.cudaOrSkip();
         assumeTrue(!GpuTest.simulated(), "15 CLoE training steps take too long on the CUDA simulator (one runs in cloeTrainingLossAndGradientsMatchTheCpu)");
-        ConvVariant v = new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), "fp32");
-        for (ModalityMask mask : ModalityMask.all(CloeConfig.BRATS)) v.run(() -> cloeTrainingParity(g, v, mask));
+        ConvVariant v = new ConvVariant("kernels", CudaOptions.latestVersion("conv3d"), "fp32");
+        for (ModalityMask mask : ModalityMask.all(CloeConfig.BRATS)) cloeTrainingParity(v.on(g), v, mask);
     }
 
     private void cloeTrainingParity(CudaBackend g, ConvVariant variant, ModalityMask mask) {

@@ -84,9 +84,8 @@ class CudaRuntimeTest {
     void panamaAndJCudaLaunchesGiveIdenticalBits() {
         CudaBackend panama = GpuTest.cudaOrSkip();
         assumeTrue(panama.launcherName().equals("panama"), "the shared backend already uses JCuda");
-        String old = System.getProperty("cloe.cuda.launcher");
-        System.setProperty("cloe.cuda.launcher", "jcuda");
-        CudaBackend jcuda = new CudaBackend();
+        CudaBackend jcuda = new CudaBackend(panama.device().ordinal(),
+                panama.options().withLauncher("jcuda", panama.options().syncEachLaunch()));
         try {
             assumeTrue(jcuda.isAvailable(), () -> "JCuda path unavailable: " + jcuda.unavailableReason());
             assertEquals("jcuda", jcuda.launcherName());
@@ -110,8 +109,6 @@ class CudaRuntimeTest {
             jcuda.weightedSum(xj, wj, yj);
             assertArrayEquals(panama.toHost(yp), jcuda.toHost(yj), "weightedSum bits differ between launch paths");
         } finally {
-            if (old == null) System.clearProperty("cloe.cuda.launcher");
-            else System.setProperty("cloe.cuda.launcher", old);
             jcuda.close();
         }
     }
