@@ -8,6 +8,7 @@ import org.cloe4j.cuda.CudaBackend;
 import org.cloe4j.cuda.CudaEvent;
 import org.cloe4j.cuda.CudaOptions;
 import org.cloe4j.cuda.CudaStream;
+import org.cloe4j.data.Modality;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.infer.CapturedInference;
 import org.cloe4j.model.CloeConfig;
@@ -47,7 +48,7 @@ import java.util.SplittableRandom;
  * and exits 0.
  */
 public final class CudaModelBench {
-    private static final List<String> MODS = CloeConfig.BRATS;
+    private static final List<Modality> MODS = CloeConfig.BRATS;
 
     /** The backend the rows run on: the one built in main, or one with another conv variant sharing its stream. */
     private CudaBackend g;
@@ -229,7 +230,7 @@ public final class CudaModelBench {
         Shape one = Shape.ncdhw(1, 1, patch, patch, patch);
         Map<String, Tensor> in = new HashMap<>();
         Map<String, float[]> host = new HashMap<>();
-        for (String mod : MODS) {
+        for (Modality mod : MODS) {
             float[] v = gaussian(r, vox);
             host.put(CloeModel.imageInput(mod), v);
             in.put(CloeModel.imageInput(mod), g.fromHost(one, v));

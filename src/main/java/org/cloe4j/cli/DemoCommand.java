@@ -90,7 +90,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<PreparedCase> test = CaseLoader.load(cohort, split.test(), null, !quiet);
         Backend be = backend.get();
 
-        List<String> mods = cohort.modalities().stream().map(Modality::name).toList();
+        List<Modality> mods = cohort.modalities();
         CloeConfig cfg = CloeConfig.tiny(mods, cohort.labelScheme().classes()).withSeed(seed);
         cfg = cfg.withTraining(epochs != null ? epochs : cfg.epochs(), iters != null ? iters : cfg.itersPerEpoch(), cfg.lr());
 
@@ -148,7 +148,7 @@ public final class DemoCommand implements Callable<Integer> {
         double etWith = 0, etWithout = 0;
         int nWith = 0, nWithout = 0;
         for (Evaluator.Row row : r.rows()) {
-            if (row.mask().has("t1ce")) {
+            if (row.mask().has(Modality.T1CE)) {
                 etWith += row.dice()[2];
                 nWith++;
             } else {

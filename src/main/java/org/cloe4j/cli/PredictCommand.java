@@ -128,7 +128,7 @@ public final class PredictCommand implements Callable<Integer> {
     static List<ReliabilityThresholds.Flag> flags(Cloe.Result r, ReliabilityThresholds t) {
         if (t == null) return List.of();
         Reliability rel = r.reliability();
-        return t.flags(rel.modalities().stream().map(Modality::name).toList(), rel.u(), rel.w());
+        return t.flags(rel.modalities(), rel.u(), rel.w());
     }
 
     static String reportJson(Cloe.Result r, Map<Modality, Path> files, StudyGeometry g, String convention,
@@ -149,7 +149,7 @@ public final class PredictCommand implements Callable<Integer> {
         files.forEach((m, f) -> names.put(m, String.valueOf(f)));
         ArrayNode arr = rel.writeTo(root, names);
         for (int i = 0; i < rel.modalities().size(); i++) {
-            String mod = rel.modalities().get(i).name();
+            Modality mod = rel.modalities().get(i);
             ReliabilityThresholds.Flag flag = flags.stream().filter(f -> f.modality().equals(mod)).findFirst().orElse(null);
             ObjectNode m = (ObjectNode) arr.get(i);
             m.put("flagged", flag != null);
