@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -23,6 +24,21 @@ class CudaRuntimeTest {
         Tensor t = g.fromHost(Shape.of(v.length), v);
         assertArrayEquals(v, g.toHost(t));
         g.release(t);
+    }
+
+    /** A backend with other options runs on the same stream and allocator: no second context, its work in order. */
+    @Test
+    void aBackendWithOtherOptionsSharesTheStreamAndAllocator() {
+        CudaBackend g = GpuTest.cudaOrSkip();
+        CudaBackend v1 = g.withOptions(g.options().withVersion("weightedSum", 1));
+        assertSame(g.stream(), v1.stream());
+        assertSame(g.allocator(), v1.allocator());
+        assertEquals(1, v1.options().version("weightedSum"));
+        Tensor x = g.fromHost(Shape.of(3), new float[]{1, 2, 3});
+        assertArrayEquals(new float[]{1, 2, 3}, v1.toHost(x), "a tensor of one is readable by the other");
+        v1.close();
+        assertArrayEquals(new float[]{1, 2, 3}, g.toHost(x), "closing the derived backend leaves the runtime open");
+        g.release(x);
     }
 
     @Test

@@ -69,12 +69,23 @@ class KernelVersionTest {
         assertFalse(from(Map.of("cloe.cuda.hostChecks", "false")).hostChecks());
     }
 
+    /** Runs {@code body} with system property {@code key} set to {@code value}, then restores it. */
+    private static void withProperty(String key, String value, Runnable body) {
+        String old = System.getProperty(key);
+        System.setProperty(key, value);
+        try {
+            body.run();
+        } finally {
+            if (old == null) System.clearProperty(key);
+            else System.setProperty(key, old);
+        }
+    }
+
     /** Options are read when the backend is built: a property set afterwards changes nothing (no GPU needed). */
     @Test
     void aBackendKeepsTheOptionsItWasBuiltWith() {
-        String key = "cloe.cuda.kernel.weightedSum", old = System.getProperty(key);
-        System.setProperty(key, "1");
-        try {
+        String key = "cloe.cuda.kernel.weightedSum";
+        withProperty(key, "1", () -> {
             CudaBackend be = new CudaBackend(0);
             assertEquals(1, be.options().version("weightedSum"));
             System.setProperty(key, "2");
@@ -84,24 +95,17 @@ class KernelVersionTest {
             assertEquals(1, be.options().version("weightedSum"));
             assertThrows(IllegalArgumentException.class, () -> be.withOptions(be.options().withLauncher("jcuda", false)),
                     "the launch path belongs to the device runtime");
-        } finally {
-            if (old == null) System.clearProperty(key);
-            else System.setProperty(key, old);
-        }
+        });
     }
 
     /** A bad property leaves the backend unavailable, saying which property (the CPU keeps working). */
     @Test
     void aBadPropertyMakesTheBackendUnavailableNamingIt() {
-        String key = "cloe.cuda.conv.precision", old = System.getProperty(key);
-        System.setProperty(key, "fp16");
-        try {
+        String key = "cloe.cuda.conv.precision";
+        withProperty(key, "fp16", () -> {
             CudaBackend be = new CudaBackend(0);
             assertFalse(be.isAvailable());
             assertTrue(be.unavailableReason().contains(key), be.unavailableReason());
-        } finally {
-            if (old == null) System.clearProperty(key);
-            else System.setProperty(key, old);
-        }
+        });
     }
 }
