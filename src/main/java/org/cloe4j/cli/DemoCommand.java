@@ -144,7 +144,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     private static void goals(PrintWriter o, Evaluator.Report r) {
         if (!r.brats()) return;
-        double wtAll = r.dice("FLAIR+T1ce+T1+T2", "WT");
+        double wtAll = r.dice(ModalityMask.full(r.rows().get(0).mask().modalities()), "WT");
         double etWith = 0, etWithout = 0;
         int nWith = 0, nWithout = 0;
         for (Evaluator.Row row : r.rows()) {

@@ -27,7 +27,8 @@ import static org.cloe4j.backend.ShapeChecks.shape;
  * and {@link #isAvailable()} probes once and never throws; without a driver, a GPU, or the kernels fatbin it is false
  * and {@link #unavailableReason()} says which ("no kernels" when the build had no nvcc).
  *
- * <p>All work is queued on one stream per backend, in call order; {@link #toHost} and {@link #synchronize} wait.
+ * <p>All work is queued on one stream per backend (shared with the backends {@link #withOptions} makes), in call
+ * order; {@link #toHost} and {@link #synchronize} wait.
  * Kernel versions (the simple first one beside the fast one), the conv engine and precision, and the host checks are
  * {@link CudaOptions}, fixed when the backend is built ({@code -Dcloe.cuda.kernel.<op>=N} and the other
  * {@code cloe.cuda.*} properties, read once by the no-argument constructors); {@link #withOptions} gives a backend with
@@ -65,7 +66,7 @@ public final class CudaBackend implements Backend {
     }
 
     public CudaBackend(int deviceOrdinal, CudaOptions options) {
-        this(new CudaRuntime(deviceOrdinal, options), options, true);
+        this(new CudaRuntime(deviceOrdinal, java.util.Objects.requireNonNull(options, "options")), options, true);
     }
 
     private CudaBackend(int deviceOrdinal, Parsed parsed) {
