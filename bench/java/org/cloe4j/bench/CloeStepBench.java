@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.cloe4j.backend.AdamConfig;
 import org.cloe4j.backend.Backend;
 import org.cloe4j.backend.Backends;
+import org.cloe4j.data.Modality;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;
@@ -67,7 +68,7 @@ public class CloeStepBench {
         Shape img = Shape.ncdhw(1, 1, p, p, p);
         SplittableRandom r = new SplittableRandom(1);
         train = new HashMap<>();
-        for (String m : cfg.modalities()) train.put(CloeModel.imageInput(m), be.fromHost(img, gaussian(r, p * p * p)));
+        for (Modality m : cfg.modalities()) train.put(CloeModel.imageInput(m), be.fromHost(img, gaussian(r, p * p * p)));
         int vox = p * p * p;
         float[] onehot = new float[4 * vox];
         float[] wt = new float[vox];
@@ -78,10 +79,10 @@ public class CloeStepBench {
         }
         train.put("target", be.fromHost(Shape.ncdhw(1, 4, p, p, p), onehot));
         train.put("wt", be.fromHost(img, wt));
-        flairOnly = Map.of(CloeModel.imageInput("flair"), train.get(CloeModel.imageInput("flair")));
+        flairOnly = Map.of(CloeModel.imageInput(Modality.FLAIR), train.get(CloeModel.imageInput(Modality.FLAIR)));
         step = model.training(ModalityMask.full(cfg.modalities()));
         inferAll = model.inference(ModalityMask.full(cfg.modalities()), p, true);
-        inferOne = model.inference(ModalityMask.of(cfg.modalities(), java.util.List.of("flair")), p, true);
+        inferOne = model.inference(ModalityMask.of(cfg.modalities(), java.util.List.of(Modality.FLAIR)), p, true);
     }
 
     private static float[] gaussian(SplittableRandom r, int n) {

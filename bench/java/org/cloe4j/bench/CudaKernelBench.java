@@ -3,6 +3,7 @@ package org.cloe4j.bench;
 import org.cloe4j.backend.AdamConfig;
 import org.cloe4j.backend.Pointwise;
 import org.cloe4j.cuda.CudaBackend;
+import org.cloe4j.cuda.CudaOptions;
 import org.cloe4j.cuda.CudaEvent;
 import org.cloe4j.cuda.CudaException;
 import org.cloe4j.cuda.ffm.cuda_h;
@@ -30,7 +31,8 @@ import java.util.Locale;
 public final class CudaKernelBench {
     private static final int RUNS = 10;
 
-    private final CudaBackend g;
+    /** The backend the rows run on: the one built in main, or one with another kernel version sharing its stream. */
+    private CudaBackend g;
     private final List<String> rows = new ArrayList<>();
     private double copyGBs;
 
@@ -78,11 +80,15 @@ public final class CudaKernelBench {
     }
 
     private void versions(String op, String prop, String shape, long[] bytes, Op body) {
-        for (int v = 1; v <= CudaBackend.latestVersion(prop); v++) {
-            System.setProperty("cloe.cuda.kernel." + prop, Integer.toString(v));
-            row(op, "v" + v, shape, bytes[v - 1], body);
+        CudaBackend base = g;
+        try {
+            for (int v = 1; v <= CudaOptions.latestVersion(prop); v++) {
+                g = base.withOptions(base.options().withVersion(prop, v));
+                row(op, "v" + v, shape, bytes[v - 1], body);
+            }
+        } finally {
+            g = base;
         }
-        System.clearProperty("cloe.cuda.kernel." + prop);
     }
 
     private Tensor filled(Shape s, float v) {

@@ -1,6 +1,7 @@
 package org.cloe4j.bench;
 
 import org.cloe4j.cuda.CudaBackend;
+import org.cloe4j.cuda.CudaOptions;
 import org.cloe4j.cuda.CudaDriver;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
@@ -47,8 +48,8 @@ public class CudaLaunchOverheadBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        System.setProperty("cloe.cuda.launcher", launcher);
-        backend = new CudaBackend();
+        CudaOptions o = CudaOptions.fromSystemProperties();
+        backend = new CudaBackend(Integer.getInteger("cloe.cuda.device", 0), o.withLauncher(launcher, o.syncEachLaunch()));
         if (!backend.isAvailable()) throw new IllegalStateException("no GPU: " + backend.unavailableReason());
         x = backend.fromHost(Shape.of(1), new float[]{1f});
         y = backend.allocate(Shape.of(1));
@@ -59,7 +60,6 @@ public class CudaLaunchOverheadBench {
         backend.release(x);
         backend.release(y);
         backend.close();
-        System.clearProperty("cloe.cuda.launcher");
     }
 
     @Benchmark

@@ -6,7 +6,9 @@ import org.cloe4j.backend.ConvSpec.Padding;
 import org.cloe4j.cuda.ConvVariant;
 import org.cloe4j.cuda.CudaBackend;
 import org.cloe4j.cuda.CudaEvent;
+import org.cloe4j.cuda.CudaOptions;
 import org.cloe4j.cuda.CudaStream;
+import org.cloe4j.data.Modality;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.infer.CapturedInference;
 import org.cloe4j.model.CloeConfig;
@@ -46,9 +48,10 @@ import java.util.SplittableRandom;
  * and exits 0.
  */
 public final class CudaModelBench {
-    private static final List<String> MODS = CloeConfig.BRATS;
+    private static final List<Modality> MODS = CloeConfig.BRATS;
 
-    private final CudaBackend g;
+    /** The backend the rows run on: the one built in main, or one with another conv variant sharing its stream. */
+    private CudaBackend g;
     private int trainIters = 3, inferIters = 5, convIters = 5, patch = 112, base = 16;
     private final StringBuilder json = new StringBuilder();
     /** Rows are printed as they complete too, so a run cut short by a timeout still leaves its figures in the log. */
@@ -136,6 +139,17 @@ public final class CudaModelBench {
         return ms[iters / 2];
     }
 
+    /** {@code body} with {@link #g} running conv3d as {@code v} (on the same stream and allocator). */
+    private float on(ConvVariant v, java.util.function.Supplier<Float> body) {
+        CudaBackend root = g;
+        g = v.on(root);
+        try {
+            return body.get();
+        } finally {
+            g = root;
+        }
+    }
+
     private String run(List<String> precisions, boolean model, boolean layers) {
         StringBuilder md = new StringBuilder("## CLoE on CUDA (paper preset: base " + base + ", " + patch + "³, batch 1, four sequences)\n\n");
         md.append("- device: ").append(g.device()).append('\n');
@@ -145,13 +159,17 @@ public final class CudaModelBench {
         boolean first = true;
         if (model) {
             for (String prec : precisions) {
-                ConvVariant v = new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), prec);
+                ConvVariant v = new ConvVariant("kernels", CudaOptions.latestVersion("conv3d"), prec);
                 String row;
+                CudaBackend root = g;
                 try {
-                    row = v.call(() -> modelRow(prec));
+                    g = v.on(root);
+                    row = modelRow(prec);
                 } catch (Throwable t) {
                     row = "{\"precision\": \"" + prec + "\", \"error\": \"" + esc(t.toString()) + "\"}";
                     modelRows.add("| " + prec + " | FAILED: " + esc(t.toString()) + " | | | | | |");
+                } finally {
+                    g = root;
                 }
                 json.append(first ? "\n    " : ",\n    ").append(row);
                 first = false;
@@ -212,7 +230,7 @@ public final class CudaModelBench {
         Shape one = Shape.ncdhw(1, 1, patch, patch, patch);
         Map<String, Tensor> in = new HashMap<>();
         Map<String, float[]> host = new HashMap<>();
-        for (String mod : MODS) {
+        for (Modality mod : MODS) {
             float[] v = gaussian(r, vox);
             host.put(CloeModel.imageInput(mod), v);
             in.put(CloeModel.imageInput(mod), g.fromHost(one, v));
@@ -274,7 +292,7 @@ public final class CudaModelBench {
                 inf[0], inf[1], inf[2], inf[3]));
         return String.format(Locale.ROOT, "{\"precision\": \"%s\", \"conv\": \"%s\", \"train_ms\": %.3f, \"peak_gib\": %.4f, "
                         + "\"infer_all_ms\": %.3f, \"infer_all_captured_ms\": %.3f, \"infer_one_ms\": %.3f, \"infer_one_captured_ms\": %.3f}",
-                prec, CudaBackend.convDescription(), trainMs, gib, inf[0], inf[1], inf[2], inf[3]);
+                prec, g.convDescription(), trainMs, gib, inf[0], inf[1], inf[2], inf[3]);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -308,7 +326,7 @@ public final class CudaModelBench {
         Shape ys = l.spec().outputShape(xs, ws);
         Tensor x = g.fromHost(xs, gaussianF(r, xs)), w = g.fromHost(ws, gaussianF(r, ws)), gy = g.fromHost(ys, gaussianF(r, ys));
         Tensor y = g.allocate(ys), gx = g.allocate(xs), gw = g.allocate(ws);
-        ConvVariant ours = new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), prec);
+        ConvVariant ours = new ConvVariant("kernels", CudaOptions.latestVersion("conv3d"), prec);
         ConvVariant peer = new ConvVariant("cudnn", 0, prec.equals("fp32") ? "fp32" : "tf32");
         boolean cudnn = g.cudnnStatus().startsWith("loaded");
         String[] passes = {"fwd", "bwd-data", "bwd-weight"};
@@ -318,8 +336,8 @@ public final class CudaModelBench {
         try {
             for (int i = 0; i < 3; i++) {
                 Op op = ops[i];
-                float a = ours.call(() -> time(g.stream(), 1, convIters, op));
-                float c = cudnn ? peer.call(() -> time(g.stream(), 1, convIters, op)) : Float.NaN;
+                float a = on(ours, () -> time(g.stream(), 1, convIters, op));
+                float c = cudnn ? on(peer, () -> time(g.stream(), 1, convIters, op)) : Float.NaN;
                 double ta = l.flops(ys) / (a * 1e9), tc = l.flops(ys) / (c * 1e9);
                 layerRows.add(String.format(Locale.ROOT, "| %s | %s | %s | %.3f | %.1f | %s | %s | %s |", prec, l, passes[i], a, ta,
                         cudnn ? peer.label() : "not loaded", cudnn ? String.format(Locale.ROOT, "%.3f", c) : "-",

@@ -2,7 +2,6 @@ package org.cloe4j.api;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -81,9 +80,7 @@ public final class Cloe implements AutoCloseable {
 
     /** The sequences this model knows, in channel order. */
     public List<Modality> modalities() {
-        List<Modality> m = new ArrayList<>();
-        for (String n : model.config().modalities()) m.add(Modality.of(n));
-        return m;
+        return model.config().modalities();
     }
 
     public CloeConfig config() {
@@ -120,14 +117,12 @@ public final class Cloe implements AutoCloseable {
         if (sequences.isEmpty()) {
             throw new IllegalArgumentException("no sequence given; the model takes any non-empty subset of " + modalities());
         }
-        List<String> names = new ArrayList<>();
         for (Modality m : sequences.keySet()) {
-            if (!model.config().modalities().contains(m.name())) {
+            if (!model.config().modalities().contains(m)) {
                 throw new IllegalArgumentException("sequence " + m + " is not one of the model's " + modalities());
             }
-            names.add(m.name());
         }
-        ModalityMask mask = ModalityMask.of(model.config().modalities(), names);
+        ModalityMask mask = ModalityMask.of(model.config().modalities(), sequences.keySet());
         StudyGeometry g = StudyGeometry.of(sequences, geometry, Preprocessor.DEFAULT_AFFINE_TOLERANCE);
         PreparedCase c = preprocessor.prepare("study", modalities(), g.toModel(sequences), null, scheme);
         Segmenter.Segmentation s = segmenter.segment(c, mask);

@@ -52,7 +52,7 @@ public final class CorruptionStudyCommand implements Callable<Integer> {
         Cohort cohort = cohortOptions.open();
         List<String> ids = CaseLoader.set(CaseLoader.split(cohort, null), set);
         Modality target = Modality.of(sequence);
-        if (!m.config().modalities().contains(target.name())) {
+        if (!m.config().modalities().contains(target)) {
             throw new IllegalArgumentException("the model has no sequence " + sequence + " (it has " + m.config().modalities() + ")");
         }
         List<CorruptionStudy.Condition> conds = conditions.stream().map(CorruptionStudy.Condition::parse).toList();

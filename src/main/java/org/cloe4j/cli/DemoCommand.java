@@ -90,7 +90,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<PreparedCase> test = CaseLoader.load(cohort, split.test(), null, !quiet);
         Backend be = backend.get();
 
-        List<String> mods = cohort.modalities().stream().map(Modality::name).toList();
+        List<Modality> mods = cohort.modalities();
         CloeConfig cfg = CloeConfig.tiny(mods, cohort.labelScheme().classes()).withSeed(seed);
         cfg = cfg.withTraining(epochs != null ? epochs : cfg.epochs(), iters != null ? iters : cfg.itersPerEpoch(), cfg.lr());
 
@@ -144,11 +144,11 @@ public final class DemoCommand implements Callable<Integer> {
 
     private static void goals(PrintWriter o, Evaluator.Report r) {
         if (!r.brats()) return;
-        double wtAll = r.dice("FLAIR+T1ce+T1+T2", "WT");
+        double wtAll = r.dice(ModalityMask.full(r.rows().get(0).mask().modalities()), "WT");
         double etWith = 0, etWithout = 0;
         int nWith = 0, nWithout = 0;
         for (Evaluator.Row row : r.rows()) {
-            if (row.mask().has("t1ce")) {
+            if (row.mask().has(Modality.T1CE)) {
                 etWith += row.dice()[2];
                 nWith++;
             } else {

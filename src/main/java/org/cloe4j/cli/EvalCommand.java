@@ -36,12 +36,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "folder for the tables and the chart")
     Path out;
 
-    @Option(names = "--gaussian", description = "Gaussian window weighting (nnU-Net) instead of plain averaging")
-    boolean gaussian;
-
-    @Option(names = "--et-min-voxels", defaultValue = "500",
-            description = "ET post-processing: fewer predicted ET voxels than this become NCR (default: ${DEFAULT-VALUE})")
-    int etMinVoxels;
+    @Mixin SegmentationOptions segmentation;
 
     @Mixin CohortOptions cohortOptions;
 
@@ -56,7 +51,7 @@ public final class EvalCommand implements Callable<Integer> {
         Split s = CaseLoader.split(cohort, isSet ? null : Path.of(split));
         List<PreparedCase> cases = cohortOptions.load(cohort, CaseLoader.set(s, isSet ? split : "test"));
         Files.createDirectories(out);
-        Evaluator.Report r = new Evaluator(m, gaussian, etMinVoxels).evaluate(cases, cohortOptions.progress());
+        Evaluator.Report r = new Evaluator(m, segmentation.gaussian, segmentation.etMinVoxels).evaluate(cases, cohortOptions.progress());
         String md = Evaluator.write(r, out, "CLoE " + m.config().preset() + " — " + cohort.root().getFileName());
         spec.commandLine().getOut().println(md);
         spec.commandLine().getOut().println("tables and chart in " + out);

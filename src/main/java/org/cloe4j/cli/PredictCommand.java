@@ -70,12 +70,7 @@ public final class PredictCommand implements Callable<Integer> {
                 "when an input file is named the BraTS 2023 way (*-t2f, -t1c, -t1n, -t2w), else brats2021"})
     String labels;
 
-    @Option(names = "--gaussian", description = "Gaussian window weighting (nnU-Net) instead of plain averaging")
-    boolean gaussian;
-
-    @Option(names = "--et-min-voxels", defaultValue = "500",
-            description = "ET post-processing: fewer predicted ET voxels than this become NCR (default: ${DEFAULT-VALUE})")
-    int etMinVoxels;
+    @Mixin SegmentationOptions segmentation;
 
     @Mixin BackendOption backend;
 
@@ -94,7 +89,7 @@ public final class PredictCommand implements Callable<Integer> {
             case "brats2023" -> true;
             default -> throw new IllegalArgumentException("--labels must be auto, brats2021 or brats2023, not '" + labels + "'");
         };
-        try (Cloe cloe = Cloe.load(model, backend.get(), gaussian, etMinVoxels)) {
+        try (Cloe cloe = Cloe.load(model, backend.get(), segmentation.gaussian, segmentation.etMinVoxels)) {
             Map<Modality, Volume> volumes = new LinkedHashMap<>();
             files.forEach((m, f) -> volumes.put(m, NiftiReader.read(f)));
             StudyGeometry g = StudyGeometry.of(volumes, cloe.geometry(), Preprocessor.DEFAULT_AFFINE_TOLERANCE);
@@ -128,7 +123,7 @@ public final class PredictCommand implements Callable<Integer> {
     static List<ReliabilityThresholds.Flag> flags(Cloe.Result r, ReliabilityThresholds t) {
         if (t == null) return List.of();
         Reliability rel = r.reliability();
-        return t.flags(rel.modalities().stream().map(Modality::name).toList(), rel.u(), rel.w());
+        return t.flags(rel.modalities(), rel.u(), rel.w());
     }
 
     static String reportJson(Cloe.Result r, Map<Modality, Path> files, StudyGeometry g, String convention,
@@ -149,7 +144,7 @@ public final class PredictCommand implements Callable<Integer> {
         files.forEach((m, f) -> names.put(m, String.valueOf(f)));
         ArrayNode arr = rel.writeTo(root, names);
         for (int i = 0; i < rel.modalities().size(); i++) {
-            String mod = rel.modalities().get(i).name();
+            Modality mod = rel.modalities().get(i);
             ReliabilityThresholds.Flag flag = flags.stream().filter(f -> f.modality().equals(mod)).findFirst().orElse(null);
             ObjectNode m = (ObjectNode) arr.get(i);
             m.put("flagged", flag != null);

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,12 +43,7 @@ public final class SegmentCohortCommand implements Callable<Integer> {
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "a Spark setting, e.g. spark.executor.memory=4g")
     Map<String, String> conf = new LinkedHashMap<>();
 
-    @Option(names = "--gaussian", description = "Gaussian window weighting (nnU-Net) instead of plain averaging")
-    boolean gaussian;
-
-    @Option(names = "--et-min-voxels", defaultValue = "500",
-            description = "ET post-processing: fewer predicted ET voxels than this become NCR (default: ${DEFAULT-VALUE})")
-    int etMinVoxels;
+    @Mixin SegmentationOptions segmentation;
 
     @Override
     public Integer call() throws Exception {
@@ -62,7 +58,7 @@ public final class SegmentCohortCommand implements Callable<Integer> {
             System.setProperty("log4j2.configurationFile", "org/cloe4j/spark/log4j2-cohort.properties");
         }
         PrintWriter log = spec.commandLine().getOut();
-        var o = new org.cloe4j.spark.CohortJob.Options(model, data, out, master, gaussian, etMinVoxels, threads, conf);
+        var o = new org.cloe4j.spark.CohortJob.Options(model, data, out, master, segmentation.gaussian, segmentation.etMinVoxels, threads, conf);
         var s = org.cloe4j.spark.CohortJob.run(o, log);
         log.println(String.format(Locale.ROOT, "%d studies: %d skipped (finished earlier), %d segmented now, %d failed; "
                 + "%.1f s%nwrote %s and %s", s.studies(), s.skipped(), s.segmented(), s.failed(), s.seconds(), s.csv(), s.parquet()));

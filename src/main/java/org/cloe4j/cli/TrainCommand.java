@@ -75,7 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
         Backend be = backend.get();
         List<PreparedCase> cases = cohortOptions.load(cohort, s.train());
         spec.commandLine().getOut().printf("training %s on %d cases (%s) with %s: %d epochs × %d steps, patch %d³, base %d%n",
-                cfg.preset(), cases.size(), String.join(", ", cfg.modalities()), be, cfg.epochs(), cfg.itersPerEpoch(),
+                cfg.preset(), cases.size(), cfg.modalities().stream().map(Modality::name).collect(java.util.stream.Collectors.joining(", ")), be, cfg.epochs(), cfg.itersPerEpoch(),
                 cfg.patch(), cfg.base());
         if (ModelCheckpoint.latest(out) == null) { // a fresh run: record the grid the model learns on (a resumed run keeps its own)
             Files.createDirectories(out);
@@ -92,8 +92,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     CloeConfig config(Cohort cohort) {
-        List<String> mods = cohort.modalities().stream().map(Modality::name).toList();
-        CloeConfig cfg = CloeConfig.preset(preset, mods, cohort.labelScheme().classes());
+        CloeConfig cfg = CloeConfig.preset(preset, cohort.modalities(), cohort.labelScheme().classes());
         Set<Ablation> a = EnumSet.noneOf(Ablation.class);
         for (String x : ablations) a.add(Ablation.parse(x.trim()));
         cfg = cfg.withAblations(a).withTraining(epochs != null ? epochs : cfg.epochs(),

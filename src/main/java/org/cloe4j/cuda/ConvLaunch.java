@@ -85,24 +85,27 @@ final class ConvLaunch {
                           ConvSpec spec, int maxBlocks) {
         Object[] args = concat(new Object[]{x, w, bias, y}, geometry(xs, ws, ys, spec));
         if (version == 1) return new Launch("cloe_conv3d_fwd_v1", grid1d(ys.size(), maxBlocks), 1, 1, V1_BLOCK, args);
-        precision(prec);
-        long m = (long) ys.n() * ys.spatialSize();
-        if (version >= 3 && ys.c() <= NARROW) {
-            return new Launch("cloe_conv3d_fwd_v3_" + prec, tiles(m, LONG), tiles(ys.c(), NARROW), 1, IG_THREADS, args);
-        }
-        return new Launch("cloe_conv3d_fwd_v2_" + prec, tiles(m, IG_TILE), tiles(ys.c(), IG_TILE), 1, IG_THREADS, args);
+        return implicitGemm("cloe_conv3d_fwd", version, prec, ys, args);
     }
 
     static Launch backwardData(int version, String prec, long gy, long w, long gx, Shape xs, Shape ws, Shape ys,
                                ConvSpec spec, int maxBlocks) {
         Object[] args = concat(new Object[]{gy, w, gx}, geometry(xs, ws, ys, spec));
         if (version == 1) return new Launch("cloe_conv3d_bwd_data_v1", grid1d(xs.size(), maxBlocks), 1, 1, V1_BLOCK, args);
+        return implicitGemm("cloe_conv3d_bwd_data", version, prec, xs, args);
+    }
+
+    /**
+     * The implicit-GEMM launch of forward or backward-data writing {@code out}: M = N * positions of {@code out} by
+     * its channels, in 64x64 tiles (v2), or 128x16 tiles (v3) when it has at most 16 channels.
+     */
+    private static Launch implicitGemm(String kernel, int version, String prec, Shape out, Object[] args) {
         precision(prec);
-        long m = (long) xs.n() * xs.spatialSize();
-        if (version >= 3 && xs.c() <= NARROW) {
-            return new Launch("cloe_conv3d_bwd_data_v3_" + prec, tiles(m, LONG), tiles(xs.c(), NARROW), 1, IG_THREADS, args);
+        long m = (long) out.n() * out.spatialSize();
+        if (version >= 3 && out.c() <= NARROW) {
+            return new Launch(kernel + "_v3_" + prec, tiles(m, LONG), tiles(out.c(), NARROW), 1, IG_THREADS, args);
         }
-        return new Launch("cloe_conv3d_bwd_data_v2_" + prec, tiles(m, IG_TILE), tiles(xs.c(), IG_TILE), 1, IG_THREADS, args);
+        return new Launch(kernel + "_v2_" + prec, tiles(m, IG_TILE), tiles(out.c(), IG_TILE), 1, IG_THREADS, args);
     }
 
     /**

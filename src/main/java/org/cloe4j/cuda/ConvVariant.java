@@ -1,13 +1,11 @@
 package org.cloe4j.cuda;
 
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * One way the CUDA backend can run conv3d: our kernels (version 1 direct, version 2 implicit GEMM) in a precision, or
- * cuDNN. The three system properties it stands for ({@code cloe.cuda.conv}, {@code cloe.cuda.kernel.conv3d},
- * {@code cloe.cuda.conv.precision}) are read on every conv3d call, so {@link #run} switches the variant for the
- * calls inside it; tests and benchmarks use it to go through every variant. Not thread-safe (system properties).
+ * cuDNN: the three conv choices of {@link CudaOptions}. Tests and benchmarks go through every variant with
+ * {@link #on}, a backend of that variant on the same device, stream and allocator.
  */
 public record ConvVariant(String path, int version, String precision) {
 
@@ -37,31 +35,15 @@ public record ConvVariant(String path, int version, String precision) {
         return path.equals("cudnn") ? "cudnn " + precision : "v" + version + " " + precision;
     }
 
-    /** Runs {@code body} with this variant's properties set, restoring the previous values afterwards. */
-    public <T> T call(Supplier<T> body) {
-        String[] keys = {"cloe.cuda.conv", "cloe.cuda.kernel.conv3d", "cloe.cuda.conv.precision"};
-        String[] values = {path, path.equals("cudnn") ? null : Integer.toString(version), precision};
-        String[] old = new String[keys.length];
-        for (int i = 0; i < keys.length; i++) {
-            old[i] = System.getProperty(keys[i]);
-            if (values[i] == null) System.clearProperty(keys[i]);
-            else System.setProperty(keys[i], values[i]);
-        }
-        try {
-            return body.get();
-        } finally {
-            for (int i = 0; i < keys.length; i++) {
-                if (old[i] == null) System.clearProperty(keys[i]);
-                else System.setProperty(keys[i], old[i]);
-            }
-        }
+    /** {@code base} with conv3d running as this variant (the other choices kept). */
+    public CudaOptions applyTo(CudaOptions base) {
+        CudaOptions o = base.withConv(path, precision);
+        return path.equals("cudnn") ? o : o.withVersion("conv3d", version);
     }
 
-    public void run(Runnable body) {
-        call(() -> {
-            body.run();
-            return null;
-        });
+    /** A backend running conv3d as this variant, sharing {@code be}'s device, stream and allocator. */
+    public CudaBackend on(CudaBackend be) {
+        return be.withOptions(applyTo(be.options()));
     }
 
     @Override

@@ -20,7 +20,7 @@ import static org.cloe4j.backend.ShapeChecks.shape;
  * cuModuleLoadData), launched through Panama (default) or JCuda ({@code -Dcloe.cuda.launcher=jcuda}).
  *
  * <p><b>conv3d</b> runs on our kernels ({@code kernels/conv3d.cu}: version 1 direct, version 2 an implicit GEMM in
- * FP32, TF32 or BF16, see {@link #convPrecision()}, version 3 the same with tiles shaped for 16-channel layers); {@code -Dcloe.cuda.conv=cudnn} runs it through cuDNN instead
+ * FP32, TF32 or BF16, see {@link CudaOptions#precision()}, version 3 the same with tiles shaped for 16-channel layers); {@code -Dcloe.cuda.conv=cudnn} runs it through cuDNN instead
  * (found through {@code CLOE_CUDNN} / {@code -Dcloe.cudnn} or the Python {@code nvidia} packages), the reference the
  * GPU tests and benchmarks compare with.
  *
@@ -28,25 +28,22 @@ import static org.cloe4j.backend.ShapeChecks.shape;
  * and {@link #isAvailable()} probes once and never throws; without a driver, a GPU, or the kernels fatbin it is false
  * and {@link #unavailableReason()} says which ("no kernels" when the build had no nvcc).
  *
- * <p>All work is queued on one stream per backend, in call order; {@link #toHost} and {@link #synchronize} wait.
- * Kernel versions (the simple first one beside the fast one) are chosen per call with
- * {@code -Dcloe.cuda.kernel.<op>=N} for the ops {@code upsampleBackward}, {@code pairwiseCosine},
- * {@code weightedSum} (1 or 2) and {@code conv3d}, {@code sumTo}, {@code instanceNorm} (1, 2 or 3); the default is the newest.
+ * <p>All work is queued on one stream per backend (shared with the backends {@link #withOptions} makes), in call
+ * order; {@link #toHost} and {@link #synchronize} wait.
+ * Kernel versions (the simple first one beside the fast one), the conv engine and precision, and the host checks are
+ * {@link CudaOptions}, fixed when the backend is built ({@code -Dcloe.cuda.kernel.<op>=N} and the other
+ * {@code cloe.cuda.*} properties, read once by the no-argument constructors); {@link #withOptions} gives a backend with
+ * other options on the same device, stream and allocator.
  */
 public final class CudaBackend implements Backend {
     static final int BLOCK = 256;
     /** Most experts the fused CLoE kernels take (their C ABI has eight pointer slots). */
     public static final int MAX_EXPERTS = 8;
 
-    private final int requestedDevice;
-    private volatile boolean probed;
-    private volatile String reason = "";
-    private CudaDevice device;
-    private CudaStream stream;
-    private DeviceAllocator alloc;
-    private PinnedBuffers pinned;
-    private KernelLauncher launcher;
-    private Kernels kern;
+    private final CudaRuntime rt;
+    private final CudaOptions options;
+    /** Whether closing this backend closes the runtime (false for those made by {@link #withOptions}). */
+    private final boolean owner;
     private final CudaLoss losses = new CudaLoss(this);
     private final CudaConv convs = new CudaConv(this);
     private final CudaNorm norms = new CudaNorm(this);
@@ -55,17 +52,62 @@ public final class CudaBackend implements Backend {
     private final CudaGate gate = new CudaGate(this);
     private final CudaConsistency consistency = new CudaConsistency(this);
     private final CudaOptim optim = new CudaOptim(this);
-    private int maxBlocks;
-    private CudnnConv cudnn;
-    private String cudnnWhy;
-    private boolean cudnnTried;
 
+    /** Device {@code -Dcloe.cuda.device} (0), options from the system properties. */
     public CudaBackend() {
         this(Integer.getInteger("cloe.cuda.device", 0));
     }
 
+    /**
+     * Options from the system properties ({@link CudaOptions#fromSystemProperties()}); a bad one leaves the backend
+     * unavailable, {@link #unavailableReason()} naming the property.
+     */
     public CudaBackend(int deviceOrdinal) {
-        this.requestedDevice = deviceOrdinal;
+        this(deviceOrdinal, Parsed.fromSystemProperties());
+    }
+
+    public CudaBackend(int deviceOrdinal, CudaOptions options) {
+        this(new CudaRuntime(deviceOrdinal, java.util.Objects.requireNonNull(options, "options")), options, true);
+    }
+
+    private CudaBackend(int deviceOrdinal, Parsed parsed) {
+        this(deviceOrdinal, parsed.options());
+        if (parsed.error() != null) rt.fail(parsed.error());
+    }
+
+    private CudaBackend(CudaRuntime rt, CudaOptions options, boolean owner) {
+        this.rt = rt;
+        this.options = options;
+        this.owner = owner;
+    }
+
+    /** The system properties' options, or the defaults and why the properties are bad. */
+    private record Parsed(CudaOptions options, String error) {
+        static Parsed fromSystemProperties() {
+            try {
+                return new Parsed(CudaOptions.fromSystemProperties(), null);
+            } catch (IllegalArgumentException e) {
+                return new Parsed(CudaOptions.defaults(), "bad CUDA option: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A backend running with {@code options} on this one's device, stream, allocator and loaded kernels (no second
+     * context, no second stream: its work is ordered with this one's). The launch path is the runtime's and cannot
+     * change. Closing it does nothing; closing this backend ends both.
+     */
+    public CudaBackend withOptions(CudaOptions options) {
+        if (!options.launcher().equals(this.options.launcher()) || options.syncEachLaunch() != this.options.syncEachLaunch()) {
+            throw new IllegalArgumentException("the launch path is fixed when a backend is built (" + this.options.launcher()
+                    + "); build a new CudaBackend for " + options.launcher());
+        }
+        return new CudaBackend(rt, options, false);
+    }
+
+    /** The options this backend runs with. */
+    public CudaOptions options() {
+        return options;
     }
 
     @Override
@@ -81,10 +123,10 @@ public final class CudaBackend implements Backend {
     @Override
     public boolean isAvailable() {
         try {
-            probe();
-            return reason.isEmpty();
+            rt.probe();
+            return rt.reason().isEmpty();
         } catch (Throwable t) {
-            reason = "CUDA backend failed to start: " + t;
+            rt.fail("CUDA backend failed to start: " + t);
             return false;
         }
     }
@@ -92,133 +134,64 @@ public final class CudaBackend implements Backend {
     @Override
     public String unavailableReason() {
         isAvailable();
-        return reason;
-    }
-
-    synchronized void probe() {
-        if (probed) return;
-        probed = true;
-        try {
-            CudaDriver driver = CudaDriver.get();
-            if (!driver.isAvailable()) {
-                reason = driver.unavailableReason();
-                return;
-            }
-            byte[] fatbin = KernelImage.load();
-            if (fatbin == null) {
-                reason = "no kernels: org/cloe4j/cuda/cloe_kernels.fatbin is not on the class path (the build had no nvcc; run scripts/build-kernels)";
-                return;
-            }
-            device = driver.device(requestedDevice);
-            device.makeCurrent();
-            String which = System.getProperty("cloe.cuda.launcher", "panama");
-            switch (which) {
-                case "panama" -> {
-                    stream = CudaStream.create(device);
-                    launcher = new PanamaLauncher(device, stream, fatbin);
-                }
-                case "jcuda" -> {
-                    // JCuda launches on the NULL stream; use it for our copies too so that everything stays ordered
-                    stream = CudaStream.legacyDefault(device);
-                    launcher = (KernelLauncher) Class.forName("org.cloe4j.cuda.jcuda.JCudaLauncher")
-                            .getConstructor(int.class, byte[].class).newInstance(device.ordinal(), fatbin);
-                }
-                default -> throw new IllegalArgumentException("cloe.cuda.launcher must be panama or jcuda, got '" + which + "'");
-            }
-            if (Boolean.getBoolean("cloe.cuda.syncEachLaunch")) launcher = new CheckedLauncher(launcher, stream);
-            kern = new Kernels(launcher);
-            alloc = new DeviceAllocator(device);
-            pinned = new PinnedBuffers(device);
-            maxBlocks = device.multiprocessors() * 16;
-        } catch (Throwable t) {
-            reason = "CUDA backend failed to start: " + t;
-        }
+        return rt.reason();
     }
 
     void ready() {
-        probe();
-        if (!reason.isEmpty()) throw new IllegalStateException("CUDA backend unavailable: " + reason);
-        device.makeCurrent();
+        rt.probe();
+        if (!rt.reason().isEmpty()) throw new IllegalStateException("CUDA backend unavailable: " + rt.reason());
+        rt.device.makeCurrent();
     }
 
     /** The device this backend runs on (starts the backend). */
     public CudaDevice device() {
         ready();
-        return device;
+        return rt.device;
     }
 
     /** The stream all work is queued on. */
     public CudaStream stream() {
         ready();
-        return stream;
+        return rt.stream;
     }
 
     /** The launch path in use ("panama" or "jcuda"). */
     public String launcherName() {
         ready();
-        return launcher.name();
+        return rt.launcher.name();
     }
 
     /** The caching allocator (for statistics). */
     public DeviceAllocator allocator() {
         ready();
-        return alloc;
+        return rt.alloc;
     }
 
     /** Which cuDNN file conv3d uses, or why there is none. */
     public String cudnnStatus() {
         ready();
-        CudnnConv c = cudnn();
-        return c != null ? c.describe() : cudnnWhy;
+        return rt.cudnnStatus();
     }
 
-    synchronized CudnnConv cudnn() {
-        if (!cudnnTried) {
-            cudnnTried = true;
-            String[] why = new String[1];
-            cudnn = CudnnConv.open(stream, why);
-            cudnnWhy = why[0];
-        }
-        return cudnn;
+    CudnnConv cudnn() {
+        return rt.cudnn();
+    }
+
+    /** What conv3d runs with, e.g. "kernels v3 tf32" or "cudnn fp32 (FMA math)". */
+    public String convDescription() {
+        return options.convDescription();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
     // helpers
 
-    /** The newest kernel version of each op that has several; the default unless a property picks another. */
-    public static int latestVersion(String op) {
-        return op.equals("instanceNorm") || op.equals("sumTo") || op.equals("conv3d") ? 3 : 2;
-    }
-
-    /**
-     * Whether the ops that the contract asks to throw on a bad value (an all-zero gate mask) read that value back to
-     * check it: a 4-byte copy and a synchronisation each. (A non-finite loss is the trainer's check, on the loss it
-     * reads anyway: the loss ops never synchronise.) On by default; {@code -Dcloe.cuda.hostChecks=false}
-     * skips them (needed while capturing a CUDA graph, where host copies are not allowed).
-     */
-    static boolean hostChecks() {
-        return !"false".equals(System.getProperty("cloe.cuda.hostChecks"));
-    }
-
-    static int version(String op) {
-        int latest = latestVersion(op);
-        String v = System.getProperty("cloe.cuda.kernel." + op, Integer.toString(latest));
-        try {
-            int k = Integer.parseInt(v.strip());
-            if (k >= 1 && k <= latest) return k;
-        } catch (NumberFormatException e) {
-            // fall through to the message
-        }
-        throw new IllegalArgumentException("-Dcloe.cuda.kernel." + op + " must be 1.." + latest + ", got '" + v + "'");
-    }
-
     /** Blocks per map for the split-map reductions: enough to fill the GPU, at least ~2K elements per block. */
     int splitsPerMap(int maps, int spatial) {
-        return (int) Math.max(1, Math.min((spatial + BLOCK * 8L - 1) / (BLOCK * 8L), Math.max(1, maxBlocks / maps)));
+        return (int) Math.max(1, Math.min((spatial + BLOCK * 8L - 1) / (BLOCK * 8L), Math.max(1, rt.maxBlocks / maps)));
     }
 
     int grid(long n) {
-        return (int) Math.max(1, Math.min((n + BLOCK - 1) / BLOCK, maxBlocks));
+        return (int) Math.max(1, Math.min((n + BLOCK - 1) / BLOCK, rt.maxBlocks));
     }
 
     /** A one-dimensional grid of BLOCK threads per block covering n elements (grid-stride loops beyond maxBlocks). */
@@ -227,7 +200,7 @@ public final class CudaBackend implements Backend {
     }
 
     void k(String kernel, long n, Object... args) {
-        launcher.launch1d(kernel, grid(n), BLOCK, args);
+        rt.launcher.launch1d(kernel, grid(n), BLOCK, args);
     }
 
     static long p(Tensor t, String op) {
@@ -250,29 +223,28 @@ public final class CudaBackend implements Backend {
 
     /** The typed kernel launches (after {@link #ready}). */
     Kernels kern() {
-        return kern;
+        return rt.kern;
     }
 
-    /** Frees a scratch buffer from {@link #scratch}. */
     /** sumTo on raw pointers (the conv bias gradient uses it): see {@link CudaElementwise}. */
     void sumToRaw(long x, long y, int ny, int[] xd, int mask) {
         elementwise.sumToRaw(x, y, ny, xd, mask);
     }
 
     int maxBlocks() {
-        return maxBlocks;
+        return rt.maxBlocks;
     }
 
     void free(long ptr) {
-        alloc.free(ptr);
+        rt.alloc.free(ptr);
     }
 
     long scratch(long floats, String what) {
-        return alloc.allocate(Math.max(1, floats) * Float.BYTES, what);
+        return rt.alloc.allocate(Math.max(1, floats) * Float.BYTES, what);
     }
 
     void zero(long ptr, long floats) {
-        CudaException.check(cuda_h.cuMemsetD32Async(ptr, 0, floats, stream.handle()), "cuMemsetD32Async(" + floats + ")");
+        CudaException.check(cuda_h.cuMemsetD32Async(ptr, 0, floats, rt.stream.handle()), "cuMemsetD32Async(" + floats + ")");
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -281,14 +253,14 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor allocate(Shape shape) {
         ready();
-        long ptr = alloc.allocate(shape.bytes(), "tensor " + shape);
-        return new Tensor(shape, new DeviceStorage(ptr, shape.bytes(), device.ordinal()));
+        long ptr = rt.alloc.allocate(shape.bytes(), "tensor " + shape);
+        return new Tensor(shape, new DeviceStorage(ptr, shape.bytes(), rt.device.ordinal()));
     }
 
     @Override
     public void release(Tensor t) {
         ready();
-        alloc.free(p(t, "release"));
+        rt.alloc.free(p(t, "release"));
     }
 
     @Override
@@ -298,12 +270,12 @@ public final class CudaBackend implements Backend {
         }
         Tensor t = allocate(shape);
         long bytes = shape.bytes();
-        try (PinnedBuffers.Lease l = pinned.acquire(bytes)) {
+        try (PinnedBuffers.Lease l = rt.pinned.acquire(bytes)) {
             MemorySegment.copy(data, 0, l.segment(), ValueLayout.JAVA_FLOAT, 0, data.length);
-            CudaException.check(cuda_h.cuMemcpyHtoDAsync_v2(t.devicePointer(), l.segment(), bytes, stream.handle()),
+            CudaException.check(cuda_h.cuMemcpyHtoDAsync_v2(t.devicePointer(), l.segment(), bytes, rt.stream.handle()),
                     "cuMemcpyHtoDAsync_v2(" + shape + ")");
             // the staging buffer goes back to the pool: the copy must be done before it is reused
-            stream.synchronize();
+            rt.stream.synchronize();
         }
         return t;
     }
@@ -313,10 +285,10 @@ public final class CudaBackend implements Backend {
         ready();
         long bytes = t.shape().bytes();
         float[] out = new float[t.shape().intSize()];
-        try (PinnedBuffers.Lease l = pinned.acquire(bytes)) {
-            CudaException.check(cuda_h.cuMemcpyDtoHAsync_v2(l.segment(), p(t, "toHost"), bytes, stream.handle()),
+        try (PinnedBuffers.Lease l = rt.pinned.acquire(bytes)) {
+            CudaException.check(cuda_h.cuMemcpyDtoHAsync_v2(l.segment(), p(t, "toHost"), bytes, rt.stream.handle()),
                     "cuMemcpyDtoHAsync_v2(" + t.shape() + ")");
-            stream.synchronize();
+            rt.stream.synchronize();
             MemorySegment.copy(l.segment(), ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
         }
         return out;
@@ -329,14 +301,14 @@ public final class CudaBackend implements Backend {
         if (src.shape().size() != dst.shape().size()) {
             throw new IllegalArgumentException("copy: sizes differ: " + src.shape() + " vs " + dst.shape());
         }
-        CudaException.check(cuda_h.cuMemcpyDtoDAsync_v2(p(dst, "copy"), p(src, "copy"), src.shape().bytes(), stream.handle()),
+        CudaException.check(cuda_h.cuMemcpyDtoDAsync_v2(p(dst, "copy"), p(src, "copy"), src.shape().bytes(), rt.stream.handle()),
                 "cuMemcpyDtoDAsync_v2(" + src.shape() + ")");
     }
 
     @Override
     public void fill(Tensor t, float value) {
         ready();
-        CudaException.check(cuda_h.cuMemsetD32Async(p(t, "fill"), Float.floatToRawIntBits(value), t.shape().size(), stream.handle()),
+        CudaException.check(cuda_h.cuMemsetD32Async(p(t, "fill"), Float.floatToRawIntBits(value), t.shape().size(), rt.stream.handle()),
                 "cuMemsetD32Async(fill " + t.shape() + ")");
     }
 
@@ -345,74 +317,34 @@ public final class CudaBackend implements Backend {
         ready();
         sameShape("addInPlace", acc, x);
         int n = n(acc, "addInPlace");
-        kern.cloe_add_inplace(g1(n), p(acc, "addInPlace"), p(x, "addInPlace"), n);
+        rt.kern.cloe_add_inplace(g1(n), p(acc, "addInPlace"), p(x, "addInPlace"), n);
     }
 
     @Override
     public long bytesInUse() {
-        return isAvailable() ? alloc.bytesInUse() : 0;
+        return isAvailable() ? rt.alloc.bytesInUse() : 0;
     }
 
     @Override
     public long peakBytes() {
-        return isAvailable() ? alloc.peakBytes() : 0;
+        return isAvailable() ? rt.alloc.peakBytes() : 0;
     }
 
     @Override
     public void resetPeak() {
-        if (isAvailable()) alloc.resetPeak();
+        if (isAvailable()) rt.alloc.resetPeak();
     }
 
     @Override
     public void synchronize() {
         ready();
-        stream.synchronize();
+        rt.stream.synchronize();
     }
 
+    /** Frees everything this backend started; a backend from {@link #withOptions} leaves that to its origin. */
     @Override
-    public synchronized void close() {
-        if (!probed || !reason.isEmpty()) return;
-        device.makeCurrent();
-        stream.synchronize();
-        if (cudnn != null) cudnn.close();
-        launcher.close();
-        pinned.close();
-        alloc.close();
-        stream.close();
-        reason = "closed";
-    }
-
-    /** Which implementation runs conv3d: {@code -Dcloe.cuda.conv=kernels} (ours, the default) or {@code cudnn}. */
-    public static String convPath() {
-        String v = System.getProperty("cloe.cuda.conv", "kernels").strip();
-        if (!v.equals("kernels") && !v.equals("cudnn")) {
-            throw new IllegalArgumentException("-Dcloe.cuda.conv must be kernels or cudnn, got '" + v + "'");
-        }
-        return v;
-    }
-
-    /**
-     * The arithmetic of conv3d: {@code -Dcloe.cuda.conv.precision=fp32} (exact FP32 products, the default: the CPU
-     * backend is the oracle), {@code tf32} (tensor cores, 10-bit mantissa operands, FP32 accumulation) or {@code bf16}
-     * (tensor cores, bfloat16 operands rounded from the FP32 tensors on load, FP32 accumulation and FP32 weights).
-     * Applies to kernel versions 2 and 3 and to cuDNN (which runs bf16 as TF32: its bf16 path needs bf16 tensors);
-     * version 1 is always FP32.
-     */
-    public static String convPrecision() {
-        String v = System.getProperty("cloe.cuda.conv.precision", "fp32").strip();
-        if (!v.equals("fp32") && !v.equals("tf32") && !v.equals("bf16")) {
-            throw new IllegalArgumentException("-Dcloe.cuda.conv.precision must be fp32, tf32 or bf16, got '" + v + "'");
-        }
-        return v;
-    }
-
-    /** What conv3d runs with the current properties, e.g. "kernels v3 tf32" or "cudnn fp32 (FMA math)". */
-    public static String convDescription() {
-        if (convPath().equals("cudnn")) {
-            return "cudnn " + (convPrecision().equals("fp32") ? "fp32 (FMA math)" : "tf32 (tensor-op math)");
-        }
-        int v = version("conv3d");
-        return "kernels v" + v + " " + (v == 1 ? "fp32" : convPrecision());
+    public void close() {
+        if (owner) rt.close();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -527,7 +459,7 @@ public final class CudaBackend implements Backend {
         gate.denseBackward(x, w, gy, gx, gw, gb);
     }
 
-    /** An all-zero mask throws (a 4-byte read-back; with {@code -Dcloe.cuda.hostChecks=false} it gives all zeros). */
+    /** An all-zero mask throws (a 4-byte read-back; with {@link CudaOptions#hostChecks()} off it gives all zeros). */
     @Override
     public void maskedSoftmax(Tensor logits, Tensor mask, Tensor y) {
         gate.maskedSoftmax(logits, mask, y);

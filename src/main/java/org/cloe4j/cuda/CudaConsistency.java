@@ -10,7 +10,6 @@ import static org.cloe4j.cuda.CudaBackend.BLOCK;
 import static org.cloe4j.cuda.CudaBackend.MAX_EXPERTS;
 import static org.cloe4j.cuda.CudaBackend.n;
 import static org.cloe4j.cuda.CudaBackend.p;
-import static org.cloe4j.cuda.CudaBackend.version;
 
 /** The CUDA backend's consistency family: CLoE's agreement scores and weighted fusion ({@code kernels/consistency.cu}, {@code kernels/gating.cu}), mirroring {@code CpuConsistency}. */
 final class CudaConsistency {
@@ -64,7 +63,7 @@ final class CudaConsistency {
         int batch = s.n(), c = s.c(), sp = s.spatialSize();
         long total = s.size();
         long dots = be.scratch(kk, op + " dots");
-        if (version("pairwiseCosine") == 1) {
+        if (be.options().version("pairwiseCosine") == 1) {
             be.zero(dots, kk);
             long r = p(region, op);
             int k = 0;
@@ -138,7 +137,7 @@ final class CudaConsistency {
         for (Tensor x : xs) sameShape(op, y, x);
         shape(op, "w", w, Shape.of(xs.length));
         int n = n(y, op), m = xs.length;
-        if (version(op) == 1) {
+        if (be.options().version(op) == 1) {
             for (int k = 0; k < m; k++) be.kern().cloe_weighted_sum_v1(be.g1(n), p(xs[k], op), p(w, op), k, p(y, op), n, k > 0 ? 1 : 0);
         } else {
             long[] x = ptrSlots(xs, op);
@@ -158,7 +157,7 @@ final class CudaConsistency {
         if (g.length != 0 && g.length != m) throw new IllegalArgumentException(op + ": " + g.length + " gradients for " + m + " inputs");
         for (Tensor t : g) if (t != null) sameShape(op, gy, t);
         int n = n(gy, op);
-        if (version("weightedSum") == 1) {
+        if (be.options().version("weightedSum") == 1) {
             for (int k = 0; k < g.length; k++) {
                 if (g[k] != null) be.kern().cloe_weighted_sum_bwd_gx_v1(be.g1(n), p(gy, op), p(w, op), k, p(g[k], op), n);
             }

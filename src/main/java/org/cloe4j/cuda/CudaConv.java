@@ -5,11 +5,8 @@ import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
 import static org.cloe4j.backend.ShapeChecks.shape;
-import static org.cloe4j.cuda.CudaBackend.convPath;
-import static org.cloe4j.cuda.CudaBackend.convPrecision;
 import static org.cloe4j.cuda.CudaBackend.n;
 import static org.cloe4j.cuda.CudaBackend.p;
-import static org.cloe4j.cuda.CudaBackend.version;
 
 /** The CUDA backend's conv family: conv3d's three passes on our kernels ({@code kernels/conv3d.cu}, planned by {@link ConvLaunch}) or through cuDNN ({@link CudnnConv}), mirroring {@code CpuConv3d}. */
 final class CudaConv {
@@ -49,17 +46,17 @@ final class CudaConv {
         shape(op, "bias", bias, Shape.of(w.shape().dim(0)));
         n(x, op);
         n(y, op);
-        if (convPath().equals("cudnn")) {
+        if (be.options().conv().equals("cudnn")) {
             conv3dCudnn(x, w, bias, y, spec, ys);
             return;
         }
-        run(ConvLaunch.forward(version(op), convPrecision(), p(x, op), p(w, op), p(bias, op), p(y, op), x.shape(),
+        run(ConvLaunch.forward(be.options().version(op), be.options().precision(), p(x, op), p(w, op), p(bias, op), p(y, op), x.shape(),
                 w.shape(), ys, spec, be.maxBlocks()));
     }
 
     private void conv3dCudnn(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec spec, Shape ys) {
         CudnnConv c = requireCudnn();
-        boolean tensorOps = !convPrecision().equals("fp32");
+        boolean tensorOps = !be.options().precision().equals("fp32");
         if (reflect(spec)) {
             Tensor xp = padReflect(x);
             try {
@@ -82,17 +79,17 @@ final class CudaConv {
         shape(op, "gy", gy, spec.outputShape(xs, w.shape()));
         n(gx, op);
         n(gy, op);
-        if (convPath().equals("cudnn")) {
+        if (be.options().conv().equals("cudnn")) {
             conv3dBackwardDataCudnn(gy, w, gx, spec);
             return;
         }
-        run(ConvLaunch.backwardData(version("conv3d"), convPrecision(), p(gy, op), p(w, op), p(gx, op), xs, w.shape(),
+        run(ConvLaunch.backwardData(be.options().version("conv3d"), be.options().precision(), p(gy, op), p(w, op), p(gx, op), xs, w.shape(),
                 gy.shape(), spec, be.maxBlocks()));
     }
 
     private void conv3dBackwardDataCudnn(Tensor gy, Tensor w, Tensor gx, ConvSpec spec) {
         CudnnConv c = requireCudnn();
-        boolean tensorOps = !convPrecision().equals("fp32");
+        boolean tensorOps = !be.options().precision().equals("fp32");
         Shape xs = gx.shape();
         if (reflect(spec)) {
             Tensor gxp = be.allocate(Shape.ncdhw(xs.n(), xs.c(), xs.d() + 2, xs.h() + 2, xs.w() + 2));
@@ -118,10 +115,10 @@ final class CudaConv {
         shape(op, "gb", gb, Shape.of(ws.dim(0)));
         n(x, op);
         n(gy, op);
-        if (convPath().equals("cudnn")) {
+        if (be.options().conv().equals("cudnn")) {
             conv3dBackwardWeightCudnn(x, gy, gw, spec);
         } else {
-            ConvLaunch.WeightPlan plan = ConvLaunch.backwardWeight(version("conv3d"), convPrecision(), p(x, op), p(gy, op),
+            ConvLaunch.WeightPlan plan = ConvLaunch.backwardWeight(be.options().version("conv3d"), be.options().precision(), p(x, op), p(gy, op),
                     p(gw, op), x.shape(), ws, gy.shape(), spec, be.maxBlocks(), be.device().multiprocessors());
             long partials = plan.partialFloats() > 0 ? be.scratch(plan.partialFloats(), "conv3d backward-weight partials") : 0L;
             try {
@@ -139,7 +136,7 @@ final class CudaConv {
 
     private void conv3dBackwardWeightCudnn(Tensor x, Tensor gy, Tensor gw, ConvSpec spec) {
         CudnnConv c = requireCudnn();
-        boolean tensorOps = !convPrecision().equals("fp32");
+        boolean tensorOps = !be.options().precision().equals("fp32");
         if (reflect(spec)) {
             Tensor xp = padReflect(x);
             try {

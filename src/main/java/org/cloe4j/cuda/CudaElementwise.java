@@ -9,7 +9,6 @@ import static org.cloe4j.backend.ShapeChecks.sameShape;
 import static org.cloe4j.cuda.CudaBackend.BLOCK;
 import static org.cloe4j.cuda.CudaBackend.n;
 import static org.cloe4j.cuda.CudaBackend.p;
-import static org.cloe4j.cuda.CudaBackend.version;
 
 /** The CUDA backend's elementwise family: Element-wise ops, activations, broadcasting and sumTo ({@code kernels/elementwise.cu}, {@code kernels/activation.cu}), mirroring {@code CpuElementwise} / {@code CpuBroadcast}. */
 final class CudaElementwise {
@@ -105,7 +104,7 @@ final class CudaElementwise {
     }
 
     void sumToRaw(long x, long y, int ny, int[] xd, int mask) {
-        int v = version("sumTo");
+        int v = be.options().version("sumTo");
         if (v == 3 && ny <= 4096) {
             long count = 1;
             for (int i = 0; i < 5; i++) if ((mask & (1 << i)) != 0) count *= xd[i];

@@ -5,7 +5,6 @@ import org.cloe4j.tensor.Tensor;
 
 import static org.cloe4j.backend.ShapeChecks.sameShape;
 import static org.cloe4j.backend.ShapeChecks.shape;
-import static org.cloe4j.cuda.CudaBackend.hostChecks;
 import static org.cloe4j.cuda.CudaBackend.n;
 import static org.cloe4j.cuda.CudaBackend.p;
 
@@ -50,7 +49,7 @@ final class CudaGate {
         sameShape("maskedSoftmax", logits, mask);
         sameShape("maskedSoftmax", logits, y);
         if (logits.shape().rank() != 1) throw new IllegalArgumentException("maskedSoftmax: logits " + logits.shape() + " must have shape [M]");
-        if (hostChecks()) {
+        if (be.options().hostChecks()) {
             boolean any = false;
             for (float v : be.toHost(mask)) any |= v != 0;
             if (!any) throw new IllegalArgumentException("maskedSoftmax: the mask " + mask.shape() + " selects no entry (need at least one modality)");

@@ -9,7 +9,6 @@ import static org.cloe4j.backend.ShapeChecks.volume;
 import static org.cloe4j.cuda.CudaBackend.BLOCK;
 import static org.cloe4j.cuda.CudaBackend.p;
 import static org.cloe4j.cuda.CudaBackend.spatialOf;
-import static org.cloe4j.cuda.CudaBackend.version;
 
 /** The CUDA backend's norm family: Trilinear up-sampling ({@code kernels/resample.cu}) and instance norm ({@code kernels/norm.cu}), mirroring {@code CpuNorm}. */
 final class CudaNorm {
@@ -36,7 +35,7 @@ final class CudaNorm {
         if (!gy.shape().equals(Shape.ncdhw(s.n(), s.c(), 2 * s.d(), 2 * s.h(), 2 * s.w()))) {
             throw new IllegalArgumentException("upsample2xBackward: gy " + gy.shape() + " is not twice gx " + s);
         }
-        if (version("upsampleBackward") == 1) {
+        if (be.options().version("upsampleBackward") == 1) {
             be.zero(p(gx, "upsample2xBackward"), s.size());
             be.kern().cloe_upsample2x_bwd_v1(be.g1(gy.shape().size()), p(gy, "upsample2xBackward"), gx.devicePointer(), s.n() * s.c(), s.d(), s.h(), s.w());
         } else {
@@ -55,7 +54,7 @@ final class CudaNorm {
         shape(op, "gamma", gamma, Shape.of(s.c()));
         shape(op, "beta", beta, Shape.of(s.c()));
         int nc = s.n() * s.c(), sp = spatialOf(s);
-        int v = version(op);
+        int v = be.options().version(op);
         if (v == 1) {
             be.kern().cloe_instance_norm_fwd_v1(be.g1(nc), p(x, op), p(gamma, op), p(beta, op), p(y, op), p(mean, op), p(rstd, op), nc, s.c(), sp, eps);
         } else if (v == 3) {
@@ -91,7 +90,7 @@ final class CudaNorm {
         int nc = s.n() * s.c(), sp = spatialOf(s);
         long part = be.scratch(2L * nc, op + " partial sums");
         try {
-            int v = version("instanceNorm");
+            int v = be.options().version("instanceNorm");
             if (v == 3) {
                 int splits = be.splitsPerMap(nc, sp);
                 long partials = be.scratch(2L * splits * nc, op + " partials");

@@ -1,5 +1,8 @@
 package org.cloe4j.data;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
 import java.util.List;
 import java.util.Locale;
 
@@ -7,9 +10,11 @@ import java.util.Locale;
  * One MRI sequence (or other input channel), identified by a lower-case name. The set and order of a cohort's
  * modalities come from the {@link Cohort}; the constants cover the BraTS sequences and MSD prostate.
  *
+ * In JSON a modality is its name (a config's {@code "modalities": ["flair", ...]}).
+ *
  * @param name lower-case identifier, e.g. {@code "flair"}
  */
-public record Modality(String name) {
+public record Modality(@JsonValue String name) {
 
     public static final Modality FLAIR = new Modality("flair");
     public static final Modality T1CE = new Modality("t1ce");
@@ -28,6 +33,7 @@ public record Modality(String name) {
     }
 
     /** The modality called {@code name} (case-insensitive), e.g. {@code Modality.of("FLAIR")}. */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     public static Modality of(String name) {
         return new Modality(name);
     }

@@ -49,9 +49,8 @@ public final class CorruptionStudy {
     public static List<Row> run(CloeModel model, List<CaseRecord> cases, Modality target, List<Condition> conditions,
                                 boolean gaussian) {
         Segmenter seg = new Segmenter(model, gaussian);
-        List<String> mods = model.config().modalities();
-        ModalityMask full = ModalityMask.full(mods);
-        ModalityMask without = ModalityMask.of(mods, mods.stream().filter(m -> !m.equals(target.name())).toList());
+        ModalityMask full = ModalityMask.full(model.config().modalities());
+        ModalityMask without = full.without(target);
         EvalRegions regions = EvalRegions.of(cases.get(0).scheme());
         Preprocessor pre = new Preprocessor();
         List<String> labels = new ArrayList<>(List.of("clean"));

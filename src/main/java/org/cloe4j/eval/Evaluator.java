@@ -64,10 +64,10 @@ public final class Evaluator {
 
     /** Everything an evaluation produced. */
     public record Report(List<String> regions, boolean brats, List<CaseScore> cases, List<Row> rows, Row mean) {
-        /** Mean Dice of {@code region} over cases for the mask with this label ("FLAIR+T1ce", ...). */
-        public double dice(String maskLabel, String region) {
-            for (Row r : rows) if (r.mask().label().equals(maskLabel)) return r.dice()[regions.indexOf(region)];
-            throw new IllegalArgumentException("no mask " + maskLabel);
+        /** Mean Dice of {@code region} over cases for {@code mask}. */
+        public double dice(ModalityMask mask, String region) {
+            for (Row r : rows) if (r.mask().equals(mask)) return r.dice()[regions.indexOf(region)];
+            throw new IllegalArgumentException("no mask " + mask);
         }
     }
 

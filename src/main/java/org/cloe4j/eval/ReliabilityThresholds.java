@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import org.cloe4j.data.Modality;
 import org.cloe4j.data.PreparedCase;
 import org.cloe4j.infer.Reliability;
 import org.cloe4j.infer.Segmenter;
@@ -32,7 +33,7 @@ import org.cloe4j.model.ModalityMask;
  * @param k          how many standard deviations below the mean flag a sequence
  * @param minSd      floor on the standard deviations (a handful of validation cases underestimates them)
  */
-public record ReliabilityThresholds(List<String> modalities, double[] meanU, double[] sdU, double[] meanW, double[] sdW,
+public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, double[] sdU, double[] meanW, double[] sdW,
                                     int cases, double k, double minSd) {
     /** The file in a checkpoint folder. */
     public static final String FILE = "reliability.json";
@@ -62,7 +63,7 @@ public record ReliabilityThresholds(List<String> modalities, double[] meanU, dou
     }
 
     /** A sequence whose agreement (or gate weight) fell below what validation showed. */
-    public record Flag(String modality, String measure, double value, double threshold, double validationMean) {
+    public record Flag(Modality modality, String measure, double value, double threshold, double validationMean) {
         public String message() {
             return String.format(Locale.ROOT, "sequence %s looks unreliable: %s = %.3f, below %.3f (validation mean %.3f); "
                     + "check it for noise, motion, bias or a wrong sequence under this name", modality, measure, value,
@@ -71,7 +72,7 @@ public record ReliabilityThresholds(List<String> modalities, double[] meanU, dou
     }
 
     /** The flags for one segmentation's reliability (u is NaN when one sequence was given: only w is checked). */
-    public List<Flag> flags(List<String> names, double[] u, double[] w) {
+    public List<Flag> flags(List<Modality> names, double[] u, double[] w) {
         List<Flag> out = new ArrayList<>();
         for (int j = 0; j < names.size(); j++) {
             int i = modalities.indexOf(names.get(j));
@@ -87,7 +88,7 @@ public record ReliabilityThresholds(List<String> modalities, double[] meanU, dou
     }
 
     /** Measures u and w on {@code validation} (every sequence given) with {@code segmenter}'s model. */
-    public static ReliabilityThresholds calibrate(Segmenter segmenter, List<String> modalities, List<PreparedCase> validation) {
+    public static ReliabilityThresholds calibrate(Segmenter segmenter, List<Modality> modalities, List<PreparedCase> validation) {
         if (validation.isEmpty()) throw new IllegalArgumentException("calibration needs validation cases");
         ModalityMask full = ModalityMask.full(modalities);
         int n = modalities.size(), m = validation.size();
@@ -95,7 +96,7 @@ public record ReliabilityThresholds(List<String> modalities, double[] meanU, dou
         for (int c = 0; c < m; c++) {
             Reliability r = segmenter.segment(validation.get(c), full).reliability();
             for (int j = 0; j < r.modalities().size(); j++) {
-                int i = modalities.indexOf(r.modalities().get(j).name());
+                int i = modalities.indexOf(r.modalities().get(j));
                 u[i][c] = r.u()[j];
                 w[i][c] = r.w()[j];
             }
@@ -130,7 +131,7 @@ public record ReliabilityThresholds(List<String> modalities, double[] meanU, dou
         var arr = root.putArray("sequences");
         for (int i = 0; i < modalities.size(); i++) {
             ObjectNode o = arr.addObject();
-            o.put("name", modalities.get(i));
+            o.put("name", modalities.get(i).name());
             o.put("meanU", meanU[i]).put("sdU", sdU[i]).put("thresholdU", thresholdU(i));
             o.put("meanW", meanW[i]).put("sdW", sdW[i]).put("thresholdW", thresholdW(i));
         }
@@ -144,11 +145,11 @@ public record ReliabilityThresholds(List<String> modalities, double[] meanU, dou
         JsonNode root = JSON.readTree(f.toFile());
         JsonNode seqs = root.path("sequences");
         int n = seqs.size();
-        List<String> names = new ArrayList<>();
+        List<Modality> names = new ArrayList<>();
         double[] mu = new double[n], su = new double[n], mw = new double[n], sw = new double[n];
         for (int i = 0; i < n; i++) {
             JsonNode o = seqs.get(i);
-            names.add(o.path("name").asText());
+            names.add(Modality.of(o.path("name").asText()));
             mu[i] = o.path("meanU").asDouble();
             su[i] = o.path("sdU").asDouble();
             mw[i] = o.path("meanW").asDouble();

@@ -24,7 +24,8 @@ import java.util.Map;
  *   <li>a warm-up run fills the arena's cache with every block the run needs and returns them; the captured run
  *   makes the same allocation calls in the same order, so every call is a cache hit (no cuMemAlloc while
  *   capturing). The host checks that read values back (an all-zero gate mask) are switched off
- *   ({@code cloe.cuda.hostChecks=false}) for both runs;</li>
+ *   ({@link org.cloe4j.cuda.CudaOptions#hostChecks()}) for both runs; the uncaptured runs keep the owner's
+ *   options, on the same stream and arena;</li>
  *   <li>the captured {@link Graph.Run} is kept open for the life of this object, so the prediction buffer and all
  *   live buffers stay allocated; the intermediate buffers it freed went back to the private arena's cache, where only
  *   this object's own uncaptured runs ({@link #predictUncaptured}) can take them. That is safe: everything runs on
@@ -39,6 +40,8 @@ import java.util.Map;
  */
 public final class CapturedInference implements AutoCloseable {
     private final CudaBackend be;
+    /** The same stream and arena with the owner's options (host checks as the owner has them): the uncaptured runs. */
+    private final CudaBackend uncaptured;
     private final Graph graph;
     private final Map<String, Tensor> inputs = new LinkedHashMap<>();
     private final Map<Value, Tensor> constants;
@@ -55,14 +58,13 @@ public final class CapturedInference implements AutoCloseable {
         if (built.loss() != null) throw new IllegalArgumentException("capture an inference graph, not a training graph");
         owner.synchronize();
         this.graph = built.graph();
-        this.be = new CudaBackend(owner.device().ordinal());
+        this.be = new CudaBackend(owner.device().ordinal(), owner.options().withHostChecks(false));
         if (!be.isAvailable()) throw new IllegalStateException("CUDA backend unavailable: " + be.unavailableReason());
         if (!"panama".equals(be.launcherName())) {
             be.close();
             throw new IllegalStateException("CUDA graph capture needs the Panama launch path (JCuda uses the legacy NULL stream)");
         }
-        String old = System.getProperty("cloe.cuda.hostChecks");
-        System.setProperty("cloe.cuda.hostChecks", "false");
+        this.uncaptured = be.withOptions(owner.options());
         Graph.Run r = null;
         CudaGraph cg = null;
         try {
@@ -88,9 +90,6 @@ public final class CapturedInference implements AutoCloseable {
             if (cg != null) cg.close();
             be.close();
             throw e;
-        } finally {
-            if (old == null) System.clearProperty("cloe.cuda.hostChecks");
-            else System.setProperty("cloe.cuda.hostChecks", old);
         }
         this.run = r;
         this.captured = cg;
@@ -151,14 +150,14 @@ public final class CapturedInference implements AutoCloseable {
      * host: the baseline the benchmark compares replays with, and the reference the tests hold replays against.
      */
     public float[] predictUncaptured() {
-        try (Graph.Run r = graph.run(be, inputs, constants)) {
-            return be.toHost(r.get(prediction));
+        try (Graph.Run r = graph.run(uncaptured, inputs, constants)) {
+            return uncaptured.toHost(r.get(prediction));
         }
     }
 
     /** One uncaptured run, queued only (no read-back); for timing with events. */
     public void runUncaptured() {
-        graph.run(be, inputs, constants).close();
+        graph.run(uncaptured, inputs, constants).close();
     }
 
     @Override

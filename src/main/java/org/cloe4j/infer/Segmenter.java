@@ -46,8 +46,8 @@ public final class Segmenter {
         int n = c.voxels();
         if (classes.length != n) throw new IllegalArgumentException("class map has " + classes.length + " voxels, case " + n);
         List<Integer> channels = new ArrayList<>();
-        for (String m : mask.presentNames()) {
-            int ch = channelOf(c, m);
+        for (Modality m : mask.presentModalities()) {
+            int ch = c.modalities().indexOf(m);
             if (ch >= 0 && c.available()[ch]) channels.add(ch);
         }
         float[] img = c.image();
@@ -68,14 +68,14 @@ public final class Segmenter {
 
     /** Segments with the present modalities only (the absent ones' encoders never run). */
     public Segmentation segment(PreparedCase c, ModalityMask mask) {
-        for (String m : mask.presentNames()) requireChannel(c, m);
+        for (Modality m : mask.presentModalities()) requireChannel(c, m);
         CloeModel.Built b = model.inference(mask, model.config().patch(), true);
         return run(c, List.of(mask), List.of(b)).get(0);
     }
 
     /** Segments the case once per mask, sharing the encoders and experts (the case must have every modality). */
     public List<Segmentation> segmentAll(PreparedCase c, List<ModalityMask> masks) {
-        for (String m : model.config().modalities()) requireChannel(c, m);
+        for (Modality m : model.config().modalities()) requireChannel(c, m);
         return run(c, masks, model.inferenceAllMasks(masks, model.config().patch()));
     }
 
@@ -122,7 +122,7 @@ public final class Segmenter {
             List<double[]> cols = new ArrayList<>();
             for (int k = 0; k < b.modalities().size(); k++) {
                 if (!mask.has(b.modalities().get(k))) continue;
-                names.add(Modality.of(b.modalities().get(k)));
+                names.add(b.modalities().get(k));
                 cols.add(new double[]{b.u() == null ? Double.NaN : s[0][k] / windows,
                         b.u() == null ? Double.NaN : s[1][k] / windows, s[2][k] / windows});
             }
@@ -143,14 +143,8 @@ public final class Segmenter {
         for (int i = 0; i < acc.length; i++) acc[i] += v[i];
     }
 
-    private static int channelOf(PreparedCase c, String modality) {
-        List<Modality> ms = c.modalities();
-        for (int i = 0; i < ms.size(); i++) if (ms.get(i).name().equals(modality)) return i;
-        return -1;
-    }
-
-    private static void requireChannel(PreparedCase c, String modality) {
-        int i = channelOf(c, modality);
+    private static void requireChannel(PreparedCase c, Modality modality) {
+        int i = c.modalities().indexOf(modality);
         if (i < 0 || !c.available()[i]) {
             throw new IllegalArgumentException("case " + c.id() + " has no " + modality + " sequence");
         }

@@ -1,5 +1,7 @@
 package org.cloe4j.model;
 
+import org.cloe4j.data.Modality;
+
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -27,12 +29,12 @@ import java.util.Set;
  * @param ablations        parts switched off
  * @param seed             seed of initialisation, sampling and augmentation
  */
-public record CloeConfig(String preset, List<String> modalities, int classes, int base, int patch, int batch,
+public record CloeConfig(String preset, List<Modality> modalities, int classes, int base, int patch, int batch,
                          int epochs, int itersPerEpoch, float lr, float alpha, float eta, float lambdaRec, float gamma,
                          boolean regionSupervised, boolean detachScores, float slope, Set<Ablation> ablations,
                          long seed) {
 
-    public static final List<String> BRATS = List.of("flair", "t1ce", "t1", "t2");
+    public static final List<Modality> BRATS = Modality.BRATS;
 
     public CloeConfig {
         modalities = List.copyOf(modalities);
@@ -52,24 +54,24 @@ public record CloeConfig(String preset, List<String> modalities, int classes, in
     }
 
     /** The paper's preset: base 16, patch 112³, batch 1, 500 epochs of 150 iterations. */
-    public static CloeConfig paper(List<String> modalities, int classes) {
+    public static CloeConfig paper(List<Modality> modalities, int classes) {
         return new CloeConfig("paper", modalities, classes, 16, 112, 1, 500, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
                 true, true, 0.2f, Set.of(), 1234);
     }
 
     /** RFNet's protocol: base 16, patch 80³, batch 2, 300 epochs. */
-    public static CloeConfig rfnet(List<String> modalities, int classes) {
+    public static CloeConfig rfnet(List<Modality> modalities, int classes) {
         return new CloeConfig("rfnet", modalities, classes, 16, 80, 2, 300, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
                 true, true, 0.2f, Set.of(), 1234);
     }
 
     /** Small enough to train on two CPU cores in minutes (the demo's preset). */
-    public static CloeConfig tiny(List<String> modalities, int classes) {
+    public static CloeConfig tiny(List<Modality> modalities, int classes) {
         return new CloeConfig("tiny", modalities, classes, 4, 32, 1, 64, 30, 3e-3f, 1f, 0.1f, 1f, 1f,
                 true, true, 0.2f, Set.of(), 1234);
     }
 
-    public static CloeConfig preset(String name, List<String> modalities, int classes) {
+    public static CloeConfig preset(String name, List<Modality> modalities, int classes) {
         return switch (name) {
             case "paper" -> paper(modalities, classes);
             case "rfnet" -> rfnet(modalities, classes);

@@ -40,7 +40,7 @@ public final class CloeModel {
     public CloeModel(CloeConfig cfg, Backend backend) {
         this.cfg = cfg;
         this.params = new ParameterStore(backend, cfg.seed());
-        for (String m : cfg.modalities()) encoders.add(new Encoder(params, "encoder." + m, cfg.base(), cfg.slope()));
+        for (Modality m : cfg.modalities()) encoders.add(new Encoder(params, "encoder." + m.name(), cfg.base(), cfg.slope()));
         expertDecoder = new Decoder(params, "expert_decoder", cfg.base(), cfg.classes(), cfg.slope());
         fusionDecoder = new Decoder(params, "fusion_decoder", cfg.base(), cfg.classes(), cfg.slope());
         region = new RegionHead(params, "region", cfg.base(), cfg.slope());
@@ -59,9 +59,9 @@ public final class CloeModel {
         return params.backend();
     }
 
-    /** The graph input name of a modality's image. */
-    public static String imageInput(String modality) {
-        return "image." + modality;
+    /** The graph input name of a modality's image (built here, never parsed back). */
+    public static String imageInput(Modality modality) {
+        return "image." + modality.name();
     }
 
     /**
@@ -98,7 +98,7 @@ public final class CloeModel {
         }
         int[] channelOf = new int[built.modalities().size()];
         for (int m = 0; m < channelOf.length; m++) {
-            channelOf[m] = channels.indexOf(Modality.of(built.modalities().get(m)));
+            channelOf[m] = channels.indexOf(built.modalities().get(m));
             if (channelOf[m] < 0) {
                 throw new IllegalArgumentException("the patch has no " + built.modalities().get(m) + " channel " + channels);
             }
@@ -123,7 +123,7 @@ public final class CloeModel {
      * {@code v} (the agreement scores, [M,1]) only where at least two modalities are present; {@code w} is the fusion
      * weight vector [M] over the graph's modalities ({@code modalities}).
      */
-    public record Built(Graph graph, int window, List<String> modalities, Value prediction, Value u, Value v, Value w,
+    public record Built(Graph graph, int window, List<Modality> modalities, Value prediction, Value u, Value v, Value w,
                         Value loss, Map<String, Value> terms) {
     }
 
@@ -249,7 +249,7 @@ public final class CloeModel {
         int[] included = compact ? mask.present() : allIndices(cfg.modalities().size());
         Trunk t = trunk(g, included, window, training || mask.count() >= 2);
         Head h = head(g, t, mask, "");
-        List<String> names = new ArrayList<>();
+        List<Modality> names = new ArrayList<>();
         for (int i : included) names.add(cfg.modalities().get(i));
         if (!training) {
             List<Value> outs = new ArrayList<>(List.of(h.prediction(), h.w()));

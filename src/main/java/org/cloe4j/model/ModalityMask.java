@@ -1,21 +1,25 @@
 package org.cloe4j.model;
 
+import org.cloe4j.data.Modality;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * A non-empty subset of a model's modalities, as a bit set over their channel order. For the BraTS modalities the
- * 15 subsets are listed in the order of the papers' tables.
+ * A non-empty subset of a model's modalities, as a bit set over their channel order: the one form a modality set has
+ * from the command line to the graph (sequence names become {@link Modality} values once, where they are read). For the BraTS
+ * modalities the 15 subsets are listed in the order of the papers' tables.
  */
-public record ModalityMask(List<String> modalities, int bits) {
-    private static final List<List<String>> BRATS_TABLE_ORDER = List.of(
-            List.of("t2"), List.of("t1ce"), List.of("t1"), List.of("flair"),
-            List.of("t1ce", "t2"), List.of("t1ce", "t1"), List.of("flair", "t1"), List.of("t1", "t2"),
-            List.of("flair", "t2"), List.of("flair", "t1ce"), List.of("flair", "t1ce", "t1"),
-            List.of("flair", "t1", "t2"), List.of("flair", "t1ce", "t2"), List.of("t1ce", "t1", "t2"),
-            List.of("flair", "t1ce", "t1", "t2"));
+public record ModalityMask(List<Modality> modalities, int bits) {
+    private static final List<List<Modality>> BRATS_TABLE_ORDER = List.of(
+            List.of(Modality.T2), List.of(Modality.T1CE), List.of(Modality.T1), List.of(Modality.FLAIR),
+            List.of(Modality.T1CE, Modality.T2), List.of(Modality.T1CE, Modality.T1), List.of(Modality.FLAIR, Modality.T1),
+            List.of(Modality.T1, Modality.T2), List.of(Modality.FLAIR, Modality.T2), List.of(Modality.FLAIR, Modality.T1CE),
+            List.of(Modality.FLAIR, Modality.T1CE, Modality.T1), List.of(Modality.FLAIR, Modality.T1, Modality.T2),
+            List.of(Modality.FLAIR, Modality.T1CE, Modality.T2), List.of(Modality.T1CE, Modality.T1, Modality.T2),
+            List.of(Modality.FLAIR, Modality.T1CE, Modality.T1, Modality.T2));
 
     public ModalityMask {
         modalities = List.copyOf(modalities);
@@ -24,10 +28,10 @@ public record ModalityMask(List<String> modalities, int bits) {
         }
     }
 
-    /** The mask of the named modalities; throws naming an unknown one. */
-    public static ModalityMask of(List<String> all, Collection<String> present) {
+    /** The mask of the given modalities; throws naming one the model does not have. */
+    public static ModalityMask of(List<Modality> all, Collection<Modality> present) {
         int bits = 0;
-        for (String p : present) {
+        for (Modality p : present) {
             int i = all.indexOf(p);
             if (i < 0) throw new IllegalArgumentException("unknown modality '" + p + "' (model has " + all + ")");
             bits |= 1 << i;
@@ -36,15 +40,15 @@ public record ModalityMask(List<String> modalities, int bits) {
         return new ModalityMask(all, bits);
     }
 
-    public static ModalityMask full(List<String> all) {
+    public static ModalityMask full(List<Modality> all) {
         return new ModalityMask(all, (1 << all.size()) - 1);
     }
 
     /** All 2^M − 1 masks: in the papers' table order for the BraTS modalities, else by size then channel order. */
-    public static List<ModalityMask> all(List<String> modalities) {
+    public static List<ModalityMask> all(List<Modality> modalities) {
         List<ModalityMask> out = new ArrayList<>();
-        if (modalities.size() == 4 && modalities.containsAll(CloeConfig.BRATS)) {
-            for (List<String> row : BRATS_TABLE_ORDER) out.add(of(modalities, row));
+        if (modalities.size() == 4 && modalities.containsAll(Modality.BRATS)) {
+            for (List<Modality> row : BRATS_TABLE_ORDER) out.add(of(modalities, row));
             return out;
         }
         for (int b = 1; b < 1 << modalities.size(); b++) out.add(new ModalityMask(modalities, b));
@@ -56,7 +60,7 @@ public record ModalityMask(List<String> modalities, int bits) {
         return (bits >> i & 1) != 0;
     }
 
-    public boolean has(String modality) {
+    public boolean has(Modality modality) {
         int i = modalities.indexOf(modality);
         return i >= 0 && has(i);
     }
@@ -73,28 +77,24 @@ public record ModalityMask(List<String> modalities, int bits) {
         return p;
     }
 
-    public List<String> presentNames() {
-        List<String> n = new ArrayList<>();
+    /** The present modalities, in channel order. */
+    public List<Modality> presentModalities() {
+        List<Modality> n = new ArrayList<>();
         for (int i : present()) n.add(modalities.get(i));
         return n;
+    }
+
+    /** The mask without {@code m} (throws when nothing would be left). */
+    public ModalityMask without(Modality m) {
+        int i = modalities.indexOf(m);
+        return i < 0 ? this : new ModalityMask(modalities, bits & ~(1 << i));
     }
 
     /** e.g. "FLAIR+T1ce" (the papers' spelling for BraTS names). */
     public String label() {
         List<String> parts = new ArrayList<>();
-        for (String n : presentNames()) parts.add(display(n));
+        for (Modality m : presentModalities()) parts.add(m.displayName());
         return String.join("+", parts);
-    }
-
-    static String display(String modality) {
-        return switch (modality) {
-            case "flair" -> "FLAIR";
-            case "t1ce" -> "T1ce";
-            case "t1" -> "T1";
-            case "t2" -> "T2";
-            case "adc" -> "ADC";
-            default -> modality;
-        };
     }
 
     @Override

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.cloe4j.backend.Backend;
+import org.cloe4j.data.Modality;
 import org.cloe4j.graph.Parameter;
 import org.cloe4j.io.SafeTensors;
 
@@ -46,10 +47,15 @@ public final class ModelCheckpoint {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", FORMAT);
         m.put("preset", cfg.preset());
-        m.put("modalities", String.join(",", cfg.modalities()));
+        m.put("modalities", names(cfg));
         m.put("classes", Integer.toString(cfg.classes()));
         m.put("base", Integer.toString(cfg.base()));
         return m;
+    }
+
+    /** The {@code modalities} metadata: the names in channel order, comma-separated. */
+    private static String names(CloeConfig cfg) {
+        return String.join(",", cfg.modalities().stream().map(Modality::name).toList());
     }
 
     /** The newest complete checkpoint of a run, or null when there is none. */
@@ -111,7 +117,7 @@ public final class ModelCheckpoint {
         SafeTensors.Contents c = SafeTensors.read(file);
         String fmt = c.metadata().get("format");
         if (!FORMAT.equals(fmt)) throw new IOException(file + ": not a cloe4j model (format " + fmt + ")");
-        String mods = String.join(",", model.config().modalities());
+        String mods = names(model.config());
         if (!mods.equals(c.metadata().get("modalities"))) {
             throw new IOException(file + ": checkpoint is for modalities [" + c.metadata().get("modalities")
                     + "], the model has [" + mods + "]");

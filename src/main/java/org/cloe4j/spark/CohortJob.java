@@ -60,9 +60,7 @@ public final class CohortJob {
         Path out = o.out().toAbsolutePath().normalize();
         Path ckpt = ModelCheckpoint.resolve(o.model());
         CloeConfig cfg = ModelCheckpoint.readConfig(ckpt);
-        List<Modality> seqs = new ArrayList<>();
-        for (String m : cfg.modalities()) seqs.add(Modality.of(m));
-        List<Study> studies = StudyLister.list(o.data(), seqs);
+        List<Study> studies = StudyLister.list(o.data(), cfg.modalities());
 
         Files.createDirectories(out);
         int stale = StudyProcessor.removeStaleTemporaries(out);
@@ -100,9 +98,9 @@ public final class CohortJob {
             }
             table.sort(Comparator.comparing(StudyRow::studyId));
             Path csv = out.resolve("cohort.csv");
-            writeCsv(csv, table, cfg.modalities());
+            writeCsv(csv, table, names(cfg));
             Path parquet = out.resolve("cohort.parquet");
-            writeParquet(spark, parquet, table, cfg.modalities());
+            writeParquet(spark, parquet, table, names(cfg));
             int failed = (int) table.stream().filter(r -> !r.ok()).count();
             return new Summary(studies.size(), skipped, todo.size(), failed, csv, parquet, (System.nanoTime() - t0) / 1e9);
         }
@@ -168,6 +166,11 @@ public final class CohortJob {
         conf.set("spark.executor.extraJavaOptions", opts);
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         return conf;
+    }
+
+    /** The model's sequence names: the table's column stems. */
+    private static List<String> names(CloeConfig cfg) {
+        return cfg.modalities().stream().map(Modality::name).toList();
     }
 
     static void writeCsv(Path csv, List<StudyRow> rows, List<String> seqs) {

@@ -51,9 +51,8 @@ public final class Trainer {
     public Trainer(CloeConfig cfg, Backend be, List<PreparedCase> cases, Options opts) {
         if (cases.isEmpty()) throw new IllegalArgumentException("no training cases");
         for (PreparedCase c : cases) {
-            List<String> names = c.modalities().stream().map(Modality::name).toList();
-            for (String m : cfg.modalities()) {
-                int i = names.indexOf(m);
+            for (Modality m : cfg.modalities()) {
+                int i = c.modalities().indexOf(m);
                 if (i < 0 || !c.available()[i]) {
                     throw new IllegalArgumentException("training case " + c.id() + " lacks sequence " + m
                             + " (training needs every sequence; masks simulate the missing ones)");

@@ -84,7 +84,7 @@ class EndToEndTest {
         return CaseLoader.load(cohort, CaseLoader.split(cohort, null).train(), tmp.resolve("cache"), false);
     }
 
-    private static CloeConfig small(List<String> mods) {
+    private static CloeConfig small(List<Modality> mods) {
         return CloeConfig.tiny(mods, 4).withArchitecture(4, 16).withTraining(2, 2, 3e-3f);
     }
 

@@ -95,11 +95,10 @@ class CudaConv3dParityTest {
             CPU.conv3d(x.cpu(), w.cpu(), b.cpu(), y.cpu(), c.spec());
             CPU.conv3dBackwardData(gy.cpu(), w.cpu(), gx.cpu(), c.spec());
             CPU.conv3dBackwardWeight(x.cpu(), gy.cpu(), gw.cpu(), gb.cpu(), c.spec());
-            v.run(() -> {
-                g.conv3d(x.gpu(), w.gpu(), b.gpu(), y.gpu(), c.spec());
-                g.conv3dBackwardData(gy.gpu(), w.gpu(), gx.gpu(), c.spec());
-                g.conv3dBackwardWeight(x.gpu(), gy.gpu(), gw.gpu(), gb.gpu(), c.spec());
-            });
+            CudaBackend gv = v.on(g);
+            gv.conv3d(x.gpu(), w.gpu(), b.gpu(), y.gpu(), c.spec());
+            gv.conv3dBackwardData(gy.gpu(), w.gpu(), gx.gpu(), c.spec());
+            gv.conv3dBackwardWeight(x.gpu(), gy.gpu(), gw.gpu(), gb.gpu(), c.spec());
             within(v + " conv3d " + c, v, y.cpu().data(), g.toHost(y.gpu()));
             within(v + " conv3dBackwardData " + c, v, gx.cpu().data(), g.toHost(gx.gpu()));
             within(v + " conv3dBackwardWeight gw " + c, v, gw.cpu().data(), g.toHost(gw.gpu()));
@@ -120,8 +119,8 @@ class CudaConv3dParityTest {
             Shape ws = Shape.ncdhw(c.co(), c.x().c(), c.spec().k(), c.spec().k(), c.spec().k());
             Shape ys = c.spec().outputShape(c.x(), ws);
             Tensor x = rand(g, r, c.x(), -1, 1).gpu(), w = rand(g, r, ws, -0.5, 0.5).gpu(), gy = rand(g, r, ys, -1, 1).gpu();
-            float[][] want = ref.call(() -> passes(g, x, w, gy, c));
-            float[][] got = v.call(() -> passes(g, x, w, gy, c));
+            float[][] want = passes(ref.on(g), x, w, gy, c);
+            float[][] got = passes(v.on(g), x, w, gy, c);
             String[] names = {"conv3d", "conv3dBackwardData", "conv3dBackwardWeight"};
             for (int i = 0; i < 3; i++) within(v + " vs cuDNN " + names[i] + " " + c, v, want[i], got[i]);
             for (Tensor t : List.of(x, w, gy)) g.release(t);

@@ -1,5 +1,6 @@
 package org.cloe4j.cuda;
 
+import org.cloe4j.data.Modality;
 import org.cloe4j.infer.CapturedInference;
 
 import org.cloe4j.graph.Graph;
@@ -31,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * room for nothing but a reordered float sum, while a stale or shared buffer gives O(0.1) errors.
  */
 class CudaInferenceTest {
-    static final List<String> MODS = CloeConfig.BRATS;
+    static final List<Modality> MODS = CloeConfig.BRATS;
 
     static Map<String, float[]> images(CloeModel.Built b, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -55,13 +56,13 @@ class CudaInferenceTest {
         CudaBackend g = GpuTest.cudaOrSkip();
         CloeConfig cfg = CloeConfig.tiny(MODS, 4).withArchitecture(4, 16);
         CloeModel mc = new CloeModel(cfg, GpuTest.CPU), mg = new CloeModel(cfg, g);
-        for (ModalityMask mask : GpuTest.simulated() ? List.of(ModalityMask.full(MODS), ModalityMask.of(MODS, List.of("t1")))
+        for (ModalityMask mask : GpuTest.simulated() ? List.of(ModalityMask.full(MODS), ModalityMask.of(MODS, List.of(Modality.T1)))
                 : ModalityMask.all(MODS)) {  // two masks on the CUDA simulator (CI time)
             CloeModel.Built bc = mc.inference(mask, 16, true), bg = mg.inference(mask, 16, true);
             Map<String, float[]> img = images(bc, 3);
             Map<String, Tensor> ic = upload(GpuTest.CPU, bc, img), ig = upload(g, bg, img);
             try (Graph.Run rc = bc.graph().run(GpuTest.CPU, ic); Graph.Run rg = bg.graph().run(g, ig)) {
-                GpuTest.check("tiny inference " + mask.presentNames(), rc.get(bc.prediction()).data(),
+                GpuTest.check("tiny inference " + mask.presentModalities(), rc.get(bc.prediction()).data(),
                         g.toHost(rg.get(bg.prediction())), 1e-3, 0);
             }
             ig.values().forEach(g::release);
@@ -77,7 +78,7 @@ class CudaInferenceTest {
         CloeConfig cfg = CloeConfig.preset(preset, MODS, 4);
         CloeModel m = new CloeModel(cfg, g);
         assertTrue(m.training(ModalityMask.full(MODS)).graph().forwardOps() > 0, "training graph builds");
-        for (ModalityMask mask : List.of(ModalityMask.full(MODS), ModalityMask.of(MODS, List.of("flair")))) {
+        for (ModalityMask mask : List.of(ModalityMask.full(MODS), ModalityMask.of(MODS, List.of(Modality.FLAIR)))) {
             CloeModel.Built b = m.inference(mask, cfg.patch(), true);
             Map<String, Tensor> in = upload(g, b, images(b, 1));
             try (Graph.Run r = b.graph().run(g, in)) {
@@ -102,14 +103,14 @@ class CudaInferenceTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(g.launcherName().equals("panama"), "capture needs the Panama path");
         CloeConfig cfg = CloeConfig.tiny(MODS, 4).withArchitecture(4, 16);
         CloeModel m = new CloeModel(cfg, g);
-        for (ModalityMask mask : List.of(ModalityMask.full(MODS), ModalityMask.of(MODS, List.of("t2")))) {
+        for (ModalityMask mask : List.of(ModalityMask.full(MODS), ModalityMask.of(MODS, List.of(Modality.T2)))) {
             CloeModel.Built b = m.inference(mask, 16, true);
             try (CapturedInference ci = new CapturedInference(b, g)) {
                 for (long seed = 1; seed <= 2; seed++) {
                     Map<String, float[]> img = images(b, seed);
                     float[] replayed = ci.predict(img).clone();
                     float[] direct = ci.predictUncaptured();
-                    GpuTest.check("replay vs uncaptured " + mask.presentNames() + " seed " + seed, direct, replayed, 1e-6, 0);
+                    GpuTest.check("replay vs uncaptured " + mask.presentModalities() + " seed " + seed, direct, replayed, 1e-6, 0);
                 }
             }
         }

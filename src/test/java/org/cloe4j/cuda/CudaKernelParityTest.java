@@ -111,9 +111,9 @@ class CudaKernelParityTest {
             CPU.mul(b.cpu(), a.cpu(), y.cpu());
             g.mul(b.gpu(), a.gpu(), y.gpu());
             check("mul " + sm + " * " + full, g, y, EXACT_A, EXACT_R);
-            for (int v = 1; v <= CudaBackend.latestVersion("sumTo"); v++) {
+            for (int v = 1; v <= CudaOptions.latestVersion("sumTo"); v++) {
                 int version = v;
-                withVersion("sumTo", v, () -> {
+                withVersion(g, "sumTo", v, g -> {
                     Pair s = out(g, sm);
                     CPU.sumTo(a.cpu(), s.cpu());
                     g.sumTo(a.gpu(), s.gpu());
@@ -138,7 +138,7 @@ class CudaKernelParityTest {
             check("upsample2x " + s, g, y, 1e-5, 1e-5);
             for (int v = 1; v <= 2; v++) {
                 int version = v;
-                withVersion("upsampleBackward", v, () -> {
+                withVersion(g, "upsampleBackward", v, g -> {
                     Pair gx = out(g, s);
                     CPU.upsample2xBackward(gy.cpu(), gx.cpu());
                     g.upsample2xBackward(gy.gpu(), gx.gpu());
@@ -155,10 +155,10 @@ class CudaKernelParityTest {
             Shape st = Shape.of(s.n(), s.c()), ch = Shape.of(s.c());
             Pair x = rand(g, r, s, -1, 3), gamma = rand(g, r, ch, 0.5, 1.5), beta = rand(g, r, ch, -1, 1);
             Pair gy = rand(g, r, s, -1, 1);
-            for (int v = 1; v <= CudaBackend.latestVersion("instanceNorm"); v++) {
+            for (int v = 1; v <= CudaOptions.latestVersion("instanceNorm"); v++) {
                 for (boolean affine : new boolean[]{true, false}) {
                     int version = v;
-                    withVersion("instanceNorm", v, () -> {
+                    withVersion(g, "instanceNorm", v, g -> {
                         Pair y = out(g, s), mean = out(g, st), rstd = out(g, st);
                         Tensor gc = affine ? gamma.cpu() : null, gg = affine ? gamma.gpu() : null;
                         CPU.instanceNorm(x.cpu(), gc, affine ? beta.cpu() : null, y.cpu(), mean.cpu(), rstd.cpu(), 1e-5f);
@@ -258,7 +258,7 @@ class CudaKernelParityTest {
                 for (int v = 1; v <= 2; v++) {
                     for (boolean weighted : new boolean[]{false, true}) {
                         String what = "pairwiseCosine v" + v + " M=" + m + (weighted ? " region " : " ") + s;
-                        withVersion("pairwiseCosine", v, () -> {
+                        withVersion(g, "pairwiseCosine", v, g -> {
                             Pair out = out(g, Shape.of(m, m));
                             CPU.pairwiseCosine(xc, weighted ? region.cpu() : null, out.cpu());
                             g.pairwiseCosine(xg, weighted ? region.gpu() : null, out.gpu());
@@ -296,7 +296,7 @@ class CudaKernelParityTest {
                 Pair w = rand(g, r, Shape.of(m), 0, 1), gy = rand(g, r, s, -1, 1);
                 for (int v = 1; v <= 2; v++) {
                     String what = "weightedSum v" + v + " M=" + m + " " + s;
-                    withVersion("weightedSum", v, () -> {
+                    withVersion(g, "weightedSum", v, g -> {
                         Pair y = out(g, s);
                         CPU.weightedSum(xc, w.cpu(), y.cpu());
                         g.weightedSum(xg, w.gpu(), y.gpu());

@@ -3,6 +3,7 @@ package org.cloe4j.cuda;
 import org.cloe4j.backend.AdamConfig;
 import org.cloe4j.backend.Backend;
 import org.cloe4j.backend.ConvSpec;
+import org.cloe4j.data.Modality;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.graph.GraphBuilder;
 import org.cloe4j.graph.Parameter;
@@ -184,12 +185,12 @@ class CudaModelParityTest {
     void cloeTrainingLossAndGradientsMatchTheCpu(ConvVariant variant) {
         CudaBackend g = cuda(variant);
         // on the CUDA simulator one variant (every conv kernel and version is checked by CudaConv3dParityTest)
-        assumeTrue(!GpuTest.simulated() || variant.equals(new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), "fp32")),
+        assumeTrue(!GpuTest.simulated() || variant.equals(new ConvVariant("kernels", CudaOptions.latestVersion("conv3d"), "fp32")),
                 "on the CUDA simulator only the default conv variant trains the model (CI time)");
         // (on the simulator with every modality present; see the LeakyReLU kink in cloeTrainingParity)
         ModalityMask mask = GpuTest.simulated() ? ModalityMask.full(CloeConfig.BRATS)
-                : ModalityMask.of(CloeConfig.BRATS, List.of("flair", "t1ce", "t2"));
-        variant.run(() -> cloeTrainingParity(g, variant, mask));
+                : ModalityMask.of(CloeConfig.BRATS, List.of(Modality.FLAIR, Modality.T1CE, Modality.T2));
+        cloeTrainingParity(variant.on(g), variant, mask);
     }
 
     /** Every one of the 15 modality sets trains the same on CUDA (default conv variant: v3 FP32). */
@@ -197,13 +198,13 @@ class CudaModelParityTest {
     void cloeTrainingMatchesTheCpuForEveryModalityMask() {
         CudaBackend g = GpuTest.cudaOrSkip();
         assumeTrue(!GpuTest.simulated(), "15 CLoE training steps take too long on the CUDA simulator (one runs in cloeTrainingLossAndGradientsMatchTheCpu)");
-        ConvVariant v = new ConvVariant("kernels", CudaBackend.latestVersion("conv3d"), "fp32");
-        for (ModalityMask mask : ModalityMask.all(CloeConfig.BRATS)) v.run(() -> cloeTrainingParity(g, v, mask));
+        ConvVariant v = new ConvVariant("kernels", CudaOptions.latestVersion("conv3d"), "fp32");
+        for (ModalityMask mask : ModalityMask.all(CloeConfig.BRATS)) cloeTrainingParity(v.on(g), v, mask);
     }
 
     private void cloeTrainingParity(CudaBackend g, ConvVariant variant, ModalityMask mask) {
         org.cloe4j.backend.cpu.CpuBackend c = GpuTest.CPU;
-        List<String> mods = CloeConfig.BRATS;
+        List<Modality> mods = CloeConfig.BRATS;
         int win = 16;
         CloeConfig cfg = CloeConfig.tiny(mods, 4).withArchitecture(4, win);
         CloeModel mc = new CloeModel(cfg, c), mg = new CloeModel(cfg, g);
@@ -211,7 +212,7 @@ class CudaModelParityTest {
         Map<String, Tensor> ic = new HashMap<>(), ig = new HashMap<>();
         SplittableRandom r = new SplittableRandom(5);
         Shape one = Shape.ncdhw(1, 1, win, win, win);
-        for (String m : mods) {
+        for (Modality m : mods) {
             float[] v = new float[win * win * win];
             for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
             ic.put(CloeModel.imageInput(m), c.fromHost(one, v));
@@ -232,15 +233,15 @@ class CudaModelParityTest {
         try (Graph.Run rc = bc.graph().run(c, ic); Graph.Run rg = bg.graph().run(g, ig)) {
             for (Map.Entry<String, Value> e : bc.terms().entrySet()) {
                 float vc = rc.scalar(e.getValue()), vg = rg.scalar(bg.terms().get(e.getKey()));
-                assertEquals(vc, vg, lossTolerance(variant) * Math.abs(vc) + 1e-6, variant + " " + mask.presentNames() + ": CLoE loss term " + e.getKey());
+                assertEquals(vc, vg, lossTolerance(variant) * Math.abs(vc) + 1e-6, variant + " " + mask.presentModalities() + ": CLoE loss term " + e.getKey());
             }
             float lc = rc.scalar(bc.loss()), lg = rg.scalar(bg.loss());
-            assertEquals(lc, lg, lossTolerance(variant) * Math.abs(lc), variant + " " + mask.presentNames() + ": CLoE total loss");
+            assertEquals(lc, lg, lossTolerance(variant) * Math.abs(lc), variant + " " + mask.presentModalities() + ": CLoE total loss");
             rc.backward();
             rg.backward();
         }
         ig.values().forEach(g::release);
-        String what = variant + " " + mask.presentNames() + ": CLoE training step";
+        String what = variant + " " + mask.presentModalities() + ": CLoE training step";
         // exactly the parameters the CPU backend gives a gradient get one on CUDA: with one sequence the gate is not
         // in the graph (nothing to weigh), so its parameters legitimately get none, on both backends
         assertEquals(withGradient(mc.parameters()), withGradient(mg.parameters()), what + ": the parameters that get a gradient");

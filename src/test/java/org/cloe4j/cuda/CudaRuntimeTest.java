@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -23,6 +24,21 @@ class CudaRuntimeTest {
         Tensor t = g.fromHost(Shape.of(v.length), v);
         assertArrayEquals(v, g.toHost(t));
         g.release(t);
+    }
+
+    /** A backend with other options runs on the same stream and allocator: no second context, its work in order. */
+    @Test
+    void aBackendWithOtherOptionsSharesTheStreamAndAllocator() {
+        CudaBackend g = GpuTest.cudaOrSkip();
+        CudaBackend v1 = g.withOptions(g.options().withVersion("weightedSum", 1));
+        assertSame(g.stream(), v1.stream());
+        assertSame(g.allocator(), v1.allocator());
+        assertEquals(1, v1.options().version("weightedSum"));
+        Tensor x = g.fromHost(Shape.of(3), new float[]{1, 2, 3});
+        assertArrayEquals(new float[]{1, 2, 3}, v1.toHost(x), "a tensor of one is readable by the other");
+        v1.close();
+        assertArrayEquals(new float[]{1, 2, 3}, g.toHost(x), "closing the derived backend leaves the runtime open");
+        g.release(x);
     }
 
     @Test
@@ -84,9 +100,8 @@ class CudaRuntimeTest {
     void panamaAndJCudaLaunchesGiveIdenticalBits() {
         CudaBackend panama = GpuTest.cudaOrSkip();
         assumeTrue(panama.launcherName().equals("panama"), "the shared backend already uses JCuda");
-        String old = System.getProperty("cloe.cuda.launcher");
-        System.setProperty("cloe.cuda.launcher", "jcuda");
-        CudaBackend jcuda = new CudaBackend();
+        CudaBackend jcuda = new CudaBackend(panama.device().ordinal(),
+                panama.options().withLauncher("jcuda", panama.options().syncEachLaunch()));
         try {
             assumeTrue(jcuda.isAvailable(), () -> "JCuda path unavailable: " + jcuda.unavailableReason());
             assertEquals("jcuda", jcuda.launcherName());
@@ -110,8 +125,6 @@ class CudaRuntimeTest {
             jcuda.weightedSum(xj, wj, yj);
             assertArrayEquals(panama.toHost(yp), jcuda.toHost(yj), "weightedSum bits differ between launch paths");
         } finally {
-            if (old == null) System.clearProperty("cloe.cuda.launcher");
-            else System.setProperty("cloe.cuda.launcher", old);
             jcuda.close();
         }
     }

@@ -394,20 +394,13 @@ public final class GpuSuite {
         CpuBackend cpu = new CpuBackend();
         String cudnn = null;
         for (String launcher : List.of("panama", "jcuda")) {
-            System.setProperty("cloe.cuda.launcher", launcher);
-            System.setProperty("cloe.cuda.syncEachLaunch", "true");
-            CudaBackend g;
-            try {
-                g = new CudaBackend();
-                long s = System.nanoTime();
-                boolean ok = g.isAvailable();
-                report.row("smoke: " + launcher + ": module load", ok ? SuiteReport.Result.PASSED : SuiteReport.Result.FAILED,
-                        (System.nanoTime() - s) / 1_000_000, ok ? "launcher " + g.launcherName() : g.unavailableReason());
-                if (!ok) continue;
-            } finally {
-                System.clearProperty("cloe.cuda.launcher");
-                System.clearProperty("cloe.cuda.syncEachLaunch");
-            }
+            CudaBackend g = new CudaBackend(Integer.getInteger("cloe.cuda.device", 0),
+                    CudaOptions.fromSystemProperties().withLauncher(launcher, true));
+            long loadStart = System.nanoTime();
+            boolean ok = g.isAvailable();
+            report.row("smoke: " + launcher + ": module load", ok ? SuiteReport.Result.PASSED : SuiteReport.Result.FAILED,
+                    (System.nanoTime() - loadStart) / 1_000_000, ok ? "launcher " + g.launcherName() : g.unavailableReason());
+            if (!ok) continue;
             for (SmokeOp op : smokeOps()) {
                 String row = "smoke: " + launcher + ": " + op.file() + " (" + op.op() + ")";
                 if (sticky != null) {

@@ -5,6 +5,7 @@ import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -119,21 +120,8 @@ final class GpuTest {
         }
     }
 
-    /** Runs {@code body} with -Dcloe.cuda.kernel.op=version, restoring the property afterwards. */
-    static void withVersion(String op, int version, Runnable body) {
-        withProperty("cloe.cuda.kernel." + op, Integer.toString(version), body);
-    }
-
-    /** Runs {@code body} with system property {@code key} set to {@code value} (cleared when null), then restores it. */
-    static void withProperty(String key, String value, Runnable body) {
-        String old = System.getProperty(key);
-        if (value == null) System.clearProperty(key);
-        else System.setProperty(key, value);
-        try {
-            body.run();
-        } finally {
-            if (old == null) System.clearProperty(key);
-            else System.setProperty(key, old);
-        }
+    /** Runs {@code body} on a backend sharing {@code g}'s device, stream and allocator, with {@code op} at {@code version}. */
+    static void withVersion(CudaBackend g, String op, int version, Consumer<CudaBackend> body) {
+        body.accept(g.withOptions(g.options().withVersion(op, version)));
     }
 }

@@ -2,54 +2,110 @@ package org.cloe4j.cuda;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Choosing kernel versions with -Dcloe.cuda.kernel.<op>: pure Java, no GPU needed. */
+/** Choosing kernel versions and the conv engine with {@link CudaOptions}: pure Java, no GPU needed. */
 class KernelVersionTest {
+
+    private static CudaOptions from(Map<String, String> properties) {
+        return CudaOptions.from(properties::get);
+    }
 
     @Test
     void theNewestVersionIsTheDefault() {
-        assertEquals(3, CudaBackend.version("instanceNorm"));
-        assertEquals(3, CudaBackend.version("sumTo"));
-        assertEquals(2, CudaBackend.version("pairwiseCosine"));
-        assertEquals(2, CudaBackend.version("weightedSum"));
-        assertEquals(2, CudaBackend.version("upsampleBackward"));
-        assertEquals(3, CudaBackend.version("conv3d"));
+        CudaOptions o = from(Map.of());
+        assertEquals(3, o.version("instanceNorm"));
+        assertEquals(3, o.version("sumTo"));
+        assertEquals(2, o.version("pairwiseCosine"));
+        assertEquals(2, o.version("weightedSum"));
+        assertEquals(2, o.version("upsampleBackward"));
+        assertEquals(3, o.version("conv3d"));
+        assertEquals(CudaOptions.defaults(), o);
     }
 
     @Test
     void convRunsOnOurKernelsInFp32UnlessPropertiesSayOtherwise() {
-        assertEquals("kernels", CudaBackend.convPath());
-        assertEquals("fp32", CudaBackend.convPrecision());
-        assertEquals("kernels v3 fp32", CudaBackend.convDescription());
-        new ConvVariant("kernels", 2, "bf16").run(() -> assertEquals("kernels v2 bf16", CudaBackend.convDescription()));
-        new ConvVariant("cudnn", 0, "tf32").run(() -> assertEquals("cudnn tf32 (tensor-op math)", CudaBackend.convDescription()));
-        assertEquals("kernels v3 fp32", CudaBackend.convDescription(), "the properties are restored");
-        GpuTest.withProperty("cloe.cuda.conv.precision", "fp16", () -> {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, CudaBackend::convPrecision);
-            assertTrue(e.getMessage().contains("cloe.cuda.conv.precision"), e.getMessage());
-        });
-        GpuTest.withProperty("cloe.cuda.conv", "cublas", () -> assertThrows(IllegalArgumentException.class, CudaBackend::convPath));
+        CudaOptions o = from(Map.of());
+        assertEquals("kernels", o.conv());
+        assertEquals("fp32", o.precision());
+        assertEquals("kernels v3 fp32", o.convDescription());
+        assertEquals("kernels v2 bf16", new ConvVariant("kernels", 2, "bf16").applyTo(o).convDescription());
+        assertEquals("cudnn tf32 (tensor-op math)", new ConvVariant("cudnn", 0, "tf32").applyTo(o).convDescription());
+        assertEquals("kernels v2 bf16", from(Map.of("cloe.cuda.kernel.conv3d", "2", "cloe.cuda.conv.precision", " bf16"))
+                .convDescription());
+        assertEquals("kernels v3 fp32", o.convDescription(), "the options are immutable");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> from(Map.of("cloe.cuda.conv.precision", "fp16")));
+        assertTrue(e.getMessage().contains("cloe.cuda.conv.precision"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> from(Map.of("cloe.cuda.conv", "cublas")));
+        assertTrue(e.getMessage().contains("cloe.cuda.conv"), e.getMessage());
     }
 
     @Test
     void aPropertyPicksAnEarlierVersion() {
-        GpuTest.withVersion("pairwiseCosine", 1, () -> assertEquals(1, CudaBackend.version("pairwiseCosine")));
-        assertEquals(2, CudaBackend.version("pairwiseCosine"), "the property is restored");
+        assertEquals(1, from(Map.of("cloe.cuda.kernel.pairwiseCosine", "1")).version("pairwiseCosine"));
+        assertEquals(1, CudaOptions.defaults().withVersion("pairwiseCosine", 1).version("pairwiseCosine"));
+        assertEquals(2, CudaOptions.defaults().version("pairwiseCosine"), "withVersion makes a new value");
     }
 
     @Test
     void aVersionThatDoesNotExistIsRejectedNamingTheProperty() {
-        GpuTest.withVersion("weightedSum", 3, () -> {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaBackend.version("weightedSum"));
-            assertTrue(e.getMessage().contains("cloe.cuda.kernel.weightedSum"), e.getMessage());
-        });
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> from(Map.of("cloe.cuda.kernel.weightedSum", "3")));
+        assertTrue(e.getMessage().contains("cloe.cuda.kernel.weightedSum"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> from(Map.of("cloe.cuda.kernel.sumTo", "two")));
+        assertTrue(e.getMessage().contains("cloe.cuda.kernel.sumTo"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CudaOptions.defaults().withVersion("weightedSum", 3));
+        assertThrows(IllegalArgumentException.class, () -> CudaOptions.defaults().withVersion("relu", 1));
     }
 
     @Test
     void hostChecksAreOnUnlessSwitchedOff() {
-        assertTrue(CudaBackend.hostChecks());
+        assertTrue(from(Map.of()).hostChecks());
+        assertFalse(from(Map.of("cloe.cuda.hostChecks", "false")).hostChecks());
+    }
+
+    /** Runs {@code body} with system property {@code key} set to {@code value}, then restores it. */
+    private static void withProperty(String key, String value, Runnable body) {
+        String old = System.getProperty(key);
+        System.setProperty(key, value);
+        try {
+            body.run();
+        } finally {
+            if (old == null) System.clearProperty(key);
+            else System.setProperty(key, old);
+        }
+    }
+
+    /** Options are read when the backend is built: a property set afterwards changes nothing (no GPU needed). */
+    @Test
+    void aBackendKeepsTheOptionsItWasBuiltWith() {
+        String key = "cloe.cuda.kernel.weightedSum";
+        withProperty(key, "1", () -> {
+            CudaBackend be = new CudaBackend(0);
+            assertEquals(1, be.options().version("weightedSum"));
+            System.setProperty(key, "2");
+            assertEquals(1, be.options().version("weightedSum"), "read once, at construction");
+            CudaBackend other = be.withOptions(be.options().withVersion("weightedSum", 2));
+            assertEquals(2, other.options().version("weightedSum"));
+            assertEquals(1, be.options().version("weightedSum"));
+            assertThrows(IllegalArgumentException.class, () -> be.withOptions(be.options().withLauncher("jcuda", false)),
+                    "the launch path belongs to the device runtime");
+        });
+    }
+
+    /** A bad property leaves the backend unavailable, saying which property (the CPU keeps working). */
+    @Test
+    void aBadPropertyMakesTheBackendUnavailableNamingIt() {
+        String key = "cloe.cuda.conv.precision";
+        withProperty(key, "fp16", () -> {
+            CudaBackend be = new CudaBackend(0);
+            assertFalse(be.isAvailable());
+            assertTrue(be.unavailableReason().contains(key), be.unavailableReason());
+        });
     }
 }

@@ -1,5 +1,6 @@
 package org.cloe4j.cuda;
 
+import org.cloe4j.data.Modality;
 import org.cloe4j.infer.CapturedInference;
 
 import org.cloe4j.model.CloeConfig;
@@ -25,7 +26,7 @@ final class ServiceLatency {
     }
 
     static List<String> run(CudaBackend g, int requests) {
-        List<String> mods = CloeConfig.BRATS;
+        List<Modality> mods = CloeConfig.BRATS;
         List<String> rows = new ArrayList<>(List.of(
                 "### Captured-graph service latency (host wall ms per request, images in, prediction out; " + requests + " requests)",
                 "", "| window | uncaptured p50 | uncaptured p95 | captured p50 | captured p95 | speed-up (p50) |",

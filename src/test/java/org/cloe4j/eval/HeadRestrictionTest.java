@@ -62,7 +62,7 @@ class HeadRestrictionTest {
     @Test
     void everyTumourVoxelOutsideTheGivenSequencesIsSetToBackground() {
         PreparedCase c = prepared();
-        List<String> mods = CloeConfig.BRATS;
+        List<Modality> mods = CloeConfig.BRATS;
         byte[] allTumour = new byte[c.voxels()];
         Arrays.fill(allTumour, (byte) 2);
         int outside = count(i -> !inHead(i));
@@ -72,7 +72,7 @@ class HeadRestrictionTest {
         assertEquals(outside - slabOutside, Segmenter.restrictToHead(full, c, ModalityMask.full(mods)));
         // FLAIR only: the slab is background
         byte[] flair = allTumour.clone();
-        assertEquals(outside, Segmenter.restrictToHead(flair, c, ModalityMask.of(mods, List.of("flair"))));
+        assertEquals(outside, Segmenter.restrictToHead(flair, c, ModalityMask.of(mods, List.of(Modality.FLAIR))));
         for (int i = 0; i < c.voxels(); i++) assertEquals(inHead(i) ? 2 : 0, flair[i], "voxel " + i);
         assertEquals(0, Evaluator.outsideHead(full, c));
     }
@@ -82,11 +82,11 @@ class HeadRestrictionTest {
         PreparedCase c = prepared();
         CloeConfig cfg = CloeConfig.tiny(CloeConfig.BRATS, 4).withArchitecture(4, 16);
         CloeModel model = new CloeModel(cfg, new CpuBackend());
-        List<ModalityMask> masks = List.of(ModalityMask.full(CloeConfig.BRATS), ModalityMask.of(CloeConfig.BRATS, List.of("t1")));
+        List<ModalityMask> masks = List.of(ModalityMask.full(CloeConfig.BRATS), ModalityMask.of(CloeConfig.BRATS, List.of(Modality.T1)));
         for (Segmenter.Segmentation s : new Segmenter(model, false).segmentAll(c, masks)) {
             byte[] map = s.classes();
             for (int i = 0; i < map.length; i++) {
-                if (i % W < 3 && s.mask().has("t2")) continue; // T2's slab is head for masks with T2
+                if (i % W < 3 && s.mask().has(Modality.T2)) continue; // T2's slab is head for masks with T2
                 if (!inHead(i)) assertEquals(0, map[i], s.mask().label() + ": voxel " + i + " outside the head");
             }
             assertTrue(s.outsideHead() >= 0);

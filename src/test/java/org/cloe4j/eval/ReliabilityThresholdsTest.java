@@ -1,5 +1,6 @@
 package org.cloe4j.eval;
 
+import org.cloe4j.data.Modality;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Flag levels from validation statistics: what is flagged, what is not, and the stored file. */
 class ReliabilityThresholdsTest {
-    static final List<String> MODS = List.of("flair", "t1ce", "t1", "t2");
+    static final List<Modality> MODS = List.of(Modality.FLAIR, Modality.T1CE, Modality.T1, Modality.T2);
 
     static ReliabilityThresholds validation() {
         // u means 0.8 (sd 0.05 → flag below 0.8 − 3·0.05 = 0.65), t2 sd 0.001 floored at 0.02 → below 0.74
@@ -35,13 +36,13 @@ class ReliabilityThresholdsTest {
         List<ReliabilityThresholds.Flag> f = t.flags(MODS, new double[] {0.78, 0.70, 0.82, 0.30},
                 new double[] {0.26, 0.25, 0.26, 0.23});
         assertEquals(1, f.size(), f.toString());
-        assertEquals("t2", f.get(0).modality());
+        assertEquals(Modality.T2, f.get(0).modality());
         assertTrue(f.get(0).message().contains("t2") && f.get(0).message().contains("0.300"), f.get(0).message());
         // gate weight far down with u in range: flagged by w
         f = t.flags(MODS, new double[] {0.8, 0.8, 0.8, 0.8}, new double[] {0.33, 0.33, 0.33, 0.01});
-        assertEquals(List.of("t2"), f.stream().map(ReliabilityThresholds.Flag::modality).toList());
+        assertEquals(List.of(Modality.T2), f.stream().map(ReliabilityThresholds.Flag::modality).toList());
         // one sequence: u is NaN and w is 1, nothing to compare
-        assertTrue(t.flags(List.of("t1"), new double[] {Double.NaN}, new double[] {1}).isEmpty());
+        assertTrue(t.flags(List.of(Modality.T1), new double[] {Double.NaN}, new double[] {1}).isEmpty());
     }
 
     @Test

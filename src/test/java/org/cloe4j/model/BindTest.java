@@ -33,7 +33,7 @@ class BindTest {
 
     @Test
     void aCompactInferenceGraphGetsOnlyThePresentModalitiesEachFromItsOwnChannel() {
-        CloeModel.Built b = model.inference(ModalityMask.of(CloeConfig.BRATS, List.of("t1", "flair")), W, true);
+        CloeModel.Built b = model.inference(ModalityMask.of(CloeConfig.BRATS, List.of(Modality.T1, Modality.FLAIR)), W, true);
         Map<String, Tensor> in = model.bind(b, SHUFFLED, patch(null));
         assertEquals(Set.of("image.flair", "image.t1"), in.keySet());
         // flair is channel 1 of the patch (values 2000 + i), t1 channel 2 (3000 + i)

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 import org.cloe4j.backend.cpu.CpuBackend;
+import org.cloe4j.data.Modality;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.graph.GraphBuilder;
 import org.cloe4j.graph.Value;
@@ -19,14 +20,14 @@ import org.cloe4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 class CloeModelTest {
-    private static final List<String> MODS = CloeConfig.BRATS;
+    private static final List<Modality> MODS = CloeConfig.BRATS;
     private static final int WINDOW = 16;
     private final CpuBackend be = new CpuBackend();
 
     private Map<String, Tensor> images(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         Map<String, Tensor> in = new HashMap<>();
-        for (String m : MODS) {
+        for (Modality m : MODS) {
             float[] v = new float[WINDOW * WINDOW * WINDOW];
             for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
             in.put(CloeModel.imageInput(m), Tensor.wrap(Shape.ncdhw(1, 1, WINDOW, WINDOW, WINDOW), v));
@@ -100,7 +101,7 @@ class CloeModelTest {
     @Test
     void gateWeightsArePositiveOnPresentModalitiesAndExactlyZeroOnAbsentOnes() {
         CloeModel model = new CloeModel(config(), be);
-        ModalityMask mask = ModalityMask.of(MODS, List.of("flair", "t2"));
+        ModalityMask mask = ModalityMask.of(MODS, List.of(Modality.FLAIR, Modality.T2));
         CloeModel.Built b = model.inference(mask, WINDOW, false);
         try (Graph.Run run = b.graph().run(be, images(1))) {
             float[] w = be.toHost(run.get(b.w()));
@@ -129,13 +130,13 @@ class CloeModelTest {
     void skippingAbsentEncodersGivesTheSameOutputAsMaskingThem() {
         CloeModel model = new CloeModel(config(), be);
         Map<String, Tensor> in = images(3);
-        for (ModalityMask mask : List.of(ModalityMask.of(MODS, List.of("t1ce")),
-                ModalityMask.of(MODS, List.of("flair", "t1")), ModalityMask.of(MODS, List.of("flair", "t1ce", "t2")))) {
+        for (ModalityMask mask : List.of(ModalityMask.of(MODS, List.of(Modality.T1CE)),
+                ModalityMask.of(MODS, List.of(Modality.FLAIR, Modality.T1)), ModalityMask.of(MODS, List.of(Modality.FLAIR, Modality.T1CE, Modality.T2)))) {
             CloeModel.Built compact = model.inference(mask, WINDOW, true);
             CloeModel.Built full = model.inference(mask, WINDOW, false);
             assertTrue(compact.graph().forwardOps() < full.graph().forwardOps(), "compact graph must run fewer ops");
             Map<String, Tensor> only = new HashMap<>();
-            for (String m : mask.presentNames()) only.put(CloeModel.imageInput(m), in.get(CloeModel.imageInput(m)));
+            for (Modality m : mask.presentModalities()) only.put(CloeModel.imageInput(m), in.get(CloeModel.imageInput(m)));
             try (Graph.Run a = compact.graph().run(be, only); Graph.Run b = full.graph().run(be, in)) {
                 float[] pa = be.toHost(a.get(compact.prediction()));
                 float[] pb = be.toHost(b.get(full.prediction()));
@@ -165,7 +166,7 @@ class CloeModelTest {
     @Test
     void aMaskOfAnotherModalitySetIsRejected() {
         CloeModel model = new CloeModel(config(), be);
-        ModalityMask prostate = ModalityMask.full(List.of("t2", "adc"));
+        ModalityMask prostate = ModalityMask.full(List.of(Modality.T2, Modality.ADC));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> model.inference(prostate, WINDOW, true));
         assertTrue(e.getMessage().contains("adc"), e.getMessage());
@@ -178,7 +179,20 @@ class CloeModelTest {
         assertEquals("T2", all.get(0).label());
         assertEquals("FLAIR+T1ce", all.get(9).label());
         assertEquals("FLAIR+T1ce+T1+T2", all.get(14).label());
-        assertEquals(3, ModalityMask.all(List.of("t2", "adc")).size());
+        assertEquals(3, ModalityMask.all(List.of(Modality.T2, Modality.ADC)).size());
+    }
+
+    /** A checkpoint's config.json names its sequences as before the typed form ("modalities": ["flair", ...]). */
+    @Test
+    void aConfigWritesItsModalitiesAsNamesAndReadsThemBack() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        CloeConfig cfg = CloeConfig.tiny(List.of(Modality.T2, Modality.ADC), 3);
+        String text = json.writeValueAsString(cfg);
+        assertTrue(text.contains("\"modalities\":[\"t2\",\"adc\"]"), text);
+        assertEquals(cfg, json.readValue(text, CloeConfig.class));
+        String older = text.replace("[\"t2\",\"adc\"]", "[\"T2\",\"ADC\"]");
+        assertEquals(List.of(Modality.T2, Modality.ADC), json.readValue(older, CloeConfig.class).modalities(),
+                "names read case-insensitively, as Modality.of does");
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -188,7 +202,7 @@ class CloeModelTest {
     void trainingLossIsTheSpecsWeightedSumOfItsTerms() {
         CloeConfig cfg = config();
         CloeModel model = new CloeModel(cfg, be);
-        ModalityMask mask = ModalityMask.of(MODS, List.of("flair", "t1ce", "t2"));
+        ModalityMask mask = ModalityMask.of(MODS, List.of(Modality.FLAIR, Modality.T1CE, Modality.T2));
         CloeModel.Built b = model.training(mask);
         Map<String, Tensor> in = new HashMap<>(images(5));
         int vox = WINDOW * WINDOW * WINDOW;

@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.cloe4j.backend.cpu.CpuBackend;
+import org.cloe4j.data.Modality;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.graph.Parameter;
 import org.cloe4j.graph.Value;
@@ -49,7 +50,7 @@ class PyTorchParityTest {
     /** Debian's python3 (where python3-torch installs); -Dcloe.python=... names another interpreter. */
     private static final String PYTHON = System.getProperty("cloe.python", "/usr/bin/python3");
     private static final Path SCRIPT = Path.of("bench", "pytorch", "cloe_reference.py");
-    private static final List<String> MODS = CloeConfig.BRATS;
+    private static final List<Modality> MODS = CloeConfig.BRATS;
     private static final int WINDOW = 16;
     private static final int CLASSES = 4;
     private static final float SEG_SHARPEN = 4f;
@@ -84,7 +85,7 @@ class PyTorchParityTest {
         Path dir = keep == null ? tmp : Files.createDirectories(Path.of(keep, present.replace(',', '+')));
         CloeConfig cfg = CloeConfig.tiny(MODS, CLASSES).withArchitecture(4, WINDOW).withSeed(20261126L);
         CloeModel model = new CloeModel(cfg, be);
-        ModalityMask mask = ModalityMask.of(MODS, List.of(present.split(",")));
+        ModalityMask mask = ModalityMask.of(MODS, java.util.Arrays.stream(present.split(",")).map(Modality::of).toList());
         // sharper logits than at initialisation, so that some probabilities of the true class fall below WCE's
         // clamp at 0.005 (where the gradient must vanish) instead of all lying near 1/C
         for (String seg : List.of("expert_decoder.seg.weight", "fusion_decoder.seg.weight")) {
@@ -128,7 +129,7 @@ class PyTorchParityTest {
         // the compact inference graph: only the present encoders run
         CloeModel.Built compact = model.inference(mask, WINDOW, true);
         Map<String, Tensor> only = new HashMap<>();
-        for (String m : mask.presentNames()) only.put(CloeModel.imageInput(m), in.get(CloeModel.imageInput(m)));
+        for (Modality m : mask.presentModalities()) only.put(CloeModel.imageInput(m), in.get(CloeModel.imageInput(m)));
         try (Graph.Run run = compact.graph().run(be, only)) {
             put(state, "infer.prediction", run.get(compact.prediction()));
             put(state, "infer.w", run.get(compact.w()));
@@ -140,7 +141,7 @@ class PyTorchParityTest {
 
         writeCheckpoint(dir, model);
         SafeTensors.write(dir.resolve("state.safetensors"), state,
-                Map.of("present", String.join(",", mask.presentNames()), "mask_bits", Integer.toString(mask.bits())));
+                Map.of("present", String.join(",", mask.presentModalities().stream().map(Modality::name).toList()), "mask_bits", Integer.toString(mask.bits())));
 
         long t0 = System.nanoTime();
         Result r = exec(List.of(PYTHON, SCRIPT.toString(), "check", dir.toString()), 300);
@@ -158,7 +159,7 @@ class PyTorchParityTest {
         Shape img = Shape.ncdhw(1, 1, WINDOW, WINDOW, WINDOW);
         int vox = WINDOW * WINDOW * WINDOW;
         Map<String, Tensor> in = new HashMap<>();
-        for (String m : MODS) {
+        for (Modality m : MODS) {
             float[] v = new float[vox];
             for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
             in.put(CloeModel.imageInput(m), Tensor.wrap(img, v));
@@ -200,7 +201,7 @@ class PyTorchParityTest {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", ModelCheckpoint.FORMAT);
         meta.put("preset", cfg.preset());
-        meta.put("modalities", String.join(",", cfg.modalities()));
+        meta.put("modalities", String.join(",", cfg.modalities().stream().map(Modality::name).toList()));
         meta.put("classes", Integer.toString(cfg.classes()));
         meta.put("base", Integer.toString(cfg.base()));
         SafeTensors.write(dir.resolve("model.safetensors"), weights, meta);

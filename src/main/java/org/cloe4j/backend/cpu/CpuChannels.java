@@ -17,6 +17,29 @@ final class CpuChannels {
         int sp = s.spatialSize();
         float[] in = x.data();
         float[] out = y.data();
+        forEachVoxel(s, (base, v) -> {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < c; k++) max = Math.max(max, in[base + k * sp + v]);
+            double sum = 0;
+            for (int k = 0; k < c; k++) {
+                float e = (float) Math.exp(in[base + k * sp + v] - max);
+                out[base + k * sp + v] = e;
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int k = 0; k < c; k++) out[base + k * sp + v] *= inv;
+        });
+    }
+
+    /** What runs at one voxel {@code v} of the sample whose first channel starts at {@code base}. */
+    private interface VoxelBody {
+        void at(int base, int v);
+    }
+
+    /** Runs {@code body} at every voxel of every sample of {@code s}, in parallel blocks of 1024 voxels. */
+    private static void forEachVoxel(Shape s, VoxelBody body) {
+        int c = s.c();
+        int sp = s.spatialSize();
         int blocks = (sp + 1023) / 1024;
         Parallel.forRange(s.n() * blocks, 1, (lo, hi) -> {
             for (int job = lo; job < hi; job++) {
@@ -24,18 +47,7 @@ final class CpuChannels {
                 int from = (job % blocks) * 1024;
                 int to = Math.min(sp, from + 1024);
                 int base = n * c * sp;
-                for (int v = from; v < to; v++) {
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int k = 0; k < c; k++) max = Math.max(max, in[base + k * sp + v]);
-                    double sum = 0;
-                    for (int k = 0; k < c; k++) {
-                        float e = (float) Math.exp(in[base + k * sp + v] - max);
-                        out[base + k * sp + v] = e;
-                        sum += e;
-                    }
-                    float inv = (float) (1.0 / sum);
-                    for (int k = 0; k < c; k++) out[base + k * sp + v] *= inv;
-                }
+                for (int v = from; v < to; v++) body.at(base, v);
             }
         });
     }
@@ -50,21 +62,12 @@ final class CpuChannels {
         float[] ys = y.data();
         float[] g = gy.data();
         float[] out = gx.data();
-        int blocks = (sp + 1023) / 1024;
-        Parallel.forRange(s.n() * blocks, 1, (lo, hi) -> {
-            for (int job = lo; job < hi; job++) {
-                int n = job / blocks;
-                int from = (job % blocks) * 1024;
-                int to = Math.min(sp, from + 1024);
-                int base = n * c * sp;
-                for (int v = from; v < to; v++) {
-                    float dot = 0;
-                    for (int k = 0; k < c; k++) dot += ys[base + k * sp + v] * g[base + k * sp + v];
-                    for (int k = 0; k < c; k++) {
-                        int i = base + k * sp + v;
-                        out[i] = ys[i] * (g[i] - dot);
-                    }
-                }
+        forEachVoxel(s, (base, v) -> {
+            float dot = 0;
+            for (int k = 0; k < c; k++) dot += ys[base + k * sp + v] * g[base + k * sp + v];
+            for (int k = 0; k < c; k++) {
+                int i = base + k * sp + v;
+                out[i] = ys[i] * (g[i] - dot);
             }
         });
     }
