@@ -274,8 +274,9 @@ class Cloe(nn.Module):
         feats = [self.encoder[m](images[m]) for m in self.modalities]
         experts = [torch.softmax(self.expert_decoder(f), 1) for f in feats]
         p, r, scores, w = self._head(feats, experts, present)
-        terms = {"seg": seg_loss(p, target)}
-        terms["experts"] = sum(seg_loss(q, target) for q in experts)
+        floor, smooth = seg_loss_parameters(cfg)
+        terms = {"seg": seg_loss(p, target, floor, smooth)}
+        terms["experts"] = sum(seg_loss(q, target, floor, smooth) for q in experts)
         expert_term = terms["experts"]
         if scores is not None:
             terms["mec"], terms["rec"] = scores["mec"], scores["rec"]
@@ -357,20 +358,27 @@ def bce(p, t):
     return F.binary_cross_entropy(p, t)
 
 
-def seg_loss(p, y):
-    """RFNet's L_seg: weighted CE (per-sample class weights 1 - share of class, log(clamp(p, 0.005, 1))) + soft Dice
-    over all classes incl. background (sums over samples and voxels, eps 1e-7)."""
+def seg_loss_parameters(cfg):
+    """(class-weight floor, Dice smoothing) of a config.json; absent (written before they existed) they are 0, 0:
+    RFNet's loss, as Java reads them."""
+    return f32(cfg.get("ceWeightFloor", 0.0)), f32(cfg.get("diceSmooth", 0.0))
+
+
+def seg_loss(p, y, floor=0.0, smooth=0.0):
+    """L_seg: CE with per-sample class weights max(1 - share of class, floor) and log(clamp(p, 0.005, 1)), plus soft
+    Dice (2 I + s) / (P + T + s + 1e-7) over all classes incl. background (sums over samples and voxels).
+    floor 0 and smooth 0 are RFNet's loss; the presets use floor 1 (plain CE) and smooth 1."""
     if p.dtype in (torch.float16, torch.bfloat16):
         p = p.float()
     n, c = p.shape[:2]
     vox = p[0, 0].numel()
-    wc = 1.0 - y.reshape(n, c, -1).sum(2) / vox                     # [N,C]
+    wc = torch.clamp(1.0 - y.reshape(n, c, -1).sum(2) / vox, min=floor)   # [N,C]
     logp = torch.log(torch.clamp(p, WCE_CLAMP, 1.0))
     wce = -(wc.reshape(n, c, *([1] * (p.dim() - 2))) * y * logp).sum() / (n * vox)
     dims = [0] + list(range(2, p.dim()))
     inter = (p * y).sum(dims)
-    den = p.sum(dims) + y.sum(dims) + DICE_EPS
-    dice = 1.0 - (2.0 * inter / den).mean()
+    den = p.sum(dims) + y.sum(dims) + smooth + DICE_EPS
+    dice = 1.0 - ((2.0 * inter + smooth) / den).mean()
     return wce + dice
 
 
@@ -606,7 +614,8 @@ def check(state_dir, verbose=True):
 def paper_config(base, patch, modalities=("flair", "t1ce", "t1", "t2"), classes=4):
     return {"preset": "paper", "modalities": list(modalities), "classes": classes, "base": base, "patch": patch,
             "batch": 1, "lr": 2e-4, "alpha": 1.0, "eta": 0.1, "lambdaRec": 1.0, "gamma": 1.0,
-            "regionSupervised": True, "detachScores": True, "slope": 0.2, "ablations": [], "seed": 1234}
+            "regionSupervised": True, "detachScores": True, "slope": 0.2, "ablations": [], "seed": 1234,
+            "ceWeightFloor": 1.0, "diceSmooth": 1.0}
 
 
 def _sync(device):
