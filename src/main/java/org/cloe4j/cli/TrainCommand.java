@@ -106,11 +106,15 @@ public final class TrainCommand implements Callable<Integer> {
                 iters != null ? iters : cfg.itersPerEpoch(), lr != null ? lr : cfg.lr());
         if (seed != null) cfg = cfg.withSeed(seed);
         if (unsupervisedRegion) cfg = cfg.withRegionSupervised(false);
-        cfg = switch (segLoss) {
+        return withSegLoss(cfg, segLoss, spec);
+    }
+
+    /** {@code --seg-loss}: ce-dice (the presets' loss) or rfnet (RFNet's, floor 0 and smoothing 0). */
+    static CloeConfig withSegLoss(CloeConfig cfg, String segLoss, CommandSpec spec) {
+        return switch (segLoss) {
             case "ce-dice" -> cfg.withSegLoss(CloeConfig.CE_WEIGHT_FLOOR, CloeConfig.DICE_SMOOTH);
             case "rfnet" -> cfg.withSegLoss(0f, 0f);
             default -> throw new ParameterException(spec.commandLine(), "--seg-loss: expected ce-dice or rfnet, got '" + segLoss + "'");
         };
-        return cfg;
     }
 }
