@@ -43,6 +43,9 @@ public final class EvalCommand implements Callable<Integer> {
             description = "ET post-processing: fewer predicted ET voxels than this become NCR (default: ${DEFAULT-VALUE})")
     int etMinVoxels;
 
+    @Option(names = "--keep-all-components", description = "score the map without the component post-processing (tumour components under a tenth of the largest removed)")
+    boolean keepAllComponents;
+
     @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
@@ -56,7 +59,7 @@ public final class EvalCommand implements Callable<Integer> {
         Split s = CaseLoader.split(cohort, isSet ? null : Path.of(split));
         List<PreparedCase> cases = cohortOptions.load(cohort, CaseLoader.set(s, isSet ? split : "test"));
         Files.createDirectories(out);
-        Evaluator.Report r = new Evaluator(m, gaussian, etMinVoxels).evaluate(cases, cohortOptions.progress());
+        Evaluator.Report r = new Evaluator(m, gaussian, etMinVoxels, !keepAllComponents).evaluate(cases, cohortOptions.progress());
         String md = Evaluator.write(r, out, "CLoE " + m.config().preset() + " — " + cohort.root().getFileName());
         spec.commandLine().getOut().println(md);
         spec.commandLine().getOut().println("tables and chart in " + out);
