@@ -8,9 +8,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.cloe4j.data.CropBox;
 import org.cloe4j.data.LabelMaps;
 import org.cloe4j.data.NiftiHeader;
 import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.StudyGeometry;
+import org.cloe4j.data.Volume;
 import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.io.Charts;
 import org.cloe4j.io.Progress;
@@ -84,15 +87,39 @@ public final class Evaluator {
         }
     }
 
+    /**
+     * A test case on its own grid, scored there, and — when the model was trained on another grid — the same case
+     * brought to the model's grid ({@code onModelGrid}, through {@code geometry}), which the model segments, as
+     * {@code cloe predict} does; the labels go back to the case's grid before scoring. Both null: segmented as it is.
+     */
+    public record TestCase(PreparedCase own, PreparedCase onModelGrid, StudyGeometry geometry) {
+        public static TestCase asIs(PreparedCase c) {
+            return new TestCase(c, null, null);
+        }
+    }
+
     public Report evaluate(List<PreparedCase> cases, boolean progress) {
+        return evaluateTests(cases.stream().map(TestCase::asIs).toList(), progress);
+    }
+
+    public Report evaluateTests(List<TestCase> cases, boolean progress) {
         if (cases.isEmpty()) throw new IllegalArgumentException("no test cases to evaluate");
         List<ModalityMask> masks = ModalityMask.all(model.config().modalities());
-        EvalRegions regions = EvalRegions.of(cases.get(0).scheme());
+        EvalRegions regions = EvalRegions.of(cases.get(0).own().scheme());
         List<CaseScore> scores = new ArrayList<>();
         try (Progress bar = Progress.start("eval", cases.size(), "case", progress)) {
-            for (PreparedCase c : cases) {
+            for (TestCase t : cases) {
+                PreparedCase c = t.own();
                 if (!c.hasLabels()) throw new IllegalArgumentException("test case " + c.id() + " has no label map");
-                for (Segmenter.Segmentation s : segmenter.segmentAll(c, masks)) scores.add(score(c, s, regions));
+                if (t.onModelGrid() == null) {
+                    for (Segmenter.Segmentation s : segmenter.segmentAll(c, masks)) scores.add(score(c, s, regions));
+                } else {
+                    for (Segmenter.Segmentation s : segmenter.segmentAll(t.onModelGrid(), masks)) {
+                        byte[] own = toOwnGrid(s.classes(), t.onModelGrid(), t.geometry(), c);
+                        Segmenter.restrictToHead(own, c, s.mask()); // interpolation may carry a label over the edge
+                        scores.add(score(c, new Segmenter.Segmentation(s.mask(), own, s.reliability(), s.outsideHead()), regions));
+                    }
+                }
                 bar.step(c.id());
             }
         }
@@ -136,6 +163,23 @@ public final class Evaluator {
         return new CaseScore(c.id(), s.mask(), dice, etPost, hd, s.reliability().w(), outsideHead(pred, c),
                 s.outsideHead(), RegionDice.dice(wtAll, wtRef),
                 SurfaceDistance.hd95(wtAll, wtRef, c.width(), c.height(), c.depth(), spacing));
+    }
+
+    /** A class map of {@code onGrid}'s crop (the model's grid) as a class map of {@code own}'s crop (the case's grid). */
+    static byte[] toOwnGrid(byte[] classes, PreparedCase onGrid, StudyGeometry g, PreparedCase own) {
+        Volume back = g.labelsToInput(LabelMaps.restore(classes, onGrid));
+        byte[] all = own.scheme().toClasses(back);
+        CropBox b = own.crop();
+        int nx = back.nx(), ny = back.ny();
+        byte[] out = new byte[b.voxels()];
+        int i = 0;
+        for (int z = 0; z < b.nz(); z++) {
+            for (int y = 0; y < b.ny(); y++) {
+                int o = ((z + b.z0()) * ny + y + b.y0()) * nx + b.x0();
+                for (int x = 0; x < b.nx(); x++) out[i++] = all[o + x];
+            }
+        }
+        return out;
     }
 
     /** Tumour voxels of {@code classes} where every available channel of {@code c} is 0 (outside the head). */
