@@ -423,6 +423,8 @@ def load_model(state_dir, dtype=torch.float64):
 #   u, v not detached                    - / - / 3.7e-3          REC without the region map  2.7e-3 / 7e-4 / 0.21
 #   gate ReLU instead of LeakyReLU       3e-5 / - / 8.8e-2       softmax over absent too     0.61 / 5e-3 / 0.87
 #   eta 0.11 instead of 0.1              - / 1.1e-3 / 2.1e-2     BCE scaled by 1.0001        - / 1e-4 / 1e-4
+#   (2026-11-30, the presets' loss) ceWeightFloor ignored, i.e. RFNet's class weights: - / 1.4 / 3.3 on both
+#   cases with the presets' loss, the RFNet-loss case unaffected
 # (the score, gate and fusion cases only with >= 2 present). Not detectable, and rightly so: the region head fed the
 # sum instead of the mean of e1 (its InstanceNorm removes the scale; only eps differs: gradients 1.1e-4).
 TOL_FORWARD = 3e-5     # prediction, u, v, w (training and compact inference): ||java - torch|| / ||torch||
