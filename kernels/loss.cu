@@ -1,4 +1,5 @@
-// The three losses of cloe4j (RFNet's weighted cross-entropy, soft Dice, binary cross-entropy), forward and
+// The three losses of cloe4j (cross-entropy with class weights max(1 - share, floor), soft Dice with smoothing,
+// binary cross-entropy; floor 0 and smoothing 0 are RFNet's), forward and
 // backward. Each forward is one streaming pass that leaves per-block partial sums, a column reduction
 // (cloe_reduce_columns) and a one-thread finish; each backward recomputes the per-map sums the same way and is
 // then one element-wise pass. No atomics: the same inputs always give the same bits.
@@ -36,31 +37,31 @@ CLOE_KERNEL void cloe_loss_map_sums(const float *p, const float *t, float *sums,
     if (threadIdx.x < K) sums[((long long)blockIdx.x * nc + map) * K + threadIdx.x] = out[threadIdx.x];
 }
 
-// loss = -(1 / (N S)) sum_{n,c} (1 - count_nc / S) * sum_s t log(clamp p)
-CLOE_KERNEL void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial) {
+// loss = -(1 / (N S)) sum_{n,c} max(1 - count_nc / S, floor) * sum_s t log(clamp p)
+CLOE_KERNEL void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial, float floor) {
     if (blockIdx.x != 0 || threadIdx.x != 0) return;
     double acc = 0.0;
     for (int m = 0; m < batch * c; m++) {
-        const double w = 1.0 - (double)sums[2 * m] / spatial;
+        const double w = fmax(1.0 - (double)sums[2 * m] / spatial, (double)floor);
         acc += w * sums[2 * m + 1];
     }
     loss[0] = (float)(-acc / ((double)batch * spatial));
 }
 
 CLOE_KERNEL void cloe_wce_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp,
-                              int batch, int c, int spatial) {
+                              int batch, int c, int spatial, float floor) {
     const float scale = -gloss[0] / ((float)batch * (float)spatial);
     CLOE_GRID_STRIDE(i, batch * c * spatial) {
         const int m = i / spatial;
-        const float w = 1.f - sums[2 * m] / spatial;
+        const float w = fmaxf(1.f - sums[2 * m] / spatial, floor);
         const float pv = p[i];
         // clamp passes the gradient inside [min, max] only (PyTorch's clamp backward)
         gp[i] = (pv >= CLOE_P_MIN && pv <= 1.f) ? scale * w * t[i] / pv : 0.f;
     }
 }
 
-// loss = 1 - (1/C) sum_c 2 I_c / (P_c + T_c + 1e-7), sums over samples and voxels
-CLOE_KERNEL void cloe_dice_finish(const float *sums, float *loss, int batch, int c) {
+// loss = 1 - (1/C) sum_c (2 I_c + s) / (P_c + T_c + s + 1e-7), sums over samples and voxels
+CLOE_KERNEL void cloe_dice_finish(const float *sums, float *loss, int batch, int c, float smooth) {
     if (blockIdx.x != 0 || threadIdx.x != 0) return;
     double acc = 0.0;
     for (int k = 0; k < c; k++) {
@@ -69,13 +70,13 @@ CLOE_KERNEL void cloe_dice_finish(const float *sums, float *loss, int batch, int
             const float *s = sums + 3 * (n * c + k);
             in += s[0]; ps += s[1]; ts += s[2];
         }
-        acc += 2.0 * in / (ps + ts + 1e-7);
+        acc += (2.0 * in + smooth) / (ps + ts + smooth + 1e-7);
     }
     loss[0] = (float)(1.0 - acc / c);
 }
 
 CLOE_KERNEL void cloe_dice_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp,
-                               int batch, int c, int spatial) {
+                               int batch, int c, int spatial, float smooth) {
     const float g = gloss[0];
     CLOE_GRID_STRIDE(i, batch * c * spatial) {
         const int k = (i / spatial) % c;
@@ -84,9 +85,9 @@ CLOE_KERNEL void cloe_dice_bwd(const float *p, const float *t, const float *sums
             const float *s = sums + 3 * (n * c + k);
             in += s[0]; u += s[1] + s[2];
         }
-        u += 1e-7f;
-        // d/dp of -(2/C) I/U = -(2/C) (t U - I) / U^2
-        gp[i] = g * (-2.f / c) * (t[i] * u - in) / (u * u);
+        u += smooth + 1e-7f;
+        // d/dp of -(1/C) (2 I + s) / U = -(1/C) (2 t U - (2 I + s)) / U^2
+        gp[i] = g * (-1.f / c) * (2.f * t[i] * u - (2.f * in + smooth)) / (u * u);
     }
 }
 

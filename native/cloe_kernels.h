@@ -92,12 +92,14 @@ CLOE_KERNEL void cloe_instance_norm_affine_grad(const float *part, float *ggamma
    sums[(j * nc + map) * K + k]; mode 0 (K = 2): {sum t, sum t*log(clamp(p, 0.005, 1))}, mode 1 (K = 3):
    {sum p*t, sum p, sum t}. Reduce the [splits][nc * K] partials with cloe_reduce_columns. */
 CLOE_KERNEL void cloe_loss_map_sums(const float *p, const float *t, float *sums, int nc, int spatial, int mode);
-CLOE_KERNEL void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial);
+/* Cross-entropy with class weights max(1 - share, floor): floor 0 is RFNet's weighting, 1 plain cross-entropy. */
+CLOE_KERNEL void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial, float floor);
 CLOE_KERNEL void cloe_wce_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp,
-                              int batch, int c, int spatial);
-CLOE_KERNEL void cloe_dice_finish(const float *sums, float *loss, int batch, int c);
+                              int batch, int c, int spatial, float floor);
+/* Soft Dice 1 - (1/C) sum_c (2 I_c + smooth) / (P_c + T_c + smooth + 1e-7); smooth 0 is RFNet's. */
+CLOE_KERNEL void cloe_dice_finish(const float *sums, float *loss, int batch, int c, float smooth);
 CLOE_KERNEL void cloe_dice_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp,
-                               int batch, int c, int spatial);
+                               int batch, int c, int spatial, float smooth);
 /* One partial sum of the clamped BCE terms per block; reduce with cloe_reduce_columns. */
 CLOE_KERNEL void cloe_bce_partials(const float *p, const float *t, float *partials, int n);
 CLOE_KERNEL void cloe_bce_bwd(const float *p, const float *t, const float *gloss, float *gp, int n);

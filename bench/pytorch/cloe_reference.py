@@ -274,8 +274,9 @@ class Cloe(nn.Module):
         feats = [self.encoder[m](images[m]) for m in self.modalities]
         experts = [torch.softmax(self.expert_decoder(f), 1) for f in feats]
         p, r, scores, w = self._head(feats, experts, present)
-        terms = {"seg": seg_loss(p, target)}
-        terms["experts"] = sum(seg_loss(q, target) for q in experts)
+        floor, smooth = seg_loss_parameters(cfg)
+        terms = {"seg": seg_loss(p, target, floor, smooth)}
+        terms["experts"] = sum(seg_loss(q, target, floor, smooth) for q in experts)
         expert_term = terms["experts"]
         if scores is not None:
             terms["mec"], terms["rec"] = scores["mec"], scores["rec"]
@@ -357,20 +358,27 @@ def bce(p, t):
     return F.binary_cross_entropy(p, t)
 
 
-def seg_loss(p, y):
-    """RFNet's L_seg: weighted CE (per-sample class weights 1 - share of class, log(clamp(p, 0.005, 1))) + soft Dice
-    over all classes incl. background (sums over samples and voxels, eps 1e-7)."""
+def seg_loss_parameters(cfg):
+    """(class-weight floor, Dice smoothing) of a config.json; absent (written before they existed) they are 0, 0:
+    RFNet's loss, as Java reads them."""
+    return f32(cfg.get("ceWeightFloor", 0.0)), f32(cfg.get("diceSmooth", 0.0))
+
+
+def seg_loss(p, y, floor=0.0, smooth=0.0):
+    """L_seg: CE with per-sample class weights max(1 - share of class, floor) and log(clamp(p, 0.005, 1)), plus soft
+    Dice (2 I + s) / (P + T + s + 1e-7) over all classes incl. background (sums over samples and voxels).
+    floor 0 and smooth 0 are RFNet's loss; the presets use floor 1 (plain CE) and smooth 1."""
     if p.dtype in (torch.float16, torch.bfloat16):
         p = p.float()
     n, c = p.shape[:2]
     vox = p[0, 0].numel()
-    wc = 1.0 - y.reshape(n, c, -1).sum(2) / vox                     # [N,C]
+    wc = torch.clamp(1.0 - y.reshape(n, c, -1).sum(2) / vox, min=floor)   # [N,C]
     logp = torch.log(torch.clamp(p, WCE_CLAMP, 1.0))
     wce = -(wc.reshape(n, c, *([1] * (p.dim() - 2))) * y * logp).sum() / (n * vox)
     dims = [0] + list(range(2, p.dim()))
     inter = (p * y).sum(dims)
-    den = p.sum(dims) + y.sum(dims) + DICE_EPS
-    dice = 1.0 - (2.0 * inter / den).mean()
+    den = p.sum(dims) + y.sum(dims) + smooth + DICE_EPS
+    dice = 1.0 - ((2.0 * inter + smooth) / den).mean()
     return wce + dice
 
 
@@ -415,6 +423,8 @@ def load_model(state_dir, dtype=torch.float64):
 #   u, v not detached                    - / - / 3.7e-3          REC without the region map  2.7e-3 / 7e-4 / 0.21
 #   gate ReLU instead of LeakyReLU       3e-5 / - / 8.8e-2       softmax over absent too     0.61 / 5e-3 / 0.87
 #   eta 0.11 instead of 0.1              - / 1.1e-3 / 2.1e-2     BCE scaled by 1.0001        - / 1e-4 / 1e-4
+#   (2026-11-30, the presets' loss) ceWeightFloor ignored, i.e. RFNet's class weights: - / 1.4 / 3.3 on both
+#   cases with the presets' loss, the RFNet-loss case unaffected
 # (the score, gate and fusion cases only with >= 2 present). Not detectable, and rightly so: the region head fed the
 # sum instead of the mean of e1 (its InstanceNorm removes the scale; only eps differs: gradients 1.1e-4).
 TOL_FORWARD = 3e-5     # prediction, u, v, w (training and compact inference): ||java - torch|| / ||torch||
@@ -606,7 +616,8 @@ def check(state_dir, verbose=True):
 def paper_config(base, patch, modalities=("flair", "t1ce", "t1", "t2"), classes=4):
     return {"preset": "paper", "modalities": list(modalities), "classes": classes, "base": base, "patch": patch,
             "batch": 1, "lr": 2e-4, "alpha": 1.0, "eta": 0.1, "lambdaRec": 1.0, "gamma": 1.0,
-            "regionSupervised": True, "detachScores": True, "slope": 0.2, "ablations": [], "seed": 1234}
+            "regionSupervised": True, "detachScores": True, "slope": 0.2, "ablations": [], "seed": 1234,
+            "ceWeightFloor": 1.0, "diceSmooth": 1.0}
 
 
 def _sync(device):

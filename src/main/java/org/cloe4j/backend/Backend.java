@@ -188,17 +188,36 @@ public interface Backend extends AutoCloseable {
     // losses (scalar outputs of shape [1])
 
     /**
-     * RFNet's weighted cross-entropy: mean over samples and voxels of Σ_c −w_c y_c log(clamp(p_c, 0.005, 1)),
-     * with per-sample class weights w_c = 1 − (voxels of class c)/(voxels), p probabilities and y one-hot, [N,C,D,H,W].
+     * Weighted cross-entropy: mean over samples and voxels of Σ_c −w_c y_c log(clamp(p_c, 0.005, 1)), with per-sample
+     * class weights w_c = max(1 − (voxels of class c)/(voxels), floor), p probabilities and y one-hot, [N,C,D,H,W].
+     * Floor 0 is RFNet's weighting, floor 1 plain cross-entropy.
      */
-    void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss);
+    void weightedCrossEntropy(Tensor p, Tensor target, float floor, Tensor loss);
 
-    void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp);
+    void weightedCrossEntropyBackward(Tensor p, Tensor target, float floor, Tensor gloss, Tensor gp);
 
-    /** Soft Dice loss 1 − (1/C) Σ_c 2Σ p_c y_c / (Σ p_c + Σ y_c + 1e-7), sums over samples and voxels. */
-    void softDice(Tensor p, Tensor target, Tensor loss);
+    /** RFNet's weighted cross-entropy (floor 0). */
+    default void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
+        weightedCrossEntropy(p, target, 0f, loss);
+    }
 
-    void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp);
+    default void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+        weightedCrossEntropyBackward(p, target, 0f, gloss, gp);
+    }
+
+    /** Soft Dice loss 1 − (1/C) Σ_c (2Σ p_c y_c + s) / (Σ p_c + Σ y_c + s + 1e-7), sums over samples and voxels. */
+    void softDice(Tensor p, Tensor target, float smooth, Tensor loss);
+
+    void softDiceBackward(Tensor p, Tensor target, float smooth, Tensor gloss, Tensor gp);
+
+    /** RFNet's soft Dice (smoothing 0). */
+    default void softDice(Tensor p, Tensor target, Tensor loss) {
+        softDice(p, target, 0f, loss);
+    }
+
+    default void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+        softDiceBackward(p, target, 0f, gloss, gp);
+    }
 
     /** Mean binary cross-entropy of probabilities p against targets t in [0,1], each log clamped at −100 (PyTorch). */
     void binaryCrossEntropy(Tensor p, Tensor target, Tensor loss);

@@ -66,6 +66,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "seed of the cohort and the training (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--seg-loss", defaultValue = "ce-dice", description = "segmentation loss: ce-dice (default) or rfnet (the loss of the demo figures measured before 2026-11-30)")
+    String segLoss;
+
     @Option(names = "--quiet", description = "no progress bars")
     boolean quiet;
 
@@ -93,6 +96,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<Modality> mods = cohort.modalities();
         CloeConfig cfg = CloeConfig.tiny(mods, cohort.labelScheme().classes()).withSeed(seed);
         cfg = cfg.withTraining(epochs != null ? epochs : cfg.epochs(), iters != null ? iters : cfg.itersPerEpoch(), cfg.lr());
+        cfg = TrainCommand.withSegLoss(cfg, segLoss, spec);
 
         List<CloeConfig> variants = new ArrayList<>(List.of(cfg));
         if (ablations) for (Ablation a : Ablation.values()) variants.add(cfg.withAblations(EnumSet.of(a)));

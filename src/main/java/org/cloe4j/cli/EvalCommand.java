@@ -2,10 +2,20 @@ package org.cloe4j.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.cloe4j.data.CaseRecord;
 import org.cloe4j.data.Cohort;
+import org.cloe4j.data.Modality;
+import org.cloe4j.data.Preprocessor;
+import org.cloe4j.data.StudyGeometry;
+import org.cloe4j.data.TrainingGeometry;
+import org.cloe4j.data.Volume;
+import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.PreparedCase;
 import org.cloe4j.data.Split;
 import org.cloe4j.eval.Evaluator;
@@ -38,6 +48,9 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Mixin SegmentationOptions segmentation;
 
+    @Option(names = "--keep-all-components", description = "score the map without the component post-processing (tumour components under a tenth of the largest removed)")
+    boolean keepAllComponents;
+
     @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
@@ -51,10 +64,43 @@ public final class EvalCommand implements Callable<Integer> {
         Split s = CaseLoader.split(cohort, isSet ? null : Path.of(split));
         List<PreparedCase> cases = cohortOptions.load(cohort, CaseLoader.set(s, isSet ? split : "test"));
         Files.createDirectories(out);
-        Evaluator.Report r = new Evaluator(m, segmentation.gaussian, segmentation.etMinVoxels).evaluate(cases, cohortOptions.progress());
+        TrainingGeometry grid = TrainingGeometry.read(ckpt);
+        List<Evaluator.TestCase> tests = onModelGrid(cohort, cases, grid, m.config().patch());
+        long moved = tests.stream().filter(t -> t.geometry() != null && !t.geometry().isIdentity()).count();
+        spec.commandLine().getOut().printf("test cases segmented as cloe predict does (model grid %s; %d of %d resampled "
+                + "or reoriented to it), scored on their own grid%n", grid, moved, tests.size());
+        Evaluator.Report r = new Evaluator(m, segmentation.gaussian, segmentation.etMinVoxels, !keepAllComponents).evaluateTests(tests, cohortOptions.progress());
         String md = Evaluator.write(r, out, "CLoE " + m.config().preset() + " — " + cohort.root().getFileName());
         spec.commandLine().getOut().println(md);
         spec.commandLine().getOut().println("tables and chart in " + out);
         return 0;
+    }
+
+    /**
+     * Each case as {@code cloe predict} sees it: brought to the model's recorded training grid (orientation, voxel size)
+     * and cropped to the head as predict crops it (at least a patch per axis), while the labels are scored on the
+     * case's own grid. A checkpoint without a recorded grid (written before grids were recorded) evaluates every case
+     * as the training cache prepared it.
+     */
+    static List<Evaluator.TestCase> onModelGrid(Cohort cohort, List<PreparedCase> cases, TrainingGeometry grid, int patch) {
+        List<Evaluator.TestCase> out = new ArrayList<>();
+        NiftiReader reader = new NiftiReader();
+        Preprocessor pre = new Preprocessor(patch, Preprocessor.DEFAULT_AFFINE_TOLERANCE); // as the Cloe API's
+        for (PreparedCase c : cases) {
+            if (!grid.recorded()) {
+                out.add(Evaluator.TestCase.asIs(c));
+                continue;
+            }
+            StudyGeometry g = StudyGeometry.of(c.geometry(), null, grid);
+            CaseRecord rec = cohort.get(c.id());
+            Map<Modality, Volume> images = new LinkedHashMap<>();
+            for (var e : rec.images().entrySet()) {
+                Volume file = reader.load(e.getValue().file());
+                images.put(e.getKey(), file.volumes() == 1 ? file : file.volume(e.getValue().volume()));
+            }
+            PreparedCase moved = pre.prepare(c.id(), c.modalities(), g.toModel(images), null, c.scheme());
+            out.add(new Evaluator.TestCase(c, moved, g));
+        }
+        return out;
     }
 }

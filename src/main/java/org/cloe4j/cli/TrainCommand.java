@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code cloe train}: trains CLoE on a cohort's training cases. */
@@ -63,6 +64,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--unsupervised-region", description = "do not supervise the region map with the whole tumour")
     boolean unsupervisedRegion;
 
+    @Option(names = "--seg-loss", defaultValue = "ce-dice", description = {"segmentation loss: ce-dice (plain",
+            "cross-entropy + soft Dice smoothed by 1; default) or rfnet (RFNet's class-weighted cross-entropy + soft",
+            "Dice, the loss of checkpoints trained before ce-dice existed)"})
+    String segLoss;
+
     @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
@@ -99,6 +105,15 @@ public final class TrainCommand implements Callable<Integer> {
                 iters != null ? iters : cfg.itersPerEpoch(), lr != null ? lr : cfg.lr());
         if (seed != null) cfg = cfg.withSeed(seed);
         if (unsupervisedRegion) cfg = cfg.withRegionSupervised(false);
-        return cfg;
+        return withSegLoss(cfg, segLoss, spec);
+    }
+
+    /** {@code --seg-loss}: ce-dice (the presets' loss) or rfnet (RFNet's, floor 0 and smoothing 0). */
+    static CloeConfig withSegLoss(CloeConfig cfg, String segLoss, CommandSpec spec) {
+        return switch (segLoss) {
+            case "ce-dice" -> cfg.withSegLoss(CloeConfig.CE_WEIGHT_FLOOR, CloeConfig.DICE_SMOOTH);
+            case "rfnet" -> cfg.withSegLoss(0f, 0f);
+            default -> throw new ParameterException(spec.commandLine(), "--seg-loss: expected ce-dice or rfnet, got '" + segLoss + "'");
+        };
     }
 }

@@ -497,23 +497,23 @@ public final class CudaBackend implements Backend {
     // losses (CudaLoss)
 
     @Override
-    public void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
-        losses.weightedCrossEntropy(p, target, loss);
+    public void weightedCrossEntropy(Tensor p, Tensor target, float floor, Tensor loss) {
+        losses.weightedCrossEntropy(p, target, floor, loss);
     }
 
     @Override
-    public void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        losses.weightedCrossEntropyBackward(p, target, gloss, gp);
+    public void weightedCrossEntropyBackward(Tensor p, Tensor target, float floor, Tensor gloss, Tensor gp) {
+        losses.weightedCrossEntropyBackward(p, target, floor, gloss, gp);
     }
 
     @Override
-    public void softDice(Tensor p, Tensor target, Tensor loss) {
-        losses.softDice(p, target, loss);
+    public void softDice(Tensor p, Tensor target, float smooth, Tensor loss) {
+        losses.softDice(p, target, smooth, loss);
     }
 
     @Override
-    public void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        losses.softDiceBackward(p, target, gloss, gp);
+    public void softDiceBackward(Tensor p, Tensor target, float smooth, Tensor gloss, Tensor gp) {
+        losses.softDiceBackward(p, target, smooth, gloss, gp);
     }
 
     @Override

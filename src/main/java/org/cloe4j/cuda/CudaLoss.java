@@ -11,8 +11,8 @@ import static org.cloe4j.cuda.CudaBackend.p;
 import static org.cloe4j.cuda.CudaBackend.spatialOf;
 
 /**
- * The CUDA backend's loss family ({@code kernels/loss.cu}), mirroring {@code CpuLoss}: weighted cross-entropy and
- * soft Dice (per-map sums split over blocks, a fixed-order column reduction, a one-thread finish) and binary
+ * The CUDA backend's loss family ({@code kernels/loss.cu}), mirroring {@code CpuLoss}: weighted cross-entropy (class
+ * weights under a floor) and soft Dice (with smoothing) (per-map sums split over blocks, a fixed-order column reduction, a one-thread finish) and binary
  * cross-entropy. No loss op reads its value back: a NaN reaches the loss and the trainer checks it.
  */
 final class CudaLoss {
@@ -44,51 +44,59 @@ final class CudaLoss {
         return sums;
     }
 
-    void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
+    private static void lossParameter(String op, String name, float v) {
+        if (!(v >= 0f) || Float.isInfinite(v)) throw new IllegalArgumentException(op + ": " + name + " must be finite and >= 0, got " + v);
+    }
+
+    void weightedCrossEntropy(Tensor p, Tensor target, float floor, Tensor loss) {
         be.ready();
         String op = "weightedCrossEntropy";
         lossShapes(op, p, target, loss);
+        lossParameter(op, "class-weight floor", floor);
         long sums = mapSums(op, p, target, 0);
         try {
-            be.kern().cloe_wce_finish(Grid.of(1, 1), sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+            be.kern().cloe_wce_finish(Grid.of(1, 1), sums, p(loss, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()), floor);
         } finally {
             be.free(sums);
         }
     }
 
-    void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+    void weightedCrossEntropyBackward(Tensor p, Tensor target, float floor, Tensor gloss, Tensor gp) {
         be.ready();
         String op = "weightedCrossEntropyBackward";
         lossShapes(op, p, target, gloss);
+        lossParameter(op, "class-weight floor", floor);
         sameShape(op, p, gp);
         long sums = mapSums(op, p, target, 0);
         try {
-            be.kern().cloe_wce_bwd(be.g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+            be.kern().cloe_wce_bwd(be.g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()), floor);
         } finally {
             be.free(sums);
         }
     }
 
-    void softDice(Tensor p, Tensor target, Tensor loss) {
+    void softDice(Tensor p, Tensor target, float smooth, Tensor loss) {
         be.ready();
         String op = "softDice";
         lossShapes(op, p, target, loss);
+        lossParameter(op, "smoothing", smooth);
         long sums = mapSums(op, p, target, 1);
         try {
-            be.kern().cloe_dice_finish(Grid.of(1, 1), sums, p(loss, op), p.shape().n(), p.shape().c());
+            be.kern().cloe_dice_finish(Grid.of(1, 1), sums, p(loss, op), p.shape().n(), p.shape().c(), smooth);
         } finally {
             be.free(sums);
         }
     }
 
-    void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+    void softDiceBackward(Tensor p, Tensor target, float smooth, Tensor gloss, Tensor gp) {
         be.ready();
         String op = "softDiceBackward";
         lossShapes(op, p, target, gloss);
+        lossParameter(op, "smoothing", smooth);
         sameShape(op, p, gp);
         long sums = mapSums(op, p, target, 1);
         try {
-            be.kern().cloe_dice_bwd(be.g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()));
+            be.kern().cloe_dice_bwd(be.g1(p.shape().size()), p(p, op), p(target, op), sums, p(gloss, op), p(gp, op), p.shape().n(), p.shape().c(), spatialOf(p.shape()), smooth);
         } finally {
             be.free(sums);
         }

@@ -163,24 +163,24 @@ final class Kernels {
         launcher.launch("cloe_loss_map_sums", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, p, t, sums, nc, spatial, mode);
     }
 
-    /** {@code void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial);} */
-    void cloe_wce_finish(Grid grid, long sums, long loss, int batch, int c, int spatial) {
-        launcher.launch("cloe_wce_finish", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, sums, loss, batch, c, spatial);
+    /** {@code void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial, float floor);} */
+    void cloe_wce_finish(Grid grid, long sums, long loss, int batch, int c, int spatial, float floor) {
+        launcher.launch("cloe_wce_finish", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, sums, loss, batch, c, spatial, floor);
     }
 
-    /** {@code void cloe_wce_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial);} */
-    void cloe_wce_bwd(Grid grid, long p, long t, long sums, long gloss, long gp, int batch, int c, int spatial) {
-        launcher.launch("cloe_wce_bwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, p, t, sums, gloss, gp, batch, c, spatial);
+    /** {@code void cloe_wce_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial, float floor);} */
+    void cloe_wce_bwd(Grid grid, long p, long t, long sums, long gloss, long gp, int batch, int c, int spatial, float floor) {
+        launcher.launch("cloe_wce_bwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, p, t, sums, gloss, gp, batch, c, spatial, floor);
     }
 
-    /** {@code void cloe_dice_finish(const float *sums, float *loss, int batch, int c);} */
-    void cloe_dice_finish(Grid grid, long sums, long loss, int batch, int c) {
-        launcher.launch("cloe_dice_finish", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, sums, loss, batch, c);
+    /** {@code void cloe_dice_finish(const float *sums, float *loss, int batch, int c, float smooth);} */
+    void cloe_dice_finish(Grid grid, long sums, long loss, int batch, int c, float smooth) {
+        launcher.launch("cloe_dice_finish", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, sums, loss, batch, c, smooth);
     }
 
-    /** {@code void cloe_dice_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial);} */
-    void cloe_dice_bwd(Grid grid, long p, long t, long sums, long gloss, long gp, int batch, int c, int spatial) {
-        launcher.launch("cloe_dice_bwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, p, t, sums, gloss, gp, batch, c, spatial);
+    /** {@code void cloe_dice_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial, float smooth);} */
+    void cloe_dice_bwd(Grid grid, long p, long t, long sums, long gloss, long gp, int batch, int c, int spatial, float smooth) {
+        launcher.launch("cloe_dice_bwd", grid.x(), grid.y(), grid.z(), grid.block(), 1, 1, 0, p, t, sums, gloss, gp, batch, c, spatial, smooth);
     }
 
     /** {@code void cloe_bce_partials(const float *p, const float *t, float *partials, int n);} */

@@ -51,6 +51,66 @@ public final class LabelMaps {
         return true;
     }
 
+    /** Tumour components smaller than this fraction of the largest are removed ({@link #removeSmallTumourComponents}). */
+    public static final double DEFAULT_MIN_COMPONENT_FRACTION = 0.1;
+
+    /**
+     * Component post-processing on a class map of {@code nx·ny·nz} voxels (x fastest), in place: the tumour (every
+     * class > 0) is split into 6-connected components, and each component with fewer than {@code minFraction} times
+     * the voxels of the largest becomes background. nnU-Net's post-processing keeps only the largest foreground
+     * component; keeping every component of at least a tenth of the largest also keeps a second focus of real size.
+     * Returns how many voxels became background.
+     */
+    public static int removeSmallTumourComponents(byte[] classes, int nx, int ny, int nz, double minFraction) {
+        int n = classes.length;
+        if ((long) nx * ny * nz != n) {
+            throw new IllegalArgumentException("class map has " + n + " voxels, not " + nx + "×" + ny + "×" + nz);
+        }
+        if (!(minFraction >= 0 && minFraction <= 1)) throw new IllegalArgumentException("minFraction must be in [0, 1], got " + minFraction);
+        int[] comp = new int[n]; // 0: not labelled yet; k > 0: component k
+        int[] stack = new int[n];
+        java.util.List<Integer> sizes = new java.util.ArrayList<>();
+        sizes.add(0);
+        int plane = nx * ny;
+        for (int seed = 0; seed < n; seed++) {
+            if (classes[seed] == 0 || comp[seed] != 0) continue;
+            int id = sizes.size(), top = 0, size = 0;
+            comp[seed] = id;
+            stack[top++] = seed;
+            while (top > 0) {
+                int i = stack[--top];
+                size++;
+                int x = i % nx, y = (i / nx) % ny, z = i / plane;
+                if (x > 0) top = push(classes, comp, stack, top, i - 1, id);
+                if (x < nx - 1) top = push(classes, comp, stack, top, i + 1, id);
+                if (y > 0) top = push(classes, comp, stack, top, i - nx, id);
+                if (y < ny - 1) top = push(classes, comp, stack, top, i + nx, id);
+                if (z > 0) top = push(classes, comp, stack, top, i - plane, id);
+                if (z < nz - 1) top = push(classes, comp, stack, top, i + plane, id);
+            }
+            sizes.add(size);
+        }
+        int largest = 0;
+        for (int sz : sizes) largest = Math.max(largest, sz);
+        double min = minFraction * largest;
+        int removed = 0;
+        for (int i = 0; i < n; i++) {
+            if (comp[i] != 0 && sizes.get(comp[i]) < min) {
+                classes[i] = 0;
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    private static int push(byte[] classes, int[] comp, int[] stack, int top, int j, int id) {
+        if (classes[j] != 0 && comp[j] == 0) {
+            comp[j] = id;
+            stack[top++] = j;
+        }
+        return top;
+    }
+
     /**
      * Places a class map of {@code c}'s crop back into a zero volume of the original dims and converts classes to the
      * labels of {@code c}'s scheme (BraTS: 0/1/2/4), as a volume with the original geometry.

@@ -8,9 +8,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.cloe4j.data.CropBox;
 import org.cloe4j.data.LabelMaps;
 import org.cloe4j.data.NiftiHeader;
 import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.StudyGeometry;
+import org.cloe4j.data.Volume;
 import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.io.Charts;
 import org.cloe4j.io.Progress;
@@ -41,21 +44,34 @@ public final class Evaluator {
     private final CloeModel model;
     private final Segmenter segmenter;
     private final int minEnhancing;
+    private final boolean removeSmallComponents;
 
     public Evaluator(CloeModel model, boolean gaussian, int minEnhancing) {
+        this(model, gaussian, minEnhancing, true);
+    }
+
+    /**
+     * {@code removeSmallComponents}: whether the scored map has the component post-processing
+     * ({@link LabelMaps#removeSmallTumourComponents}, as {@code cloe predict} writes it); WT Dice and HD95 without it
+     * are reported beside in either case.
+     */
+    public Evaluator(CloeModel model, boolean gaussian, int minEnhancing, boolean removeSmallComponents) {
         this.model = model;
-        this.segmenter = new Segmenter(model, gaussian);
+        this.segmenter = new Segmenter(model, gaussian, false);
         this.minEnhancing = minEnhancing;
+        this.removeSmallComponents = removeSmallComponents;
     }
 
     /** Scores of one case under one mask. */
     /**
      * Scores of one case under one mask; {@code outsideHead} counts tumour voxels of the final map where every
      * available sequence of the case is background, {@code outsideHeadRaw} those of the network's raw map (before
-     * {@link Segmenter#restrictToHead}) where every sequence of the mask is.
+     * {@link Segmenter#restrictToHead}) where every sequence of the mask is; {@code wtDiceAllComponents} and
+     * {@code wtHd95AllComponents} score the whole tumour of the map before the component post-processing.
      */
     public record CaseScore(String caseId, ModalityMask mask, double[] dice, double etPostDice, double[] hd95,
-                            double[] gateWeights, int outsideHead, int outsideHeadRaw) {
+                            double[] gateWeights, int outsideHead, int outsideHeadRaw, double wtDiceAllComponents,
+                            double wtHd95AllComponents) {
     }
 
     /** Mean scores of one mask over the cases. */
@@ -71,15 +87,39 @@ public final class Evaluator {
         }
     }
 
+    /**
+     * A test case on its own grid, scored there, and — when the model was trained on another grid — the same case
+     * brought to the model's grid ({@code onModelGrid}, through {@code geometry}), which the model segments, as
+     * {@code cloe predict} does; the labels go back to the case's grid before scoring. Both null: segmented as it is.
+     */
+    public record TestCase(PreparedCase own, PreparedCase onModelGrid, StudyGeometry geometry) {
+        public static TestCase asIs(PreparedCase c) {
+            return new TestCase(c, null, null);
+        }
+    }
+
     public Report evaluate(List<PreparedCase> cases, boolean progress) {
+        return evaluateTests(cases.stream().map(TestCase::asIs).toList(), progress);
+    }
+
+    public Report evaluateTests(List<TestCase> cases, boolean progress) {
         if (cases.isEmpty()) throw new IllegalArgumentException("no test cases to evaluate");
         List<ModalityMask> masks = ModalityMask.all(model.config().modalities());
-        EvalRegions regions = EvalRegions.of(cases.get(0).scheme());
+        EvalRegions regions = EvalRegions.of(cases.get(0).own().scheme());
         List<CaseScore> scores = new ArrayList<>();
         try (Progress bar = Progress.start("eval", cases.size(), "case", progress)) {
-            for (PreparedCase c : cases) {
+            for (TestCase t : cases) {
+                PreparedCase c = t.own();
                 if (!c.hasLabels()) throw new IllegalArgumentException("test case " + c.id() + " has no label map");
-                for (Segmenter.Segmentation s : segmenter.segmentAll(c, masks)) scores.add(score(c, s, regions));
+                if (t.onModelGrid() == null) {
+                    for (Segmenter.Segmentation s : segmenter.segmentAll(c, masks)) scores.add(score(c, s, regions));
+                } else {
+                    for (Segmenter.Segmentation s : segmenter.segmentAll(t.onModelGrid(), masks)) {
+                        byte[] own = toOwnGrid(s.classes(), t.onModelGrid(), t.geometry(), c);
+                        Segmenter.restrictToHead(own, c, s.mask()); // interpolation may carry a label over the edge
+                        scores.add(score(c, new Segmenter.Segmentation(s.mask(), own, s.reliability(), s.outsideHead()), regions));
+                    }
+                }
                 bar.step(c.id());
             }
         }
@@ -95,7 +135,12 @@ public final class Evaluator {
         NiftiHeader g = c.geometry();
         double[] pd = g.pixdim();
         double[] spacing = {Math.abs(pd[1]), Math.abs(pd[2]), Math.abs(pd[3])};
-        byte[] pred = s.classes();
+        byte[] unfiltered = s.classes();
+        byte[] pred = unfiltered;
+        if (removeSmallComponents) {
+            pred = unfiltered.clone();
+            LabelMaps.removeSmallTumourComponents(pred, c.width(), c.height(), c.depth(), LabelMaps.DEFAULT_MIN_COMPONENT_FRACTION);
+        }
         byte[] ref = c.labels();
         int n = regions.names().size();
         double[] dice = new double[n];
@@ -114,8 +159,27 @@ public final class Evaluator {
             hd[r] = SurfaceDistance.hd95(pp, rm, c.width(), c.height(), c.depth(), spacing);
         }
         double etPost = regions.brats() ? RegionDice.dice(regions.mask(post, 2), regions.mask(ref, 2)) : Double.NaN;
+        boolean[] wtAll = regions.mask(unfiltered, 0), wtRef = regions.mask(ref, 0);
         return new CaseScore(c.id(), s.mask(), dice, etPost, hd, s.reliability().w(), outsideHead(pred, c),
-                s.outsideHead());
+                s.outsideHead(), RegionDice.dice(wtAll, wtRef),
+                SurfaceDistance.hd95(wtAll, wtRef, c.width(), c.height(), c.depth(), spacing));
+    }
+
+    /** A class map of {@code onGrid}'s crop (the model's grid) as a class map of {@code own}'s crop (the case's grid). */
+    static byte[] toOwnGrid(byte[] classes, PreparedCase onGrid, StudyGeometry g, PreparedCase own) {
+        Volume back = g.labelsToInput(LabelMaps.restore(classes, onGrid));
+        byte[] all = own.scheme().toClasses(back);
+        CropBox b = own.crop();
+        int nx = back.nx(), ny = back.ny();
+        byte[] out = new byte[b.voxels()];
+        int i = 0;
+        for (int z = 0; z < b.nz(); z++) {
+            for (int y = 0; y < b.ny(); y++) {
+                int o = ((z + b.z0()) * ny + y + b.y0()) * nx + b.x0();
+                for (int x = 0; x < b.nx(); x++) out[i++] = all[o + x];
+            }
+        }
+        return out;
     }
 
     /** Tumour voxels of {@code classes} where every available channel of {@code c} is 0 (outside the head). */
@@ -168,7 +232,7 @@ public final class Evaluator {
         for (String n : r.regions()) cases.append(",dice_").append(n);
         if (r.brats()) cases.append(",dice_ET_post");
         for (String n : r.regions()) cases.append(",hd95_").append(n);
-        cases.append(",gate_weights,outside_head,outside_head_raw\n");
+        cases.append(",gate_weights,outside_head,outside_head_raw,dice_WT_all_components,hd95_WT_all_components\n");
         for (CaseScore c : r.cases()) {
             cases.append(c.caseId()).append(',').append(c.mask().label());
             for (double d : c.dice()) cases.append(',').append(f4(d));
@@ -179,6 +243,7 @@ public final class Evaluator {
                 cases.append(i > 0 ? " " : "").append(f4(c.gateWeights()[i]));
             }
             cases.append(',').append(c.outsideHead()).append(',').append(c.outsideHeadRaw());
+            cases.append(',').append(f4(c.wtDiceAllComponents())).append(',').append(f2(c.wtHd95AllComponents()));
             cases.append('\n');
         }
         AtomicFiles.writeString(dir.resolve("cases.csv"), cases.toString());
@@ -239,6 +304,11 @@ public final class Evaluator {
         md.append("\nPredicted tumour voxels outside the head (every sequence background), over all cases and sets: ")
                 .append(outside).append(" (the network's raw output had ").append(raw)
                 .append(" there, set to background by the head restriction).\n");
+        double allDice = r.cases().stream().mapToDouble(CaseScore::wtDiceAllComponents).average().orElse(Double.NaN);
+        double allHd = r.cases().stream().mapToDouble(CaseScore::wtHd95AllComponents).average().orElse(Double.NaN);
+        md.append("\nWhole tumour before the component post-processing (tumour components under a tenth of the largest ")
+                .append("removed), mean over all cases and sets: Dice ").append(String.format(Locale.ROOT, "%.2f", 100 * allDice))
+                .append(" %, HD95 ").append(f2(allHd)).append(" mm.\n");
         if (r.brats()) {
             md.append("\n## Published results, BraTS 2020 (not comparable)\n\n")
                     .append("Mean Dice (%) over the 15 combinations on the BraTS 2020 test split, as published (CLoE, arXiv 2603.09316). ")

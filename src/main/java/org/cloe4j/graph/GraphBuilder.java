@@ -168,8 +168,18 @@ public final class GraphBuilder {
         return apply(new Ops.WeightedCrossEntropy(), p, target);
     }
 
+    /** Cross-entropy with class weights max(1 − share, floor): floor 0 is RFNet's, 1 plain cross-entropy. */
+    public Value weightedCrossEntropy(Value p, Value target, float floor) {
+        return apply(new Ops.WeightedCrossEntropy(floor), p, target);
+    }
+
     public Value softDice(Value p, Value target) {
         return apply(new Ops.SoftDice(), p, target);
+    }
+
+    /** Soft Dice with smoothing s: (2I + s) / (P + T + s) per class. */
+    public Value softDice(Value p, Value target, float smooth) {
+        return apply(new Ops.SoftDice(smooth), p, target);
     }
 
     public Value binaryCrossEntropy(Value p, Value target) {

@@ -441,8 +441,16 @@ public final class Ops {
         }
     }
 
-    /** Loss of probabilities against a one-hot target (not differentiable); output [1]. */
-    public record WeightedCrossEntropy() implements Op {
+    /**
+     * Loss of probabilities against a one-hot target (not differentiable), class weights max(1 − share, floor);
+     * output [1].
+     */
+    public record WeightedCrossEntropy(float floor) implements Op {
+        /** RFNet's weights (floor 0). */
+        public WeightedCrossEntropy() {
+            this(0f);
+        }
+
         public String name() {
             return "weightedCrossEntropy";
         }
@@ -452,11 +460,11 @@ public final class Ops {
         }
 
         public void forward(Backend be, Tensor[] in, Tensor[] aux, Tensor out) {
-            be.weightedCrossEntropy(in[0], in[1], out);
+            be.weightedCrossEntropy(in[0], in[1], floor, out);
         }
 
         public void backward(Backend be, Tensor[] in, Tensor[] aux, Tensor out, Tensor g, Tensor[] gIn) {
-            be.weightedCrossEntropyBackward(in[0], in[1], g, gIn[0]);
+            be.weightedCrossEntropyBackward(in[0], in[1], floor, g, gIn[0]);
         }
 
         public boolean differentiable(int i) {
@@ -464,7 +472,13 @@ public final class Ops {
         }
     }
 
-    public record SoftDice() implements Op {
+    /** Soft Dice with smoothing s in numerator and denominator; output [1]. */
+    public record SoftDice(float smooth) implements Op {
+        /** RFNet's Dice (no smoothing). */
+        public SoftDice() {
+            this(0f);
+        }
+
         public String name() {
             return "softDice";
         }
@@ -474,11 +488,11 @@ public final class Ops {
         }
 
         public void forward(Backend be, Tensor[] in, Tensor[] aux, Tensor out) {
-            be.softDice(in[0], in[1], out);
+            be.softDice(in[0], in[1], smooth, out);
         }
 
         public void backward(Backend be, Tensor[] in, Tensor[] aux, Tensor out, Tensor g, Tensor[] gIn) {
-            be.softDiceBackward(in[0], in[1], g, gIn[0]);
+            be.softDiceBackward(in[0], in[1], smooth, g, gIn[0]);
         }
 
         public boolean differentiable(int i) {

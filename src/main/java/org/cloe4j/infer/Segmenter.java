@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.cloe4j.backend.Backend;
+import org.cloe4j.data.LabelMaps;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.Patch;
 import org.cloe4j.data.PreparedCase;
@@ -16,17 +17,26 @@ import org.cloe4j.tensor.Tensor;
 /**
  * Sliding-window inference of a trained model over a prepared case (docs/MODEL.md): windows of the patch size with
  * 50 % overlap, softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax, then every voxel
- * where all given sequences are background set to 0 ({@link #restrictToHead}). Besides the class
+ * where all given sequences are background set to 0 ({@link #restrictToHead}), then tumour components smaller than a
+ * tenth of the largest removed ({@link LabelMaps#removeSmallTumourComponents}; off with the three-argument
+ * constructor). Besides the class
  * map it reports each modality's agreement scores and gate weight, averaged over the windows. Thread-safe: graphs
  * are built once per signature and each call owns its buffers.
  */
 public final class Segmenter {
     private final CloeModel model;
     private final boolean gaussian;
+    private final boolean removeSmallComponents;
 
     public Segmenter(CloeModel model, boolean gaussian) {
+        this(model, gaussian, true);
+    }
+
+    /** {@code removeSmallComponents}: whether the component post-processing runs (the evaluator scores both). */
+    public Segmenter(CloeModel model, boolean gaussian, boolean removeSmallComponents) {
         this.model = model;
         this.gaussian = gaussian;
+        this.removeSmallComponents = removeSmallComponents;
     }
 
     /**
@@ -134,6 +144,9 @@ public final class Segmenter {
             }
             byte[] map = stitchers.get(i).classes();
             int outside = restrictToHead(map, c, mask);
+            if (removeSmallComponents) {
+                LabelMaps.removeSmallTumourComponents(map, c.width(), c.height(), c.depth(), LabelMaps.DEFAULT_MIN_COMPONENT_FRACTION);
+            }
             out.add(new Segmentation(mask, map, new Reliability(names, u, v, wt), outside));
         }
         return out;

@@ -28,11 +28,19 @@ import java.util.Set;
  * @param slope            LeakyReLU slope
  * @param ablations        parts switched off
  * @param seed             seed of initialisation, sampling and augmentation
+ * @param ceWeightFloor    floor of the cross-entropy's class weights max(1 − share, floor): 1 is plain cross-entropy
+ *                         (the presets), 0 RFNet's weighting ([choice]; a config.json without it, written before the
+ *                         field existed, reads as 0, so older checkpoints resume with the loss they were trained with)
+ * @param diceSmooth       smoothing s of the soft Dice (2I + s)/(P + T + s): 1 in the presets, 0 RFNet's ([choice];
+ *                         missing reads as 0, as above)
  */
 public record CloeConfig(String preset, List<Modality> modalities, int classes, int base, int patch, int batch,
                          int epochs, int itersPerEpoch, float lr, float alpha, float eta, float lambdaRec, float gamma,
                          boolean regionSupervised, boolean detachScores, float slope, Set<Ablation> ablations,
-                         long seed) {
+                         long seed, float ceWeightFloor, float diceSmooth) {
+
+    /** The segmentation loss of the presets: plain cross-entropy (class-weight floor 1) and Dice smoothed by 1. */
+    public static final float CE_WEIGHT_FLOOR = 1f, DICE_SMOOTH = 1f;
 
     public static final List<Modality> BRATS = Modality.BRATS;
 
@@ -51,24 +59,30 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
         if (batch < 1 || epochs < 1 || itersPerEpoch < 1) {
             throw new IllegalArgumentException("batch, epochs and iterations per epoch must be positive");
         }
+        if (!(ceWeightFloor >= 0f && ceWeightFloor <= 1f)) {
+            throw new IllegalArgumentException("ceWeightFloor must be in [0, 1], got " + ceWeightFloor);
+        }
+        if (!(diceSmooth >= 0f) || Float.isInfinite(diceSmooth)) {
+            throw new IllegalArgumentException("diceSmooth must be finite and >= 0, got " + diceSmooth);
+        }
     }
 
     /** The paper's preset: base 16, patch 112³, batch 1, 500 epochs of 150 iterations. */
     public static CloeConfig paper(List<Modality> modalities, int classes) {
         return new CloeConfig("paper", modalities, classes, 16, 112, 1, 500, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH);
     }
 
     /** RFNet's protocol: base 16, patch 80³, batch 2, 300 epochs. */
     public static CloeConfig rfnet(List<Modality> modalities, int classes) {
         return new CloeConfig("rfnet", modalities, classes, 16, 80, 2, 300, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH);
     }
 
     /** Small enough to train on two CPU cores in minutes (the demo's preset). */
     public static CloeConfig tiny(List<Modality> modalities, int classes) {
         return new CloeConfig("tiny", modalities, classes, 4, 32, 1, 64, 30, 3e-3f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH);
     }
 
     public static CloeConfig preset(String name, List<Modality> modalities, int classes) {
@@ -86,27 +100,33 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
 
     public CloeConfig withAblations(Set<Ablation> a) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, a, seed);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, a, seed, ceWeightFloor, diceSmooth);
     }
 
     public CloeConfig withTraining(int epochs, int itersPerEpoch, float lr) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth);
     }
 
     public CloeConfig withArchitecture(int base, int patch) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth);
     }
 
     public CloeConfig withSeed(long s) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, s);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, s, ceWeightFloor, diceSmooth);
     }
 
     public CloeConfig withRegionSupervised(boolean supervised) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, supervised, detachScores, slope, ablations, seed);
+                lambdaRec, gamma, supervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth);
+    }
+
+    /** The segmentation loss: class-weight floor of the cross-entropy and Dice smoothing (0, 0: RFNet's). */
+    public CloeConfig withSegLoss(float floor, float smooth) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, floor, smooth);
     }
 
     /** Whether two configs describe the same network (same parameter names and shapes). */

@@ -297,8 +297,8 @@ public final class CloeModel {
         return new Built(graph, window, names, h.prediction(), h.u(), h.v(), h.w(), loss, terms);
     }
 
-    private static Value segLoss(GraphBuilder g, Value p, Value target) {
-        return g.add(g.weightedCrossEntropy(p, target), g.softDice(p, target));
+    private Value segLoss(GraphBuilder g, Value p, Value target) {
+        return g.add(g.weightedCrossEntropy(p, target, cfg.ceWeightFloor()), g.softDice(p, target, cfg.diceSmooth()));
     }
 
     private List<Built> buildMulti(List<ModalityMask> masks, int window) {

@@ -66,6 +66,13 @@ public final class Trainer {
         this.opts = opts;
     }
 
+    /** The {@code --seg-loss} name of a config's segmentation loss (docs/MODEL.md, Loss). */
+    static String segLossName(CloeConfig c) {
+        if (c.ceWeightFloor() == 0f && c.diceSmooth() == 0f) return "rfnet";
+        if (c.ceWeightFloor() == CloeConfig.CE_WEIGHT_FLOOR && c.diceSmooth() == CloeConfig.DICE_SMOOTH) return "ce-dice";
+        return "custom (class-weight floor " + c.ceWeightFloor() + ", Dice smoothing " + c.diceSmooth() + ")";
+    }
+
     public Result run() throws IOException {
         Path runDir = opts.runDir();
         Files.createDirectories(runDir);
@@ -84,6 +91,11 @@ public final class Trainer {
                     throw new IllegalStateException("checkpoint " + last + " is of preset " + saved.preset() + " "
                             + saved.modalities() + " base " + saved.base() + ", not " + cfg.preset() + " "
                             + cfg.modalities() + " base " + cfg.base());
+                }
+                if (saved.ceWeightFloor() != cfg.ceWeightFloor() || saved.diceSmooth() != cfg.diceSmooth()) {
+                    throw new IllegalStateException("checkpoint " + last + " was trained with segmentation loss "
+                            + segLossName(saved) + ", not " + segLossName(cfg) + "; resume it with --seg-loss "
+                            + segLossName(saved));
                 }
                 ModelCheckpoint.loadWeights(last, model);
                 Checkpoint.loadOptimizer(last, model, adam);

@@ -35,12 +35,17 @@ class LossGradTest {
 
     /** RFNet's WCE: mean over samples and voxels of Σ_c −w_c y_c log(clamp(p_c, 0.005, 1)), w_c = 1 − |class c|/voxels. */
     static double weightedCrossEntropy(double[] p, double[] y) {
+        return weightedCrossEntropy(p, y, 0);
+    }
+
+    /** The same with class weights max(1 − |class c|/voxels, floor). */
+    static double weightedCrossEntropy(double[] p, double[] y, double floor) {
         double sum = 0;
         for (int n = 0; n < N; n++)
             for (int c = 0; c < C; c++) {
                 double count = 0;
                 for (int v = 0; v < SP; v++) count += y[(n * C + c) * SP + v];
-                double w = 1 - count / SP;
+                double w = Math.max(1 - count / SP, floor);
                 for (int v = 0; v < SP; v++) {
                     int i = (n * C + c) * SP + v;
                     sum += -w * y[i] * Math.log(Math.min(1, Math.max(CLAMP, p[i])));
@@ -102,6 +107,11 @@ class LossGradTest {
 
     /** 1 − (1/C) Σ_c 2 Σ p_c y_c / (Σ p_c + Σ y_c + 1e-7), sums over samples and voxels. */
     static double softDice(double[] p, double[] y) {
+        return softDice(p, y, 0);
+    }
+
+    /** 1 − (1/C) Σ_c (2 Σ p_c y_c + s) / (Σ p_c + Σ y_c + s + 1e-7). */
+    static double softDice(double[] p, double[] y, double smooth) {
         double mean = 0;
         for (int c = 0; c < C; c++) {
             double inter = 0, sp = 0, sy = 0;
@@ -112,7 +122,7 @@ class LossGradTest {
                     sp += p[i];
                     sy += y[i];
                 }
-            mean += 2 * inter / (sp + sy + 1e-7);
+            mean += (2 * inter + smooth) / (sp + sy + smooth + 1e-7);
         }
         return 1 - mean / C;
     }
@@ -131,6 +141,111 @@ class LossGradTest {
                 .forwardTol(GradCheck.Tol.abs(1e-7, 1e-6, "double accumulation, one float32 rounding"))
                 .gradTol(GradCheck.Tol.ofMax(1e-6, 1e-5, "float32 a·y + b per element"))
                 .check();
+    }
+
+    @Test
+    @GradCheckCase("weightedCrossEntropy")
+    void crossEntropyWithAClassWeightFloorMatchesReference() {
+        for (float floor : new float[]{0.5f, 1f}) {
+            Random rnd = new Random(96);
+            float[] p = probabilities(rnd);
+            float[] t = oneHot(rnd);
+            putTargetProbabilitiesBelowTheClamp(p, t);
+            GradCheck.op("weightedCrossEntropy floor " + floor)
+                    .input("p", P, p)
+                    .constant("target", P, t)
+                    .output(Shape.scalar())
+                    .reference(in -> new double[]{weightedCrossEntropy(in[0], in[1], floor)})
+                    .forward((be, in, y) -> be.weightedCrossEntropy(in[0], in[1], floor, y))
+                    .backward((be, in, y, gy, g) -> be.weightedCrossEntropyBackward(in[0], in[1], floor, gy, g[0]))
+                    .forwardTol(GradCheck.Tol.abs(1e-7, 1e-6, "double accumulation, one float32 rounding"))
+                    .gradTol(GradCheck.Tol.ofMax(1e-7, 1e-5, "a few float32 operations per element"))
+                    .check();
+        }
+    }
+
+    @Test
+    @GradCheckCase("softDice")
+    void smoothedSoftDiceMatchesReference() {
+        Random rnd = new Random(97);
+        GradCheck.op("softDice smooth 1")
+                .input("p", P, probabilities(rnd))
+                .constant("target", P, oneHot(rnd))
+                .output(Shape.scalar())
+                .reference(in -> new double[]{softDice(in[0], in[1], 1)})
+                .forward((be, in, y) -> be.softDice(in[0], in[1], 1f, y))
+                .backward((be, in, y, gy, g) -> be.softDiceBackward(in[0], in[1], 1f, gy, g[0]))
+                .forwardTol(GradCheck.Tol.abs(1e-7, 1e-6, "double accumulation, one float32 rounding"))
+                .gradTol(GradCheck.Tol.ofMax(1e-6, 1e-5, "float32 a·y + b per element"))
+                .check();
+    }
+
+    /**
+     * Why the presets changed the loss (docs/GENERALISATION.md): on a patch without tumour, RFNet's loss gives tumour
+     * predicted there no gradient at all — background's class weight is 1 − 1 = 0 and an absent class's Dice is 0
+     * whatever is predicted — while plain cross-entropy and a smoothed Dice push every tumour probability down.
+     * Expected values are written out from the formulas here, not taken from the backend.
+     */
+    @Test
+    void onATumourFreePatchOnlyThePresetsLossPenalisesPredictedTumour() {
+        Backend be = GradCheck.backend();
+        float[] p = probabilities(new Random(98));
+        float[] t = new float[p.length];
+        for (int n = 0; n < N; n++) for (int v = 0; v < SP; v++) t[(n * C) * SP + v] = 1f; // all background
+        Tensor pt = be.fromHost(P, p), tt = be.fromHost(P, t), one = be.fromHost(Shape.scalar(), new float[]{1f});
+        Tensor loss = be.allocate(Shape.scalar()), gp = be.allocate(P);
+
+        // RFNet's cross-entropy: 0, with a gradient of exactly 0 everywhere
+        be.weightedCrossEntropy(pt, tt, 0f, loss);
+        assertEquals(0f, be.toHost(loss)[0], 0f, "RFNet's weighted cross-entropy on a tumour-free patch");
+        be.weightedCrossEntropyBackward(pt, tt, 0f, one, gp);
+        for (float g : be.toHost(gp)) assertEquals(0f, g, 0f, "RFNet's cross-entropy gradient on a tumour-free patch");
+        // RFNet's Dice: no gradient on the tumour classes
+        be.softDiceBackward(pt, tt, 0f, one, gp);
+        float[] g0 = be.toHost(gp);
+        for (int n = 0; n < N; n++)
+            for (int c = 1; c < C; c++)
+                for (int v = 0; v < SP; v++) assertEquals(0f, g0[(n * C + c) * SP + v], 0f, "RFNet's Dice gradient of class " + c);
+
+        // plain cross-entropy (floor 1): mean −log clamp(p_bg), gradient −1/(N·S·p_bg) on background (0 under the clamp)
+        double ce = 0;
+        for (int n = 0; n < N; n++) for (int v = 0; v < SP; v++) ce -= Math.log(Math.max(CLAMP, p[(n * C) * SP + v]));
+        ce /= N * SP;
+        be.weightedCrossEntropy(pt, tt, 1f, loss);
+        assertEquals(ce, be.toHost(loss)[0], 1e-6 * ce, "plain cross-entropy, float32 against double");
+        be.weightedCrossEntropyBackward(pt, tt, 1f, one, gp);
+        float[] g1 = be.toHost(gp);
+        for (int n = 0; n < N; n++)
+            for (int v = 0; v < SP; v++) {
+                int i = (n * C) * SP + v;
+                double want = p[i] < CLAMP ? 0 : -1.0 / (N * SP * (double) p[i]);
+                assertEquals(want, g1[i], 1e-5 * Math.abs(want), "plain cross-entropy gradient at " + i);
+            }
+        // smoothed Dice (s = 1): an absent class k gets d loss / d p = (1/C) · s / (Σ p_k + s)² > 0, on every voxel
+        be.softDiceBackward(pt, tt, 1f, one, gp);
+        float[] g2 = be.toHost(gp);
+        for (int c = 1; c < C; c++) {
+            double sum = 0;
+            for (int n = 0; n < N; n++) for (int v = 0; v < SP; v++) sum += p[(n * C + c) * SP + v];
+            double want = 1.0 / C / ((sum + 1) * (sum + 1));
+            for (int n = 0; n < N; n++)
+                for (int v = 0; v < SP; v++) {
+                    assertEquals(want, g2[(n * C + c) * SP + v], 1e-5 * want, "smoothed Dice gradient of absent class " + c);
+                }
+        }
+    }
+
+    @Test
+    void lossParametersOutOfRangeAreRejected() {
+        Backend be = GradCheck.backend();
+        Random rnd = new Random(99);
+        Tensor p = be.fromHost(P, probabilities(rnd)), t = be.fromHost(P, oneHot(rnd));
+        Tensor loss = be.allocate(Shape.scalar());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> be.weightedCrossEntropy(p, t, -0.5f, loss));
+        assertTrue(e.getMessage().contains("floor"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> be.softDice(p, t, Float.NaN, loss));
+        assertTrue(e.getMessage().contains("smoothing"), e.getMessage());
     }
 
     /** PyTorch's BCE: mean of −(t·max(log p, −100) + (1 − t)·max(log(1 − p), −100)). */

@@ -339,6 +339,21 @@ class CudaKernelParityTest {
             CPU.softDiceBackward(p.cpu(), t.cpu(), gl.cpu(), gp.cpu());
             g.softDiceBackward(p.gpu(), t.gpu(), gl.gpu(), gp.gpu());
             check("softDiceBackward " + s, g, gp, RED_A, RED_R);
+            // the presets' loss (class-weight floor 1: plain cross-entropy; Dice smoothed by 1) and a floor between
+            for (float floor : new float[]{0.5f, 1f}) {
+                CPU.weightedCrossEntropy(p.cpu(), t.cpu(), floor, loss.cpu());
+                g.weightedCrossEntropy(p.gpu(), t.gpu(), floor, loss.gpu());
+                check("weightedCrossEntropy floor " + floor + " " + s, g, loss, RED_A, RED_R);
+                CPU.weightedCrossEntropyBackward(p.cpu(), t.cpu(), floor, gl.cpu(), gp.cpu());
+                g.weightedCrossEntropyBackward(p.gpu(), t.gpu(), floor, gl.gpu(), gp.gpu());
+                check("weightedCrossEntropyBackward floor " + floor + " " + s, g, gp, RED_A, RED_R);
+            }
+            CPU.softDice(p.cpu(), t.cpu(), 1f, loss.cpu());
+            g.softDice(p.gpu(), t.gpu(), 1f, loss.gpu());
+            check("softDice smooth 1 " + s, g, loss, RED_A, RED_R);
+            CPU.softDiceBackward(p.cpu(), t.cpu(), 1f, gl.cpu(), gp.cpu());
+            g.softDiceBackward(p.gpu(), t.gpu(), 1f, gl.gpu(), gp.gpu());
+            check("softDiceBackward smooth 1 " + s, g, gp, RED_A, RED_R);
             Pair q = rand(g, r, s, 0.001, 0.999), tt = rand(g, r, s, 0, 1);
             CPU.binaryCrossEntropy(q.cpu(), tt.cpu(), loss.cpu());
             g.binaryCrossEntropy(q.gpu(), tt.gpu(), loss.gpu());

@@ -65,4 +65,30 @@ class LabelMapsTest {
         for (float x : back.data()) sum += x;
         assertEquals(6, sum, "nothing else is labelled");
     }
+
+    /** Fills the box [x0, x1) × [y0, y1) × [z0, z1) of an nx·ny·nz map (x fastest) with class c. */
+    private static void box(byte[] m, int nx, int ny, int x0, int x1, int y0, int y1, int z0, int z1, int c) {
+        for (int z = z0; z < z1; z++) for (int y = y0; y < y1; y++) for (int x = x0; x < x1; x++) m[(z * ny + y) * nx + x] = (byte) c;
+    }
+
+    @Test
+    void tumourComponentsUnderATenthOfTheLargestBecomeBackground() {
+        int nx = 30, ny = 20, nz = 10;
+        byte[] m = new byte[nx * ny * nz];
+        box(m, nx, ny, 0, 10, 0, 10, 0, 10, 2);   // 1000 voxels of oedema ...
+        box(m, nx, ny, 3, 6, 3, 6, 3, 6, 3);      // ... with an enhancing core: one component of 1000
+        box(m, nx, ny, 15, 20, 0, 5, 0, 8, 2);    // 200 voxels (a fifth of the largest): kept
+        box(m, nx, ny, 25, 30, 15, 20, 0, 3, 1);  // 75 voxels (under a tenth): removed
+        m[(9 * ny + 11) * nx + 11] = 2;            // touches the big box's corner (10, 10, 9) only diagonally: its own component
+        byte[] want = m.clone();
+        box(want, nx, ny, 25, 30, 15, 20, 0, 3, 0);
+        want[(9 * ny + 11) * nx + 11] = 0;
+        assertEquals(76, LabelMaps.removeSmallTumourComponents(m, nx, ny, nz, 0.1));
+        assertArrayEquals(want, m);
+        // fraction 0 keeps everything, 1 only the largest
+        byte[] copy = want.clone();
+        assertEquals(0, LabelMaps.removeSmallTumourComponents(copy, nx, ny, nz, 0));
+        assertEquals(200, LabelMaps.removeSmallTumourComponents(copy, nx, ny, nz, 1));
+        assertThrows(IllegalArgumentException.class, () -> LabelMaps.removeSmallTumourComponents(new byte[10], 3, 3, 1, 0.1));
+    }
 }

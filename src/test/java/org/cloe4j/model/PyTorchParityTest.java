@@ -74,16 +74,20 @@ class PyTorchParityTest {
     private final CpuBackend be = new CpuBackend();
 
     @ParameterizedTest(name = "present {0}")
-    @ValueSource(strings = {"flair,t1ce,t2", "t1ce"})
-    void cpuBackendMatchesThePyTorchReference(String present, @TempDir Path tmp) throws Exception {
+    @ValueSource(strings = {"flair,t1ce,t2", "t1ce", "flair,t1ce,t2;rfnet-loss"})
+    void cpuBackendMatchesThePyTorchReference(String which, @TempDir Path tmp) throws Exception {
+        // "…;rfnet-loss": RFNet's segmentation loss (class-weight floor 0, Dice smoothing 0), the loss of older checkpoints
+        boolean rfnetLoss = which.endsWith(";rfnet-loss");
+        String present = which.replace(";rfnet-loss", "");
         assumeTrue(torchProblem == null,
                 "PyTorch not installed: run scripts/setup-test-deps (" + PYTHON + " -c 'import torch' failed: "
                         + torchProblem + ")");
         assertTrue(Files.isRegularFile(SCRIPT), SCRIPT.toAbsolutePath() + " missing");
         // -Dcloe.parity.keep=DIR keeps each case's state folder (DIR/<present>) for running the script by hand
         String keep = System.getProperty("cloe.parity.keep");
-        Path dir = keep == null ? tmp : Files.createDirectories(Path.of(keep, present.replace(',', '+')));
+        Path dir = keep == null ? tmp : Files.createDirectories(Path.of(keep, which.replace(',', '+').replace(';', '-')));
         CloeConfig cfg = CloeConfig.tiny(MODS, CLASSES).withArchitecture(4, WINDOW).withSeed(20261126L);
+        if (rfnetLoss) cfg = cfg.withSegLoss(0f, 0f);
         CloeModel model = new CloeModel(cfg, be);
         ModalityMask mask = ModalityMask.of(MODS, java.util.Arrays.stream(present.split(",")).map(Modality::of).toList());
         // sharper logits than at initialisation, so that some probabilities of the true class fall below WCE's

@@ -283,23 +283,23 @@ public final class CpuBackend implements Backend {
     // losses
 
     @Override
-    public void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
-        CpuLoss.weightedCrossEntropy(p, target, loss);
+    public void weightedCrossEntropy(Tensor p, Tensor target, float floor, Tensor loss) {
+        CpuLoss.weightedCrossEntropy(p, target, floor, loss);
     }
 
     @Override
-    public void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        CpuLoss.weightedCrossEntropyBackward(p, target, gloss, gp);
+    public void weightedCrossEntropyBackward(Tensor p, Tensor target, float floor, Tensor gloss, Tensor gp) {
+        CpuLoss.weightedCrossEntropyBackward(p, target, floor, gloss, gp);
     }
 
     @Override
-    public void softDice(Tensor p, Tensor target, Tensor loss) {
-        CpuLoss.softDice(p, target, loss);
+    public void softDice(Tensor p, Tensor target, float smooth, Tensor loss) {
+        CpuLoss.softDice(p, target, smooth, loss);
     }
 
     @Override
-    public void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
-        CpuLoss.softDiceBackward(p, target, gloss, gp);
+    public void softDiceBackward(Tensor p, Tensor target, float smooth, Tensor gloss, Tensor gp) {
+        CpuLoss.softDiceBackward(p, target, smooth, gloss, gp);
     }
 
     @Override

@@ -4,7 +4,10 @@ import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
-/** The segmentation losses of CLoE (RFNet's weighted cross-entropy and soft Dice) and the region map's BCE. */
+/**
+ * The segmentation losses of CLoE (cross-entropy with RFNet's class weights under a floor, soft Dice with a smoothing
+ * term) and the region map's BCE. Floor 0 and smoothing 0 are RFNet's loss exactly (docs/MODEL.md, Loss).
+ */
 final class CpuLoss {
     static final float CLAMP_MIN = 0.005f;
     static final double DICE_EPS = 1e-7;
@@ -18,8 +21,8 @@ final class CpuLoss {
         if (loss != null) ShapeChecks.scalar(op, loss);
     }
 
-    /** w[n][c] = 1 − (voxels of class c in sample n) / (voxels). */
-    private static double[][] classWeights(Tensor target) {
+    /** w[n][c] = max(1 − (voxels of class c in sample n) / (voxels), floor). */
+    private static double[][] classWeights(Tensor target, float floor) {
         Shape s = target.shape();
         int c = s.c();
         int sp = s.spatialSize();
@@ -33,18 +36,23 @@ final class CpuLoss {
                     for (int i = lo; i < hi; i++) a += t[base + i];
                     acc[0] = a;
                 })[0];
-                w[n][k] = 1.0 - cnt / sp;
+                w[n][k] = Math.max(1.0 - cnt / sp, floor);
             }
         }
         return w;
     }
 
-    static void weightedCrossEntropy(Tensor p, Tensor target, Tensor loss) {
+    private static void checkParameter(String op, String name, float v) {
+        if (!(v >= 0f) || Float.isInfinite(v)) throw new IllegalArgumentException(op + ": " + name + " must be finite and >= 0, got " + v);
+    }
+
+    static void weightedCrossEntropy(Tensor p, Tensor target, float floor, Tensor loss) {
         check("weightedCrossEntropy", p, target, loss);
+        checkParameter("weightedCrossEntropy", "class-weight floor", floor);
         Shape s = p.shape();
         int c = s.c();
         int sp = s.spatialSize();
-        double[][] w = classWeights(target);
+        double[][] w = classWeights(target, floor);
         float[] pv = p.data();
         float[] tv = target.data();
         double sum = 0;
@@ -68,13 +76,14 @@ final class CpuLoss {
         loss.data()[0] = (float) (sum / ((double) s.n() * sp));
     }
 
-    static void weightedCrossEntropyBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+    static void weightedCrossEntropyBackward(Tensor p, Tensor target, float floor, Tensor gloss, Tensor gp) {
         check("weightedCrossEntropy backward", p, target, gloss);
+        checkParameter("weightedCrossEntropy backward", "class-weight floor", floor);
         ShapeChecks.sameShape("weightedCrossEntropy backward", p, gp);
         Shape s = p.shape();
         int c = s.c();
         int sp = s.spatialSize();
-        double[][] w = classWeights(target);
+        double[][] w = classWeights(target, floor);
         float scale = (float) (gloss.data()[0] / ((double) s.n() * sp));
         float[] pv = p.data();
         float[] tv = target.data();
@@ -124,16 +133,19 @@ final class CpuLoss {
         return sums;
     }
 
-    static void softDice(Tensor p, Tensor target, Tensor loss) {
+    /** 1 − (1/C) Σ_c (2 Σ p_c y_c + s) / (Σ p_c + Σ y_c + s + 1e-7), sums over samples and voxels. */
+    static void softDice(Tensor p, Tensor target, float smooth, Tensor loss) {
         check("softDice", p, target, loss);
+        checkParameter("softDice", "smoothing", smooth);
         double[][] sums = diceSums(p, target);
         double mean = 0;
-        for (double[] k : sums) mean += 2 * k[0] / (k[1] + k[2] + DICE_EPS);
+        for (double[] k : sums) mean += (2 * k[0] + smooth) / (k[1] + k[2] + smooth + DICE_EPS);
         loss.data()[0] = (float) (1.0 - mean / sums.length);
     }
 
-    static void softDiceBackward(Tensor p, Tensor target, Tensor gloss, Tensor gp) {
+    static void softDiceBackward(Tensor p, Tensor target, float smooth, Tensor gloss, Tensor gp) {
         check("softDice backward", p, target, gloss);
+        checkParameter("softDice backward", "smoothing", smooth);
         ShapeChecks.sameShape("softDice backward", p, gp);
         Shape s = p.shape();
         int c = s.c();
@@ -143,10 +155,10 @@ final class CpuLoss {
         float[] g = gp.data();
         double gl = gloss.data()[0];
         for (int k = 0; k < c; k++) {
-            double den = sums[k][1] + sums[k][2] + DICE_EPS;
-            // d/dp of −(1/C)·2I/den = −(1/C)·(2y·den − 2I)/den²
+            double den = sums[k][1] + sums[k][2] + smooth + DICE_EPS;
+            // d/dp of −(1/C)·(2I + s)/den = −(1/C)·(2y·den − (2I + s))/den²
             float a = (float) (-gl / c * 2 / den);
-            float b = (float) (gl / c * 2 * sums[k][0] / (den * den));
+            float b = (float) (gl / c * (2 * sums[k][0] + smooth) / (den * den));
             for (int n = 0; n < s.n(); n++) {
                 int base = (n * c + k) * sp;
                 Parallel.forRange(sp, CpuElementwise.GRAIN, (lo, hi) -> {

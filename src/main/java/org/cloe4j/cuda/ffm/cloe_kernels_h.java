@@ -726,13 +726,13 @@ public final class cloe_kernels_h {
     }
 
     private static class cloe_wce_finish {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_FLOAT);
     }
 
     /**
      * Launch descriptor for:
      * {@snippet lang=c :
-     * void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial);
+     * void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial, float floor);
      * }
      */
     public static FunctionDescriptor cloe_wce_finish$descriptor() {
@@ -742,7 +742,7 @@ public final class cloe_kernels_h {
     /**
      * Symbol name (as cuModuleGetFunction takes it) of:
      * {@snippet lang=c :
-     * void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial);
+     * void cloe_wce_finish(const float *sums, float *loss, int batch, int c, int spatial, float floor);
      * }
      */
     public static String cloe_wce_finish$name() {
@@ -750,13 +750,13 @@ public final class cloe_kernels_h {
     }
 
     private static class cloe_wce_bwd {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_FLOAT);
     }
 
     /**
      * Launch descriptor for:
      * {@snippet lang=c :
-     * void cloe_wce_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial);
+     * void cloe_wce_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial, float floor);
      * }
      */
     public static FunctionDescriptor cloe_wce_bwd$descriptor() {
@@ -766,7 +766,7 @@ public final class cloe_kernels_h {
     /**
      * Symbol name (as cuModuleGetFunction takes it) of:
      * {@snippet lang=c :
-     * void cloe_wce_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial);
+     * void cloe_wce_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial, float floor);
      * }
      */
     public static String cloe_wce_bwd$name() {
@@ -774,13 +774,13 @@ public final class cloe_kernels_h {
     }
 
     private static class cloe_dice_finish {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_FLOAT);
     }
 
     /**
      * Launch descriptor for:
      * {@snippet lang=c :
-     * void cloe_dice_finish(const float *sums, float *loss, int batch, int c);
+     * void cloe_dice_finish(const float *sums, float *loss, int batch, int c, float smooth);
      * }
      */
     public static FunctionDescriptor cloe_dice_finish$descriptor() {
@@ -790,7 +790,7 @@ public final class cloe_kernels_h {
     /**
      * Symbol name (as cuModuleGetFunction takes it) of:
      * {@snippet lang=c :
-     * void cloe_dice_finish(const float *sums, float *loss, int batch, int c);
+     * void cloe_dice_finish(const float *sums, float *loss, int batch, int c, float smooth);
      * }
      */
     public static String cloe_dice_finish$name() {
@@ -798,13 +798,13 @@ public final class cloe_kernels_h {
     }
 
     private static class cloe_dice_bwd {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT);
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_POINTER, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_INT, cloe_kernels_h.C_FLOAT);
     }
 
     /**
      * Launch descriptor for:
      * {@snippet lang=c :
-     * void cloe_dice_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial);
+     * void cloe_dice_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial, float smooth);
      * }
      */
     public static FunctionDescriptor cloe_dice_bwd$descriptor() {
@@ -814,7 +814,7 @@ public final class cloe_kernels_h {
     /**
      * Symbol name (as cuModuleGetFunction takes it) of:
      * {@snippet lang=c :
-     * void cloe_dice_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial);
+     * void cloe_dice_bwd(const float *p, const float *t, const float *sums, const float *gloss, float *gp, int batch, int c, int spatial, float smooth);
      * }
      */
     public static String cloe_dice_bwd$name() {
