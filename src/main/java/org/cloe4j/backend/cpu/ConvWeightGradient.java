@@ -242,7 +242,14 @@ final class ConvWeightGradient {
                                 System.arraycopy(x, row, buf, dst + pad, wd);
                                 for (int jj = pad + wd; jj < rs; jj++) buf[dst + jj] = mapped(row, mapW[jj]);
                             } else {
-                                for (int jj = 0, xx = cp; jj < rs; jj++, xx += s) buf[dst + jj] = mapped(row, mapW[xx]);
+                                // Columns whose source is inside the row are read directly; the rest through the map.
+                                int jLo = Math.min(rs, ceilDiv(Math.max(0, pad - cp), s));
+                                int jHi = Math.max(jLo, Math.min(rs, ceilDiv(wd + pad - cp, s)));
+                                for (int jj = 0; jj < jLo; jj++) buf[dst + jj] = mapped(row, mapW[jj * s + cp]);
+                                for (int jj = jLo, src = row + jLo * s + cp - pad; jj < jHi; jj++, src += s) {
+                                    buf[dst + jj] = x[src];
+                                }
+                                for (int jj = jHi; jj < rs; jj++) buf[dst + jj] = mapped(row, mapW[jj * s + cp]);
                             }
                         }
                     }
@@ -276,6 +283,19 @@ final class ConvWeightGradient {
                 int src = (((b * co + o0 + o) * dOut + od0 + p) * hOut + oh0) * wOut;
                 if (rs == wOut) {
                     System.arraycopy(gy, src, buf, dst, nr * wOut);
+                } else if (wOut <= VL && rs <= VL) {
+                    // Narrow rows (14³): one vector per row, reading on into the next row and writing on into the next
+                    // staged row (overwritten by it; never past qLen), then the tail zeroed: much cheaper than a copy
+                    // call per 14 floats.
+                    int r = 0;
+                    for (; r < nr && src + r * wOut + VL <= gy.length && r * rs + VL <= qLen; r++) {
+                        FloatVector.fromArray(SPECIES, gy, src + r * wOut).intoArray(buf, dst + r * rs);
+                        for (int col = wOut; col < rs; col++) buf[dst + r * rs + col] = 0f;
+                    }
+                    for (; r < nr; r++) {
+                        System.arraycopy(gy, src + r * wOut, buf, dst + r * rs, wOut);
+                        Arrays.fill(buf, dst + r * rs + wOut, dst + (r + 1) * rs, 0f);
+                    }
                 } else {
                     for (int r = 0; r < nr; r++) {
                         System.arraycopy(gy, src + r * wOut, buf, dst + r * rs, wOut);
