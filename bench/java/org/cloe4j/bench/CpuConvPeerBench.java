@@ -36,7 +36,8 @@ import java.util.concurrent.CyclicBarrier;
  * best of several tries. Flops of a pass: 2·Ci·Co·k³·Do·Ho·Wo for every pass (the direct-convolution count; bias and
  * the reflect fold are not counted). % of peak uses the measured 2-thread peak.
  *
- * <p>Run: {@code scripts/bench-conv-cpu peer [quick] [tiny|paper|all] [match=<label text>]}. Without PyTorch: ours
+ * <p>Run: {@code scripts/bench-conv-cpu peer [quick] [tiny|paper|all] [match=<label text>]
+ * [pass=forward|backwardData|backwardWeight]}. Without PyTorch: ours
  * only.
  */
 public final class CpuConvPeerBench {
@@ -102,6 +103,9 @@ public final class CpuConvPeerBench {
         // match=<text>: only the layers whose label contains it, e.g. match=128→128 or "match=1³"
         String match = Arrays.stream(args).filter(a -> a.startsWith("match=")).map(a -> a.substring(6)).findFirst()
                 .orElse(null);
+        // pass=<name>: only that pass (forward, backwardData or backwardWeight)
+        String onlyPass = Arrays.stream(args).filter(a -> a.startsWith("pass=")).map(a -> a.substring(5))
+                .findFirst().orElse(null);
 
         System.out.println("CpuConv3d vs PyTorch conv3d, " + Instant.now() + ", " + cpuModel() + ", "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, cloe.cpu.threads=" + Parallel.threads()
@@ -124,6 +128,7 @@ public final class CpuConvPeerBench {
                 if (match != null && !l.label().contains(match)) continue;
                 Case c = new Case(l);
                 for (String pass : PASSES) {
+                    if (onlyPass != null && !pass.equals(onlyPass)) continue;
                     Runnable op = c.op(pass);
                     // JIT warm-up: at least 3 runs and 1 s (quick) / 3 s of this process's CPU time (compiler
                     // threads included), so that on a loaded machine C2 has actually had the CPU to compile the

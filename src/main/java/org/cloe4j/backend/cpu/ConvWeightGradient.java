@@ -9,33 +9,70 @@ import java.util.Arrays;
  * Kernel of {@link CpuConv3d#backwardWeight}: gw[co][ci][kd][kh][kw] = sum over (n, od, oh, ow) of
  * gy[n][co][od][oh][ow] * xpad[n][ci][od*s+kd][oh*s+kh][ow*s+kw].
  *
- * <p>One work item is one input channel ci and a slab of (n, od) output planes. It keeps lane-wise partial sums
- * for all (co, tap) in a per-thread buffer and reduces lanes only once at the end, because a horizontal reduction
- * per row would cost as much as the row's FMAs. Per (row tile, kd, kh, block of 8 co) it holds 8×3 accumulators
- * (8 co × 3 kw) in registers: each step loads 8 gy vectors and 3 input vectors for 24 FMAs.
+ * <p>Work items. The weight gradient is cut into blocks of at most {@link #CC} input × {@link #CO} (or
+ * {@link #CO_WIDE}) output channels,
+ * and the flattened (n, od) planes into a number of slabs; one item is one (slab, channel block). The counts depend
+ * only on the shape — never on the number of threads — and every sum is taken in a fixed order, so the result is
+ * bit-identical between runs and thread counts. Per item, lane-wise partial sums of its whole Cout × Cin × k³ block
+ * live in a per-thread buffer (at most 16·32·27 vectors) and are reduced lane by lane once at the end; the slabs'
+ * sums are added in slab order by the caller.
  *
- * <p>Padded input planes (reflect/zero padding applied, columns split into s phases so every kw is a contiguous
- * load) are built once per (n, ci, virtual plane) in a ring of k slots: consecutive od share k-s of their k planes.
+ * <p>Tiles. An item walks its planes in tiles of whole planes (deep, small levels) or of rows of one plane (112³,
+ * 56³), sized so that the tile's staged gy ({@link #GY_TILE} floats) stays in L1 per 4-channel group and its staged
+ * input rows ({@link #X_TILE}) in L2. Input rows are staged once per tile with the padding applied in the addressing
+ * (reflect or zero through the index maps; for stride 2 each row split into its even and odd columns, so every kw is a
+ * contiguous load); gy rows are staged once per tile as whole vectors, zero past wOut, so no load is ever masked
+ * (masked loads ran 5× slower on JDK 25). Both are reused by every (input channel, output group, kd, kh) of the block:
+ * x and gy each come from memory once per item, not once per input channel.
+ *
+ * <p>Micro-kernel. k = 3: 4 output channels × 3 kw = 12 accumulators held in registers over the whole tile for one
+ * (ci, kd, kh); each step loads 3 input and 4 gy vectors for 12 FMAs. k = 1: 4 output × 4 input channels = 16
+ * accumulators, 8 loads for 16 FMAs. The accumulators are loaded from and stored to the partial-sum buffer once per
+ * tile, which the tile sizes keep to a few percent of the FMAs.
  */
 final class ConvWeightGradient {
     private static final VectorSpecies<Float> SPECIES = ConvCorrelation.SPECIES;
     private static final int VL = ConvCorrelation.VL;
-    private static final int OB = ConvCorrelation.OB;
+    /** Input channels of one work item's block. */
+    static final int CC = 16;
     /**
-     * Output rows per accumulator round trip, at least 8: as many as keep the staged gy tile (8 co × rows × row
-     * stride) near 16 KiB, so narrow levels (14³, 28³) reload their accumulators and re-stage gy less often. The
-     * tile height does not change the order in which any accumulator lane sums its terms.
+     * Output channels of one work item's block (a multiple of 4, the micro-kernel's group) at the deep levels; at 56²
+     * planes and above, where the staged input of a tile is large, blocks of {@link #CO_WIDE} stage it half as often
+     * (measured about 20 % faster single-threaded on the 32→32 56³ and 16→32 112³ stride-2 layers, no change at 28³).
      */
-    private final int rowTile;
+    static final int CO = 16;
+    static final int CO_WIDE = 32;
+    /** Work items aimed at (slabs are added until there are this many), independent of the thread count. */
+    private static final int ITEMS = 8;
+    /** Floats of staged gy per tile: one 4-channel group (a quarter) stays in L1 over the block's input channels. */
+    private static final int GY_TILE = 24 * 1024;
+    /** Floats of staged input rows per tile: within the per-core L2. */
+    private static final int X_TILE = 160 * 1024;
 
     private final float[] x, gy;
-    private final int ci, d, h, wd, co, k, s, dOut, hOut, wOut, hp, j;
+    private final int n, ci, d, h, wd, co, k, s, pad, dOut, hOut, wOut;
     private final int[] mapD, mapH, mapW;
+    /**
+     * Staged row stride, shared by input and gy rows so that output (row r, column ow) and its input tap are a
+     * constant distance apart in the flattened tile: wOut + (k-1)/s (stride 1: the padded row). e = (k-1)/s: extra
+     * staged rows and columns per phase.
+     */
+    private final int rs, e;
+    /** Input-channel blocks, output-channel blocks, slabs; tile planes and rows. */
+    private final int nC, nO, slabs, tp, tr;
+    /** Staged input: floats per phase block (rows tr+e of rs, then zeroed slack), per virtual plane, per channel. */
+    private final int blockLen, planeLen, chanLen;
+    /** Staged gy: floats per plane (tr rows of rs, rounded up to whole vectors), per channel. */
+    private final int gPlane, gChan;
+    private final int ccMax, ocrMax;
+    /** This shape's output-channel block: {@link #CO} or {@link #CO_WIDE}. */
+    private final int cob;
 
-    ConvWeightGradient(float[] x, float[] gy, int ci, int d, int h, int wd, int co, int k, int s, int dOut, int hOut,
-                       int wOut, int hp, int[] mapD, int[] mapH, int[] mapW) {
+    ConvWeightGradient(float[] x, float[] gy, int n, int ci, int d, int h, int wd, int co, int k, int s, int pad,
+                       int dOut, int hOut, int wOut, int[] mapD, int[] mapH, int[] mapW) {
         this.x = x;
         this.gy = gy;
+        this.n = n;
         this.ci = ci;
         this.d = d;
         this.h = h;
@@ -43,222 +80,348 @@ final class ConvWeightGradient {
         this.co = co;
         this.k = k;
         this.s = s;
+        this.pad = pad;
         this.dOut = dOut;
         this.hOut = hOut;
         this.wOut = wOut;
-        this.hp = hp;
         this.mapD = mapD;
         this.mapH = mapH;
         this.mapW = mapW;
-        this.j = ConvCorrelation.roundUp(wOut, VL) + (k - 1) / s + 1;
-        this.rowTile = Math.min(Math.max(1, hOut), Math.max(8, 4096 / (OB * ConvCorrelation.roundUp(wOut, VL))));
+        this.e = (k - 1) / s;
+        this.rs = wOut + e;
+        this.nC = ceilDiv(ci, CC);
+        this.cob = co >= CO_WIDE && hOut * wOut >= 56 * 56 ? CO_WIDE : CO;
+        this.nO = ceilDiv(co, cob);
+        this.ccMax = Math.min(CC, ci);
+        this.ocrMax = ConvCorrelation.roundUp(Math.min(cob, co), 4);
+        int planes = n * dOut;
+        this.slabs = Math.max(1, Math.min(planes, ceilDiv(ITEMS, nC * nO)));
+        int p, r;
+        if (ocrMax * gPlane(hOut) <= GY_TILE) {
+            r = hOut;
+            p = Math.max(1, Math.min(dOut, GY_TILE / (ocrMax * gPlane(hOut))));
+            while (p > 1 && xTile(p, r) > X_TILE) p--;
+        } else {
+            p = 1;
+            r = Math.max(1, Math.min(hOut, GY_TILE / (ocrMax * rs)));
+            while (r > 1 && xTile(p, r) > X_TILE) r--;
+        }
+        this.tp = p;
+        this.tr = r;
+        this.blockLen = blockLen(r);
+        this.planeLen = s * s * blockLen;
+        this.chanLen = ((p - 1) * s + k) * planeLen;
+        this.gPlane = gPlane(r);
+        this.gChan = p * gPlane;
     }
 
-    private int planeLen() {
-        return hp * s * j;
+    private int gPlane(int rows) {
+        return ConvCorrelation.roundUp(rows * rs, VL);
     }
 
-    /** Per-thread floats one work item needs: k plane slots, the lane-wise partial sums, the staged gy tile. */
+    /** Rows tr + e of rs, then slack for the last vector's reads past them (zeroed): VL + e floats. */
+    private int blockLen(int rows) {
+        return (rows + e) * rs + VL + e;
+    }
+
+    private int xTile(int p, int r) {
+        return ccMax * ((p - 1) * s + k) * s * s * blockLen(r);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** Number of work items; item i writes only its own part of {@link #partLength()}. */
+    int items() {
+        return slabs * nC * nO;
+    }
+
+    /** Slabs, whose partial gradients {@link #reduce} adds in order. */
+    int slabs() {
+        return slabs;
+    }
+
+    /** Floats of the partial-gradient array: per slab, a whole [ci][co][k³] gradient. */
+    int partLength() {
+        return slabs * ci * co * k * k * k;
+    }
+
+    private int accLen() {
+        return ccMax * ocrMax * k * k * k * VL;
+    }
+
+    /** Per-thread floats one work item needs: staged input rows, staged gy, lane-wise partial sums. */
     int scratchSize() {
-        return k * planeLen() + partialLen() + stageLen();
+        return ccMax * chanLen + ocrMax * gChan + accLen();
     }
 
-    private int stageStride() {
-        return ConvCorrelation.roundUp(wOut, VL);
+    /** gw[o][c][t] = sum over slabs, in slab order, of part[slab][c][o][t]. */
+    void reduce(float[] part, float[] gw) {
+        int k3 = k * k * k;
+        for (int c = 0; c < ci; c++) {
+            for (int o = 0; o < co; o++) {
+                for (int t = 0; t < k3; t++) {
+                    float sum = 0;
+                    for (int sl = 0; sl < slabs; sl++) sum += part[((sl * ci + c) * co + o) * k3 + t];
+                    gw[(o * ci + c) * k3 + t] = sum;
+                }
+            }
+        }
     }
 
-    private int stageLen() {
-        return OB * rowTile * stageStride();
-    }
-
-    private int partialLen() {
-        return ConvCorrelation.roundUp(co, OB) * k * k * k * VL;
+    /** Computes work item {@code it} into part[slab][c][o][t] for its channel block. */
+    void item(int it, float[] part, float[] buf) {
+        int sl = it / (nC * nO), rem = it % (nC * nO);
+        int c0 = rem / nO * CC, cc = Math.min(CC, ci - c0);
+        int o0 = rem % nO * cob, oc = Math.min(cob, co - o0), groups = ceilDiv(oc, 4), ocr = 4 * groups;
+        int k3 = k * k * k;
+        int xs = 0, gsb = ccMax * chanLen, acc = gsb + ocrMax * gChan;
+        Arrays.fill(buf, acc, acc + cc * ocr * k3 * VL, 0f);
+        int planes = n * dOut;
+        int lo = (int) ((long) planes * sl / slabs), hi = (int) ((long) planes * (sl + 1) / slabs);
+        for (int f = lo; f < hi; ) {
+            int b = f / dOut, od0 = f % dOut;
+            int np = Math.min(tp, Math.min(hi - f, dOut - od0));
+            for (int oh0 = 0; oh0 < hOut; oh0 += tr) {
+                int nr = Math.min(tr, hOut - oh0), qLen = ConvCorrelation.roundUp(nr * rs, VL);
+                stageX(buf, xs, b, c0, cc, od0, np, oh0, nr);
+                stageGy(buf, gsb, b, o0, oc, ocr, od0, np, oh0, nr);
+                for (int g = 0; g < groups; g++) {
+                    int gBase = gsb + 4 * g * gChan;
+                    if (k == 3) {
+                        for (int c = 0; c < cc; c++) {
+                            for (int kd = 0; kd < 3; kd++) {
+                                for (int kh = 0; kh < 3; kh++) {
+                                    int accBase = acc + ((c * ocr + 4 * g) * 27 + (kd * 3 + kh) * 3) * VL;
+                                    int x0 = xs + c * chanLen + kd * planeLen + (kh % s) * s * blockLen + kh / s * rs;
+                                    tile3(buf, x0, gBase, np, qLen, accBase, 27 * VL);
+                                }
+                            }
+                        }
+                    } else {
+                        int c = 0;
+                        for (; c + 4 <= cc; c += 4) {
+                            tile1x4(buf, xs + c * chanLen, gBase, np, qLen, acc + (c * ocr + 4 * g) * VL, ocr * VL);
+                        }
+                        for (; c < cc; c++) tile1(buf, xs + c * chanLen, gBase, np, qLen, acc + (c * ocr + 4 * g) * VL);
+                    }
+                }
+            }
+            f += np;
+        }
+        for (int c = 0; c < cc; c++) {
+            for (int o = 0; o < oc; o++) {
+                for (int t = 0; t < k3; t++) {
+                    // lanes summed in a fixed order: reduceLanes(ADD) leaves the order open, and it differs between
+                    // the interpreter and C2, which would make training results depend on JIT warm-up
+                    int base = acc + ((c * ocr + o) * k3 + t) * VL;
+                    float sum = 0;
+                    for (int l = 0; l < VL; l++) sum += buf[base + l];
+                    part[((sl * ci + c0 + c) * co + o0 + o) * k3 + t] = sum;
+                }
+            }
+        }
     }
 
     /**
-     * Accumulates input channel c's gradient over the flattened (n, od) range [lo, hi) and writes the lane-reduced
-     * sums to part[partBase + co*k³ + tap].
+     * Stages the padded input that output planes [od0, od0+np), rows [oh0, oh0+nr) read, of channels [c0, c0+cc):
+     * per channel and virtual plane od0*s+zz, s×s phase blocks (row parity rb, column parity cp), each rows yy of rs
+     * floats: buf[xs + c*chanLen + zz*planeLen + (rb*s+cp)*blockLen + yy*rs + jj] = xpad(plane od0*s+zz,
+     * row (oh0+yy)*s+rb, column jj*s+cp); the slack after each block's rows is zeroed.
      */
-    void item(int c, int lo, int hi, float[] part, int partBase, float[] buf) {
-        int pl = planeLen();
-        int acc = k * pl;
-        int stage = acc + partialLen();
-        int k3 = k * k * k;
-        Arrays.fill(buf, acc, acc + partialLen(), 0f);
-        long[] tags = new long[k];
-        Arrays.fill(tags, -1);
-        int dp = mapD.length;
-        for (int f = lo; f < hi; f++) {
-            int b = f / dOut, od = f % dOut;
-            int[] slot = new int[k];
-            for (int kd = 0; kd < k; kd++) {
-                int z = od * s + kd;
-                int sl = z % k;
-                long tag = (long) b * dp + z;
-                if (tags[sl] != tag) {
-                    fillPlane(buf, sl * pl, b, c, mapD[z]);
-                    tags[sl] = tag;
-                }
-                slot[kd] = sl * pl;
-            }
-            for (int oh0 = 0; oh0 < hOut; oh0 += rowTile) {
-                int oh1 = Math.min(hOut, oh0 + rowTile);
-                for (int ob = 0; ob * OB < co; ob++) {
-                    stageGy(buf, stage, b, ob, od, oh0, oh1);
-                    for (int kd = 0; kd < k; kd++) {
-                        for (int kh = 0; kh < k; kh++) {
-                            int accBase = acc + ((ob * OB) * k3 + (kd * k + kh) * k) * VL;
-                            if (k == 3) {
-                                int half = 4 * rowTile * stageStride(), cs = k3 * VL;
-                                rows3(buf, slot[kd], kh, stage, accBase, cs, oh0, oh1);
-                                rows3(buf, slot[kd], kh, stage + half, accBase + 4 * cs, cs, oh0, oh1);
+    private void stageX(float[] buf, int xs, int b, int c0, int cc, int od0, int np, int oh0, int nr) {
+        int zN = (np - 1) * s + k, yN = nr + e;
+        for (int c = 0; c < cc; c++) {
+            int chan = (b * ci + c0 + c) * d;
+            for (int zz = 0; zz < zN; zz++) {
+                int sd = mapD[od0 * s + zz];
+                int plane = xs + c * chanLen + zz * planeLen;
+                for (int rb = 0; rb < s; rb++) {
+                    for (int yy = 0; yy < yN; yy++) {
+                        int sh = sd < 0 ? -1 : mapH[(oh0 + yy) * s + rb];
+                        int row = ((chan + sd) * h + sh) * wd;
+                        for (int cp = 0; cp < s; cp++) {
+                            int dst = plane + (rb * s + cp) * blockLen + yy * rs;
+                            if (sh < 0) {
+                                Arrays.fill(buf, dst, dst + rs, 0f);
+                            } else if (s == 1) {
+                                // The row is the padded source row: a straight copy between the padding columns.
+                                for (int jj = 0; jj < pad; jj++) buf[dst + jj] = mapped(row, mapW[jj]);
+                                System.arraycopy(x, row, buf, dst + pad, wd);
+                                for (int jj = pad + wd; jj < rs; jj++) buf[dst + jj] = mapped(row, mapW[jj]);
                             } else {
-                                rows1(buf, slot[kd], stage, accBase, k3 * VL, oh0, oh1);
+                                // Columns whose source is inside the row are read directly; the rest through the map.
+                                int jLo = Math.min(rs, ceilDiv(Math.max(0, pad - cp), s));
+                                int jHi = Math.max(jLo, Math.min(rs, ceilDiv(wd + pad - cp, s)));
+                                for (int jj = 0; jj < jLo; jj++) buf[dst + jj] = mapped(row, mapW[jj * s + cp]);
+                                for (int jj = jLo, src = row + jLo * s + cp - pad; jj < jHi; jj++, src += s) {
+                                    buf[dst + jj] = x[src];
+                                }
+                                for (int jj = jHi; jj < rs; jj++) buf[dst + jj] = mapped(row, mapW[jj * s + cp]);
                             }
                         }
+                    }
+                    for (int cp = 0; cp < s; cp++) {
+                        int blk = plane + (rb * s + cp) * blockLen;
+                        Arrays.fill(buf, blk + yN * rs, blk + blockLen, 0f);
                     }
                 }
             }
         }
-        for (int o = 0; o < co; o++) {
-            for (int t = 0; t < k3; t++) {
-                // lanes summed in a fixed order: reduceLanes(ADD) leaves the order open, and it differs between
-                // the interpreter and C2, which would make training results depend on JIT warm-up
-                int base = acc + (o * k3 + t) * VL;
-                float sum = 0;
-                for (int l = 0; l < VL; l++) sum += buf[base + l];
-                part[partBase + o * k3 + t] = sum;
-            }
-        }
+    }
+
+    private float mapped(int row, int sw) {
+        return sw < 0 ? 0f : x[row + sw];
     }
 
     /**
-     * Copies gy rows [oh0, oh1) of channels ob*8.. of plane od into buf at stage as [8][rowTile][whole vectors],
-     * zero past wOut and for channels past co, so the inner loops need no masked loads (which JDK 25 runs slowly).
+     * Stages gy of channels [o0, o0+oc), planes [od0, od0+np), rows [oh0, oh0+nr) with the input's row stride:
+     * buf[gsb + o*gChan + p*gPlane + r*rs + ow]; zero in columns wOut..rs-1, after the last row up to whole vectors,
+     * and for channels oc..ocr-1, so those positions add nothing whatever input they meet.
      */
-    private void stageGy(float[] buf, int stage, int b, int ob, int od, int oh0, int oh1) {
-        int st = stageStride(), valid = Math.min(OB, co - ob * OB);
-        // Only what the kernels read is written: rows [oh0, oh1) of all 8 channels, each a whole number of vectors.
-        for (int c = 0; c < OB; c++) {
-            int g = ((b * co + ob * OB + c) * dOut + od) * hOut * wOut;
-            for (int oh = oh0; oh < oh1; oh++) {
-                int dst = stage + (c * rowTile + oh - oh0) * st;
-                if (c < valid) {
-                    System.arraycopy(gy, g + oh * wOut, buf, dst, wOut);
-                    if (st > wOut) Arrays.fill(buf, dst + wOut, dst + st, 0f);
+    private void stageGy(float[] buf, int gsb, int b, int o0, int oc, int ocr, int od0, int np, int oh0, int nr) {
+        int qLen = ConvCorrelation.roundUp(nr * rs, VL);
+        for (int o = 0; o < ocr; o++) {
+            for (int p = 0; p < np; p++) {
+                int dst = gsb + o * gChan + p * gPlane;
+                if (o >= oc) {
+                    Arrays.fill(buf, dst, dst + qLen, 0f);
+                    continue;
+                }
+                int src = (((b * co + o0 + o) * dOut + od0 + p) * hOut + oh0) * wOut;
+                if (rs == wOut) {
+                    System.arraycopy(gy, src, buf, dst, nr * wOut);
+                } else if (wOut <= VL && rs <= VL) {
+                    // Narrow rows (14³): one vector per row, reading on into the next row and writing on into the next
+                    // staged row (overwritten by it; never past qLen), then the tail zeroed: much cheaper than a copy
+                    // call per 14 floats.
+                    int r = 0;
+                    for (; r < nr && src + r * wOut + VL <= gy.length && r * rs + VL <= qLen; r++) {
+                        FloatVector.fromArray(SPECIES, gy, src + r * wOut).intoArray(buf, dst + r * rs);
+                        for (int col = wOut; col < rs; col++) buf[dst + r * rs + col] = 0f;
+                    }
+                    for (; r < nr; r++) {
+                        System.arraycopy(gy, src + r * wOut, buf, dst + r * rs, wOut);
+                        Arrays.fill(buf, dst + r * rs + wOut, dst + (r + 1) * rs, 0f);
+                    }
                 } else {
-                    Arrays.fill(buf, dst, dst + st, 0f);
+                    for (int r = 0; r < nr; r++) {
+                        System.arraycopy(gy, src + r * wOut, buf, dst + r * rs, wOut);
+                        Arrays.fill(buf, dst + r * rs + wOut, dst + (r + 1) * rs, 0f);
+                    }
                 }
-            }
-        }
-    }
-
-    /** Pads input plane sd (-1: a zero plane) of (b, c) into buf at base, rows hp, each row split into s phases. */
-    private void fillPlane(float[] buf, int base, int b, int c, int sd) {
-        int sj = s * j;
-        for (int y = 0; y < hp; y++) {
-            int dst = base + y * sj;
-            int sh = sd < 0 ? -1 : mapH[y];
-            if (sh < 0) {
-                Arrays.fill(buf, dst, dst + sj, 0f);
-                continue;
-            }
-            int row = (((b * ci + c) * d + sd) * h + sh) * wd;
-            for (int q = 0; q < s; q++) {
-                int dd = dst + q * j;
-                for (int jj = 0, xx = q; jj < j; jj++, xx += s) {
-                    int sw = mapW[xx];
-                    buf[dd + jj] = sw < 0 ? 0f : x[row + sw];
-                }
+                Arrays.fill(buf, dst + nr * rs, dst + qLen, 0f);
             }
         }
     }
 
     /**
-     * k = 3: 4 co × 3 kw accumulators for one (kd, kh) over output rows [oh0, oh1); channels c0..c0+3 of the block.
-     * Four, not eight, channels per call: 24 accumulators made the method too big for C2, which then gave up inlining
-     * and boxed vectors (4× slower).
+     * k = 3, one (input channel, kd, kh): 4 output channels × 3 kw accumulators over the tile's np planes, each a
+     * flat run of qLen staged positions (rows of rs). x0: the staged input of plane 0 for this kd, kh, kw = 0.
      */
-    private void rows3(float[] buf, int plane, int kh, int stage, int accBase, int cs, int oh0, int oh1) {
-        final int gs = stageStride(), hw = rowTile * gs;
-        final int sj = s * j;
-        final int l1 = (1 % s) * j + 1 / s, l2 = (2 % s) * j + 2 / s;
+    private void tile3(float[] buf, int x0, int gBase, int np, int qLen, int accBase, int cs) {
+        final int gc = gChan, ps = s * planeLen, gp = gPlane;
+        final int l1 = (1 % s) * blockLen + 1 / s, l2 = (2 % s) * blockLen + 2 / s;
         final int b1 = accBase + cs, b2 = accBase + 2 * cs, b3 = accBase + 3 * cs;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, buf, accBase);
-        FloatVector a01 = FloatVector.fromArray(SPECIES, buf, accBase + VL);
-        FloatVector a02 = FloatVector.fromArray(SPECIES, buf, accBase + 2 * VL);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, buf, b1);
-        FloatVector a11 = FloatVector.fromArray(SPECIES, buf, b1 + VL);
-        FloatVector a12 = FloatVector.fromArray(SPECIES, buf, b1 + 2 * VL);
-        FloatVector a20 = FloatVector.fromArray(SPECIES, buf, b2);
-        FloatVector a21 = FloatVector.fromArray(SPECIES, buf, b2 + VL);
-        FloatVector a22 = FloatVector.fromArray(SPECIES, buf, b2 + 2 * VL);
-        FloatVector a30 = FloatVector.fromArray(SPECIES, buf, b3);
-        FloatVector a31 = FloatVector.fromArray(SPECIES, buf, b3 + VL);
-        FloatVector a32 = FloatVector.fromArray(SPECIES, buf, b3 + 2 * VL);
-        for (int oh = oh0; oh < oh1; oh++) {
-            int xr = plane + (oh * s + kh) * sj;
-            int g = stage + (oh - oh0) * gs;
-            for (int c = 0; c < wOut; c += VL) {
-                FloatVector x0 = FloatVector.fromArray(SPECIES, buf, xr + c);
-                FloatVector x1 = FloatVector.fromArray(SPECIES, buf, xr + l1 + c);
-                FloatVector x2 = FloatVector.fromArray(SPECIES, buf, xr + l2 + c);
-                FloatVector g0 = FloatVector.fromArray(SPECIES, buf, g + c);
-                a00 = g0.fma(x0, a00);
-                a01 = g0.fma(x1, a01);
-                a02 = g0.fma(x2, a02);
-                FloatVector g1 = FloatVector.fromArray(SPECIES, buf, g + hw + c);
-                a10 = g1.fma(x0, a10);
-                a11 = g1.fma(x1, a11);
-                a12 = g1.fma(x2, a12);
-                FloatVector g2 = FloatVector.fromArray(SPECIES, buf, g + 2 * hw + c);
-                a20 = g2.fma(x0, a20);
-                a21 = g2.fma(x1, a21);
-                a22 = g2.fma(x2, a22);
-                FloatVector g3 = FloatVector.fromArray(SPECIES, buf, g + 3 * hw + c);
-                a30 = g3.fma(x0, a30);
-                a31 = g3.fma(x1, a31);
-                a32 = g3.fma(x2, a32);
+        FloatVector a00 = ld(buf, accBase), a01 = ld(buf, accBase + VL), a02 = ld(buf, accBase + 2 * VL);
+        FloatVector a10 = ld(buf, b1), a11 = ld(buf, b1 + VL), a12 = ld(buf, b1 + 2 * VL);
+        FloatVector a20 = ld(buf, b2), a21 = ld(buf, b2 + VL), a22 = ld(buf, b2 + 2 * VL);
+        FloatVector a30 = ld(buf, b3), a31 = ld(buf, b3 + VL), a32 = ld(buf, b3 + 2 * VL);
+        for (int p = 0; p < np; p++) {
+            int xr = x0 + p * ps;
+            int g = gBase + p * gp;
+            for (int q = 0; q < qLen; q += VL) {
+                FloatVector x0v = ld(buf, xr + q);
+                FloatVector x1v = ld(buf, xr + l1 + q);
+                FloatVector x2v = ld(buf, xr + l2 + q);
+                FloatVector g0 = ld(buf, g + q);
+                a00 = g0.fma(x0v, a00);
+                a01 = g0.fma(x1v, a01);
+                a02 = g0.fma(x2v, a02);
+                FloatVector g1 = ld(buf, g + gc + q);
+                a10 = g1.fma(x0v, a10);
+                a11 = g1.fma(x1v, a11);
+                a12 = g1.fma(x2v, a12);
+                FloatVector g2 = ld(buf, g + 2 * gc + q);
+                a20 = g2.fma(x0v, a20);
+                a21 = g2.fma(x1v, a21);
+                a22 = g2.fma(x2v, a22);
+                FloatVector g3 = ld(buf, g + 3 * gc + q);
+                a30 = g3.fma(x0v, a30);
+                a31 = g3.fma(x1v, a31);
+                a32 = g3.fma(x2v, a32);
             }
         }
-        a00.intoArray(buf, accBase);
-        a01.intoArray(buf, accBase + VL);
-        a02.intoArray(buf, accBase + 2 * VL);
-        a10.intoArray(buf, b1);
-        a11.intoArray(buf, b1 + VL);
-        a12.intoArray(buf, b1 + 2 * VL);
-        a20.intoArray(buf, b2);
-        a21.intoArray(buf, b2 + VL);
-        a22.intoArray(buf, b2 + 2 * VL);
-        a30.intoArray(buf, b3);
-        a31.intoArray(buf, b3 + VL);
-        a32.intoArray(buf, b3 + 2 * VL);
+        st(a00, buf, accBase); st(a01, buf, accBase + VL); st(a02, buf, accBase + 2 * VL);
+        st(a10, buf, b1); st(a11, buf, b1 + VL); st(a12, buf, b1 + 2 * VL);
+        st(a20, buf, b2); st(a21, buf, b2 + VL); st(a22, buf, b2 + 2 * VL);
+        st(a30, buf, b3); st(a31, buf, b3 + VL); st(a32, buf, b3 + 2 * VL);
     }
 
-    /** k = 1: 8 co accumulators over output rows [oh0, oh1). */
-    private void rows1(float[] buf, int plane, int stage, int accBase, int cs, int oh0, int oh1) {
-        final int gs = stageStride(), hw = rowTile * gs;
-        final int sj = s * j;
-        FloatVector a0 = ld(buf, accBase), a1 = ld(buf, accBase + cs), a2 = ld(buf, accBase + 2 * cs),
-                a3 = ld(buf, accBase + 3 * cs), a4 = ld(buf, accBase + 4 * cs), a5 = ld(buf, accBase + 5 * cs),
-                a6 = ld(buf, accBase + 6 * cs), a7 = ld(buf, accBase + 7 * cs);
-        for (int oh = oh0; oh < oh1; oh++) {
-            int xr = plane + (oh * s) * sj;
-            int g = stage + (oh - oh0) * gs;
-            for (int c = 0; c < wOut; c += VL) {
-                FloatVector x0 = FloatVector.fromArray(SPECIES, buf, xr + c);
-                a0 = ld(buf, g + c).fma(x0, a0);
-                a1 = ld(buf, g + hw + c).fma(x0, a1);
-                a2 = ld(buf, g + 2 * hw + c).fma(x0, a2);
-                a3 = ld(buf, g + 3 * hw + c).fma(x0, a3);
-                a4 = ld(buf, g + 4 * hw + c).fma(x0, a4);
-                a5 = ld(buf, g + 5 * hw + c).fma(x0, a5);
-                a6 = ld(buf, g + 6 * hw + c).fma(x0, a6);
-                a7 = ld(buf, g + 7 * hw + c).fma(x0, a7);
+    /**
+     * k = 1, input channels c..c+3 (staged chanLen apart) × 4 output channels: 16 accumulators over the tile; the
+     * accumulator of (input i, output m) is at accBase + i*cStride + m*VL.
+     */
+    private void tile1x4(float[] buf, int x0, int gBase, int np, int qLen, int accBase, int cStride) {
+        final int gc = gChan, xc = chanLen, ps = s * planeLen, gp = gPlane;
+        final int e1 = accBase + cStride, e2 = accBase + 2 * cStride, e3 = accBase + 3 * cStride;
+        FloatVector a00 = ld(buf, accBase), a01 = ld(buf, accBase + VL), a02 = ld(buf, accBase + 2 * VL),
+                a03 = ld(buf, accBase + 3 * VL);
+        FloatVector a10 = ld(buf, e1), a11 = ld(buf, e1 + VL), a12 = ld(buf, e1 + 2 * VL), a13 = ld(buf, e1 + 3 * VL);
+        FloatVector a20 = ld(buf, e2), a21 = ld(buf, e2 + VL), a22 = ld(buf, e2 + 2 * VL), a23 = ld(buf, e2 + 3 * VL);
+        FloatVector a30 = ld(buf, e3), a31 = ld(buf, e3 + VL), a32 = ld(buf, e3 + 2 * VL), a33 = ld(buf, e3 + 3 * VL);
+        for (int p = 0; p < np; p++) {
+            int xr = x0 + p * ps;
+            int g = gBase + p * gp;
+            for (int q = 0; q < qLen; q += VL) {
+                FloatVector g0 = ld(buf, g + q), g1 = ld(buf, g + gc + q), g2 = ld(buf, g + 2 * gc + q),
+                        g3 = ld(buf, g + 3 * gc + q);
+                FloatVector v = ld(buf, xr + q);
+                a00 = g0.fma(v, a00);
+                a01 = g1.fma(v, a01);
+                a02 = g2.fma(v, a02);
+                a03 = g3.fma(v, a03);
+                v = ld(buf, xr + xc + q);
+                a10 = g0.fma(v, a10);
+                a11 = g1.fma(v, a11);
+                a12 = g2.fma(v, a12);
+                a13 = g3.fma(v, a13);
+                v = ld(buf, xr + 2 * xc + q);
+                a20 = g0.fma(v, a20);
+                a21 = g1.fma(v, a21);
+                a22 = g2.fma(v, a22);
+                a23 = g3.fma(v, a23);
+                v = ld(buf, xr + 3 * xc + q);
+                a30 = g0.fma(v, a30);
+                a31 = g1.fma(v, a31);
+                a32 = g2.fma(v, a32);
+                a33 = g3.fma(v, a33);
             }
         }
-        st(a0, buf, accBase); st(a1, buf, accBase + cs); st(a2, buf, accBase + 2 * cs); st(a3, buf, accBase + 3 * cs);
-        st(a4, buf, accBase + 4 * cs); st(a5, buf, accBase + 5 * cs); st(a6, buf, accBase + 6 * cs); st(a7, buf, accBase + 7 * cs);
+        st(a00, buf, accBase); st(a01, buf, accBase + VL); st(a02, buf, accBase + 2 * VL); st(a03, buf, accBase + 3 * VL);
+        st(a10, buf, e1); st(a11, buf, e1 + VL); st(a12, buf, e1 + 2 * VL); st(a13, buf, e1 + 3 * VL);
+        st(a20, buf, e2); st(a21, buf, e2 + VL); st(a22, buf, e2 + 2 * VL); st(a23, buf, e2 + 3 * VL);
+        st(a30, buf, e3); st(a31, buf, e3 + VL); st(a32, buf, e3 + 2 * VL); st(a33, buf, e3 + 3 * VL);
+    }
+
+    /** k = 1, one input channel × 4 output channels (the input channels left over from tile1x4). */
+    private void tile1(float[] buf, int x0, int gBase, int np, int qLen, int accBase) {
+        final int gc = gChan, ps = s * planeLen, gp = gPlane;
+        FloatVector a0 = ld(buf, accBase), a1 = ld(buf, accBase + VL), a2 = ld(buf, accBase + 2 * VL),
+                a3 = ld(buf, accBase + 3 * VL);
+        for (int p = 0; p < np; p++) {
+            int xr = x0 + p * ps;
+            int g = gBase + p * gp;
+            for (int q = 0; q < qLen; q += VL) {
+                FloatVector v = ld(buf, xr + q);
+                a0 = ld(buf, g + q).fma(v, a0);
+                a1 = ld(buf, g + gc + q).fma(v, a1);
+                a2 = ld(buf, g + 2 * gc + q).fma(v, a2);
+                a3 = ld(buf, g + 3 * gc + q).fma(v, a3);
+            }
+        }
+        st(a0, buf, accBase); st(a1, buf, accBase + VL); st(a2, buf, accBase + 2 * VL); st(a3, buf, accBase + 3 * VL);
     }
 
     private static FloatVector ld(float[] a, int off) {

@@ -16,8 +16,9 @@ import java.util.List;
  * flipped, channel-transposed kernel — for stride 2 split into 2³ phases (even/odd virtual positions), each a
  * stride-1 correlation with the sub-set of taps of that parity — and the padded-domain gradient is then folded
  * back: interior positions map 1:1, padding positions add into the voxel they reflect (REFLECT) or vanish (ZERO).
- * backwardWeight is {@link ConvWeightGradient}: per input channel, lane-wise partial dot products of padded input
- * rows with gy rows, reduced once at the end.
+ * backwardWeight is {@link ConvWeightGradient}: per block of 16 input × 16 output channels and slab of planes,
+ * lane-wise partial dot products of staged padded input rows with staged gy rows, accumulated in registers over
+ * tiles of rows and reduced in a fixed order (independent of the thread count).
  *
  * <p>Supported: k 1 (pad 0) or 3 (pad 1), stride 1 or 2, ZERO or REFLECT padding. Anything else is rejected.
  */
@@ -191,33 +192,18 @@ public final class CpuConv3d {
         length("gw", gw, (long) co * ci * k * k * k, shapes);
         if (gb != null) length("gb", gb, co, shapes);
 
-        int hp = h + 2 * pad;
         int mapLen = mapLength(d, h, wd, pad, stride, wO);
-        ConvWeightGradient kernel = new ConvWeightGradient(x, gy, ci, d, h, wd, co, k, stride, dO, hO, wO, hp,
+        ConvWeightGradient kernel = new ConvWeightGradient(x, gy, n, ci, d, h, wd, co, k, stride, pad, dO, hO, wO,
                 sourceMap(d, pad, padding, d + 2 * pad), sourceMap(h, pad, padding, mapLen),
                 sourceMap(wd, pad, padding, mapLen));
-        int k3 = k * k * k;
-        int planes = n * dO;
-        // Few input channels: split the (n, od) range too so both cores get work; partials are summed below.
-        int slabs = Math.min(planes, ceilDiv(4 * Parallel.threads(), ci));
-        float[] part = new float[ci * slabs * co * k3];
-        Parallel.forRange(ci * slabs, 1, (lo, hi) -> {
+        // Items and slabs depend on the shape only, and the slabs' partial sums are added in order: the result does
+        // not depend on the number of threads.
+        float[] part = new float[kernel.partLength()];
+        Parallel.forRange(kernel.items(), 1, (lo, hi) -> {
             float[] buf = ConvScratch.get().first(kernel.scratchSize());
-            for (int it = lo; it < hi; it++) {
-                int c = it / slabs, sl = it % slabs;
-                kernel.item(c, (int) ((long) planes * sl / slabs), (int) ((long) planes * (sl + 1) / slabs),
-                        part, it * co * k3, buf);
-            }
+            for (int it = lo; it < hi; it++) kernel.item(it, part, buf);
         });
-        for (int c = 0; c < ci; c++) {
-            for (int o = 0; o < co; o++) {
-                for (int t = 0; t < k3; t++) {
-                    float sum = 0;
-                    for (int sl = 0; sl < slabs; sl++) sum += part[((c * slabs + sl) * co + o) * k3 + t];
-                    gw[(o * ci + c) * k3 + t] = sum;
-                }
-            }
-        }
+        kernel.reduce(part, gw);
         if (gb != null) biasGradient(gy, gb, n, co, dO * hO * wO);
     }
 
