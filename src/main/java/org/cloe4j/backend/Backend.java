@@ -33,6 +33,14 @@ public interface Backend extends AutoCloseable {
         return "";
     }
 
+    /**
+     * Whether the backend is unavailable because the user configured it wrongly (a bad option), rather than for want
+     * of hardware: such a backend is never skipped in silence ({@link Backends#pick()} warns, naming the reason).
+     */
+    default boolean misconfigured() {
+        return false;
+    }
+
     /** A tensor of the given shape with undefined contents, possibly a reused buffer. */
     Tensor allocate(Shape shape);
 

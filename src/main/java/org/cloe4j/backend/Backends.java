@@ -36,10 +36,31 @@ public final class Backends {
     public static Backend pick() {
         String forced = System.getProperty("cloe.backend");
         if (forced != null && !forced.isBlank() && !forced.equals("auto")) return named(forced);
-        for (Backend b : all()) {
+        return best(all(), System.err);
+    }
+
+    /**
+     * The first available backend of {@code candidates} (best first). A better one skipped because it is
+     * {@link Backend#misconfigured() misconfigured} is named on {@code warnings} with its reason: a bad option must
+     * not silently move the work to a slower backend.
+     */
+    public static Backend best(List<Backend> candidates, java.io.PrintStream warnings) {
+        for (Backend b : candidates) {
             if (safeAvailable(b)) return b;
+            if (safeMisconfigured(b)) {
+                warnings.println("warning: backend '" + b.name() + "' skipped: " + b.unavailableReason());
+            }
         }
-        throw new IllegalStateException("no backend available (found: " + names() + ")");
+        throw new IllegalStateException("no backend available (found: "
+                + candidates.stream().map(Backend::name).toList() + ")");
+    }
+
+    private static boolean safeMisconfigured(Backend b) {
+        try {
+            return b.misconfigured();
+        } catch (Throwable t) {
+            return false;
+        }
     }
 
     /** The backend with this name; throws, saying why, when it is absent or unavailable here. */

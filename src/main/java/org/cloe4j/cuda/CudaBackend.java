@@ -44,6 +44,7 @@ public final class CudaBackend implements Backend {
     private final CudaOptions options;
     /** Whether closing this backend closes the runtime (false for those made by {@link #withOptions}). */
     private final boolean owner;
+    private boolean badOption;
     private final CudaLoss losses = new CudaLoss(this);
     private final CudaConv convs = new CudaConv(this);
     private final CudaNorm norms = new CudaNorm(this);
@@ -72,13 +73,22 @@ public final class CudaBackend implements Backend {
 
     private CudaBackend(int deviceOrdinal, Parsed parsed) {
         this(deviceOrdinal, parsed.options());
-        if (parsed.error() != null) rt.fail(parsed.error());
+        if (parsed.error() != null) {
+            rt.fail(parsed.error());
+            badOption = true;
+        }
     }
 
     private CudaBackend(CudaRuntime rt, CudaOptions options, boolean owner) {
         this.rt = rt;
         this.options = options;
         this.owner = owner;
+    }
+
+    /** True when a {@code -Dcloe.cuda.*} property could not be read (the backend is then unavailable). */
+    @Override
+    public boolean misconfigured() {
+        return badOption;
     }
 
     /** The system properties' options, or the defaults and why the properties are bad. */

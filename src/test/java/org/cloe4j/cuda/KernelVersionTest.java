@@ -106,6 +106,27 @@ class KernelVersionTest {
             CudaBackend be = new CudaBackend(0);
             assertFalse(be.isAvailable());
             assertTrue(be.unavailableReason().contains(key), be.unavailableReason());
+            assertTrue(be.misconfigured());
         });
+    }
+
+    /**
+     * With no backend named, a misconfigured CUDA backend is not skipped in silence: the CPU runs and a warning names
+     * the bad property. A CUDA backend that is merely absent (no driver here) is skipped without a warning.
+     */
+    @Test
+    void autoWarnsWhenABadPropertyMovesTheWorkToTheCpu() {
+        String key = "cloe.cuda.kernel.sumTo";
+        withProperty(key, "banana", () -> {
+            var err = new java.io.ByteArrayOutputStream();
+            org.cloe4j.backend.Backend cpu = new org.cloe4j.backend.cpu.CpuBackend();
+            org.cloe4j.backend.Backend picked = org.cloe4j.backend.Backends.best(
+                    java.util.List.of(new CudaBackend(0), cpu), new java.io.PrintStream(err, true));
+            assertEquals("cpu", picked.name());
+            String warning = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(warning.contains("backend 'cuda' skipped") && warning.contains(key), warning);
+        });
+        CudaBackend plain = new CudaBackend(0);
+        assertFalse(plain.misconfigured(), "no property set: not misconfigured");
     }
 }

@@ -32,15 +32,8 @@ final class CpuBroadcast {
         int w = o[4];
         Parallel.forRange(rows, Math.max(1, CpuElementwise.GRAIN / w), (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
-                int rem = r;
-                int i3 = rem % o[3];
-                rem /= o[3];
-                int i2 = rem % o[2];
-                rem /= o[2];
-                int i1 = rem % o[1];
-                int i0 = rem / o[1];
-                int ia = i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3];
-                int ib = i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3];
+                int ia = rowOffset(r, o, sa);
+                int ib = rowOffset(r, o, sb);
                 int iy = r * w;
                 int da = sa[4];
                 int db = sb[4];
@@ -76,14 +69,7 @@ final class CpuBroadcast {
         int w = o[4];
         int rows = o[0] * o[1] * o[2] * o[3];
         for (int r = 0; r < rows; r++) {
-            int rem = r;
-            int i3 = rem % o[3];
-            rem /= o[3];
-            int i2 = rem % o[2];
-            rem /= o[2];
-            int i1 = rem % o[1];
-            int i0 = rem / o[1];
-            int iy = i0 * so[0] + i1 * so[1] + i2 * so[2] + i3 * so[3];
+            int iy = rowOffset(r, o, so);
             int base = r * w;
             if (so[4] == 0) {
                 double s = 0;
@@ -129,5 +115,19 @@ final class CpuBroadcast {
             acc *= dims[i];
         }
         return s;
+    }
+
+    /**
+     * The offset, under strides {@code s}, of row {@code r} of a 5-d shape {@code o} whose rows run along its last
+     * axis (row index = ((i0·o1 + i1)·o2 + i2)·o3 + i3).
+     */
+    private static int rowOffset(int r, int[] o, int[] s) {
+        int i3 = r % o[3];
+        r /= o[3];
+        int i2 = r % o[2];
+        r /= o[2];
+        int i1 = r % o[1];
+        int i0 = r / o[1];
+        return i0 * s[0] + i1 * s[1] + i2 * s[2] + i3 * s[3];
     }
 }
