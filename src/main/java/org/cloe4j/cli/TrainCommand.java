@@ -110,11 +110,16 @@ public final class TrainCommand implements Callable<Integer> {
                 iters != null ? iters : cfg.itersPerEpoch(), lr != null ? lr : cfg.lr());
         if (seed != null) cfg = cfg.withSeed(seed);
         if (unsupervisedRegion) cfg = cfg.withRegionSupervised(false);
+        return withAugmentation(withSegLoss(cfg, segLoss, spec), augmentation, spec);
+    }
+
+    /** {@code --augmentation}: appearance (the presets') or rfnet (RFNet's alone). */
+    static CloeConfig withAugmentation(CloeConfig cfg, String augmentation, CommandSpec spec) {
         if (!augmentation.equals(CloeConfig.AUGMENTATION) && !augmentation.equals(CloeConfig.RFNET_AUGMENTATION)) {
             throw new ParameterException(spec.commandLine(), "--augmentation: expected appearance or rfnet, got '"
                     + augmentation + "'");
         }
-        return withSegLoss(cfg, segLoss, spec).withAugmentation(augmentation);
+        return cfg.withAugmentation(augmentation);
     }
 
     /** {@code --seg-loss}: ce-dice (the presets' loss) or rfnet (RFNet's, floor 0 and smoothing 0). */
