@@ -69,6 +69,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seg-loss", defaultValue = "ce-dice", description = "segmentation loss: ce-dice (default) or rfnet (the loss of the demo figures measured before 2026-11-30)")
     String segLoss;
 
+    @Option(names = "--augmentation", defaultValue = "appearance", description = "training augmentation: appearance (default) or rfnet (that of the demo figures measured before 2026-11-30 evening)")
+    String augmentation;
+
     @Option(names = "--quiet", description = "no progress bars")
     boolean quiet;
 
@@ -97,6 +100,7 @@ public final class DemoCommand implements Callable<Integer> {
         CloeConfig cfg = CloeConfig.tiny(mods, cohort.labelScheme().classes()).withSeed(seed);
         cfg = cfg.withTraining(epochs != null ? epochs : cfg.epochs(), iters != null ? iters : cfg.itersPerEpoch(), cfg.lr());
         cfg = TrainCommand.withSegLoss(cfg, segLoss, spec);
+        cfg = TrainCommand.withAugmentation(cfg, augmentation, spec);
 
         List<CloeConfig> variants = new ArrayList<>(List.of(cfg));
         if (ablations) for (Ablation a : Ablation.values()) variants.add(cfg.withAblations(EnumSet.of(a)));

@@ -69,6 +69,11 @@ public final class TrainCommand implements Callable<Integer> {
             "Dice, the loss of checkpoints trained before ce-dice existed)"})
     String segLoss;
 
+    @Option(names = "--augmentation", defaultValue = "appearance", description = {"training augmentation: appearance",
+            "(RFNet's plus nnU-Net-style bias field, noise, blur, brightness, contrast, gamma and scaling; default) or",
+            "rfnet (flips, rotation, intensity scale and shift: that of checkpoints trained before appearance existed)"})
+    String augmentation;
+
     @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
@@ -105,7 +110,16 @@ public final class TrainCommand implements Callable<Integer> {
                 iters != null ? iters : cfg.itersPerEpoch(), lr != null ? lr : cfg.lr());
         if (seed != null) cfg = cfg.withSeed(seed);
         if (unsupervisedRegion) cfg = cfg.withRegionSupervised(false);
-        return withSegLoss(cfg, segLoss, spec);
+        return withAugmentation(withSegLoss(cfg, segLoss, spec), augmentation, spec);
+    }
+
+    /** {@code --augmentation}: appearance (the presets') or rfnet (RFNet's alone). */
+    static CloeConfig withAugmentation(CloeConfig cfg, String augmentation, CommandSpec spec) {
+        if (!augmentation.equals(CloeConfig.AUGMENTATION) && !augmentation.equals(CloeConfig.RFNET_AUGMENTATION)) {
+            throw new ParameterException(spec.commandLine(), "--augmentation: expected appearance or rfnet, got '"
+                    + augmentation + "'");
+        }
+        return cfg.withAugmentation(augmentation);
     }
 
     /** {@code --seg-loss}: ce-dice (the presets' loss) or rfnet (RFNet's, floor 0 and smoothing 0). */

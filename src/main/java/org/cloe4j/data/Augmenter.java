@@ -1,5 +1,6 @@
 package org.cloe4j.data;
 
+import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
@@ -15,9 +16,16 @@ import java.util.random.RandomGenerator;
  *     (D, H), (D, W), (H, W), around the patch centre: image trilinear, labels nearest, 0 outside the volume;
  * <li>per-channel intensity {@code x·s + t} with s ~ U(1 − scale, 1 + scale), t ~ U(−shift, shift), on non-zero voxels
  *     only: background and padding stay 0, as at inference;
+ * <li>with {@link Options#appearance()} (nnU-Net's appearance augmentation, for cohorts that differ in noise, blur,
+ *     contrast and bias field), per channel and each with its own probability, on the channel's non-zero voxels only:
+ *     a smooth multiplicative bias field, additive Gaussian noise, a Gaussian blur, a brightness factor, a contrast
+ *     factor and a gamma (see {@link #appearance});
  * <li>a flip of each axis with probability 0.5.
  * </ol>
- * Rotation samples the whole prepared volume, so rotated patches have data in their corners when the volume has.
+ * With {@link Options#zoom()} the rotation step also scales the patch by a factor in [0.85, 1.25] with p = 0.2 (the
+ * patch covers that many times its own size of the volume). Rotation samples the whole prepared volume, so rotated
+ * patches have data in their corners when the volume has. Without {@code appearance} and {@code zoom} the generator
+ * is drawn exactly as before they existed, so a run trained with RFNet's augmentation resumes and repeats bit for bit.
  */
 public final class Augmenter {
 
@@ -29,14 +37,40 @@ public final class Augmenter {
      * @param maxRotationDegrees largest rotation angle
      * @param intensityScale     half-width of the scale interval around 1
      * @param intensityShift     half-width of the shift interval around 0
+     * @param appearance         nnU-Net-style per-channel bias field, noise, blur, brightness, contrast and gamma
+     * @param zoom               a random scaling of the patch (0.85–1.25, p = 0.2)
      */
     public record Options(boolean flips, boolean rotation, double maxRotationDegrees, double intensityScale,
-                          double intensityShift) {
+                          double intensityShift, boolean appearance, boolean zoom) {
         /** RFNet: flips, ±10° rotation, scale U(0.9, 1.1), shift U(−0.1, 0.1). */
         public static final Options RFNET = new Options(true, true, 10, 0.1, 0.1);
+        /** RFNet's plus the appearance augmentation and the random scaling (the presets' since 2026-11-30). */
+        public static final Options APPEARANCE = new Options(true, true, 10, 0.1, 0.1, true, true);
         /** Only the random crop. */
         public static final Options CROP_ONLY = new Options(false, false, 0, 0, 0);
+
+        /** Options without the appearance augmentation and the scaling. */
+        public Options(boolean flips, boolean rotation, double maxRotationDegrees, double intensityScale,
+                       double intensityShift) {
+            this(flips, rotation, maxRotationDegrees, intensityScale, intensityShift, false, false);
+        }
+
+        /** The options a config's {@code augmentation} name stands for: "rfnet" or "appearance". */
+        public static Options named(String name) {
+            return switch (name) {
+                case "rfnet" -> RFNET;
+                case "appearance" -> APPEARANCE;
+                default -> throw new IllegalArgumentException("unknown augmentation '" + name
+                        + "' (known: appearance, rfnet)");
+            };
+        }
     }
+
+    /** Probabilities and ranges of the appearance augmentation, per channel (nnU-Net's, in z-score units). */
+    static final double P_BIAS = 0.2, MAX_BIAS_LOG = 0.3, P_NOISE = 0.15, MAX_NOISE_SIGMA = 0.1, P_BLUR = 0.2,
+            MIN_BLUR_SIGMA = 0.5, MAX_BLUR_SIGMA = 1.0, P_BRIGHTNESS = 0.15, P_CONTRAST = 0.15, MIN_FACTOR = 0.75,
+            MAX_FACTOR = 1.25, P_GAMMA = 0.3, MIN_GAMMA = 0.7, MAX_GAMMA = 1.5, P_ZOOM = 0.2, MIN_ZOOM = 0.85,
+            MAX_ZOOM = 1.25;
 
     private final int[] patch;
     private final Options options;
@@ -84,6 +118,11 @@ public final class Augmenter {
             r[j][j] = cos;
             rotate = angle != 0;
         }
+        if (options.zoom() && rng.nextDouble() < P_ZOOM) {
+            double f = MIN_ZOOM + rng.nextDouble() * (MAX_ZOOM - MIN_ZOOM);
+            for (double[] row : r) for (int k = 0; k < 3; k++) row[k] *= f;
+            rotate = true;
+        }
         int channels = c.channels(), n = pd * ph * pw;
         float[] image = new float[channels * n];
         byte[] labels = c.hasLabels() ? new byte[n] : null;
@@ -98,11 +137,133 @@ public final class Augmenter {
             // background (0 after normalisation, and the zero padding) keeps its fixed value
             for (int i = ch * n, end = i + n; i < end; i++) if (image[i] != 0) image[i] = image[i] * s + t;
         }
+        if (options.appearance()) for (int ch = 0; ch < channels; ch++) appearance(image, ch * n, pd, ph, pw, rng);
         if (options.flips()) {
             boolean fd = rng.nextBoolean(), fh = rng.nextBoolean(), fw = rng.nextBoolean();
             if (fd || fh || fw) flip(image, labels, channels, pd, ph, pw, fd, fh, fw);
         }
         return new Patch(image, labels, channels, pd, ph, pw);
+    }
+
+    /**
+     * nnU-Net-style appearance augmentation of one channel ({@code d × h × w} voxels from {@code off}), each step with
+     * its own probability and only on the channel's non-zero voxels (the brain; background stays exactly 0):
+     * <ol>
+     * <li>p 0.2: a smooth bias field, {@code (x − min)·exp(a·f) + min} with f a smooth field in [−1, 1] (knots every
+     *     16 voxels) and a ~ U(0, 0.3) — multiplicative on the intensity above the channel's darkest brain voxel, as a
+     *     coil's field is on the raw image, whose z-score is shifted;
+     * <li>p 0.15: additive Gaussian noise, σ ~ U(0, 0.1);
+     * <li>p 0.2: a Gaussian blur, σ ~ U(0.5, 1) voxels (the blurred image is kept on the brain voxels only);
+     * <li>p 0.15: brightness, {@code x·m} with m ~ U(0.75, 1.25);
+     * <li>p 0.15: contrast, {@code (x − mean)·m + mean} with m ~ U(0.75, 1.25), clipped to the channel's former range;
+     * <li>p 0.3: gamma, {@code ((x − min)/(max − min))^γ·(max − min) + min} with γ ~ U(0.7, 1) or U(1, 1.5) at even
+     *     odds: the range [min, max] is kept.
+     * </ol>
+     */
+    static void appearance(float[] image, int off, int d, int h, int w, RandomGenerator rng) {
+        int n = d * h * w;
+        if (rng.nextDouble() < P_BIAS) {
+            double a = rng.nextDouble() * MAX_BIAS_LOG;
+            biasField(image, off, n, SmoothField.of(w, h, d, 16, rng), a);
+        }
+        if (rng.nextDouble() < P_NOISE) addNoise(image, off, n, rng.nextDouble() * MAX_NOISE_SIGMA, rng);
+        if (rng.nextDouble() < P_BLUR) {
+            blur(image, off, d, h, w, MIN_BLUR_SIGMA + rng.nextDouble() * (MAX_BLUR_SIGMA - MIN_BLUR_SIGMA));
+        }
+        if (rng.nextDouble() < P_BRIGHTNESS) {
+            float m = (float) (MIN_FACTOR + rng.nextDouble() * (MAX_FACTOR - MIN_FACTOR));
+            for (int i = off; i < off + n; i++) if (image[i] != 0) image[i] *= m;
+        }
+        if (rng.nextDouble() < P_CONTRAST) contrast(image, off, n, MIN_FACTOR + rng.nextDouble() * (MAX_FACTOR - MIN_FACTOR));
+        if (rng.nextDouble() < P_GAMMA) {
+            double g = rng.nextBoolean() ? MIN_GAMMA + rng.nextDouble() * (1 - MIN_GAMMA) : 1 + rng.nextDouble() * (MAX_GAMMA - 1);
+            gamma(image, off, n, g);
+        }
+    }
+
+    /** {@code (x − min)·exp(a·field) + min} on the non-zero voxels; {@code min} is theirs. */
+    static void biasField(float[] image, int off, int n, float[] field, double a) {
+        float min = Float.POSITIVE_INFINITY;
+        for (int i = off; i < off + n; i++) if (image[i] != 0) min = Math.min(min, image[i]);
+        if (min == Float.POSITIVE_INFINITY) return;
+        for (int i = off; i < off + n; i++) {
+            if (image[i] != 0) image[i] = keepNonZero((float) ((image[i] - min) * Math.exp(a * field[i - off]) + min));
+        }
+    }
+
+    /** Adds N(0, σ²) to each non-zero voxel. */
+    static void addNoise(float[] image, int off, int n, double sigma, RandomGenerator rng) {
+        for (int i = off; i < off + n; i++) {
+            if (image[i] != 0) image[i] = keepNonZero((float) (image[i] + sigma * rng.nextGaussian()));
+        }
+    }
+
+    /** A separable Gaussian blur of σ voxels (zero outside the patch), written back to the non-zero voxels only. */
+    static void blur(float[] image, int off, int d, int h, int w, double sigma) {
+        int r = (int) Math.ceil(3 * sigma), n = d * h * w;
+        double[] k = new double[2 * r + 1];
+        double sum = 0;
+        for (int j = -r; j <= r; j++) sum += k[j + r] = Math.exp(-j * j / (2 * sigma * sigma));
+        for (int j = 0; j < k.length; j++) k[j] /= sum;
+        float[] a = Arrays.copyOfRange(image, off, off + n), b = new float[n];
+        int[] dims = {d, h, w}, strides = {h * w, w, 1};
+        for (int axis = 0; axis < 3; axis++) {
+            int len = dims[axis], stride = strides[axis];
+            for (int i = 0; i < n; i++) {
+                int pos = (i / stride) % len;
+                double v = 0;
+                for (int j = Math.max(-r, -pos); j <= Math.min(r, len - 1 - pos); j++) v += k[j + r] * a[i + j * stride];
+                b[i] = (float) v;
+            }
+            float[] t = a;
+            a = b;
+            b = t;
+        }
+        for (int i = 0; i < n; i++) if (image[off + i] != 0) image[off + i] = keepNonZero(a[i]);
+    }
+
+    /** {@code (x − mean)·m + mean} on the non-zero voxels, clipped to their former range. */
+    static void contrast(float[] image, int off, int n, double m) {
+        double sum = 0;
+        int count = 0;
+        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+        for (int i = off; i < off + n; i++) {
+            if (image[i] != 0) {
+                sum += image[i];
+                count++;
+                min = Math.min(min, image[i]);
+                max = Math.max(max, image[i]);
+            }
+        }
+        if (count == 0) return;
+        double mean = sum / count;
+        for (int i = off; i < off + n; i++) {
+            if (image[i] != 0) image[i] = keepNonZero((float) Math.clamp((image[i] - mean) * m + mean, min, max));
+        }
+    }
+
+    /** {@code ((x − min)/(max − min))^γ·(max − min) + min} on the non-zero voxels: the range is kept. */
+    static void gamma(float[] image, int off, int n, double g) {
+        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+        for (int i = off; i < off + n; i++) {
+            if (image[i] != 0) {
+                min = Math.min(min, image[i]);
+                max = Math.max(max, image[i]);
+            }
+        }
+        double range = (double) max - min;
+        if (!(range > 0)) return;
+        for (int i = off; i < off + n; i++) {
+            if (image[i] != 0) {
+                double t = (image[i] - min) / range;
+                image[i] = keepNonZero((float) Math.clamp(Math.pow(t, g) * range + min, min, max));
+            }
+        }
+    }
+
+    /** A brain voxel stays a brain voxel: a value that lands on exactly 0 is nudged to the smallest float. */
+    private static float keepNonZero(float v) {
+        return v == 0 ? Float.MIN_NORMAL : v;
     }
 
     /** The patch's origin (d, h, w), possibly reaching past the volume on any side. */

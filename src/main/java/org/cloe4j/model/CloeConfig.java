@@ -33,18 +33,30 @@ import java.util.Set;
  *                         field existed, reads as 0, so older checkpoints resume with the loss they were trained with)
  * @param diceSmooth       smoothing s of the soft Dice (2I + s)/(P + T + s): 1 in the presets, 0 RFNet's ([choice];
  *                         missing reads as 0, as above)
+ * @param augmentation     the training augmentation ({@code Augmenter.Options.named}): "appearance" in the presets
+ *                         (RFNet's plus nnU-Net-style bias field, noise, blur, brightness, contrast, gamma and a
+ *                         random scaling), "rfnet" RFNet's alone ([choice]; a config.json without it, written
+ *                         before the field existed, reads as "rfnet", so older checkpoints resume as trained)
  */
 public record CloeConfig(String preset, List<Modality> modalities, int classes, int base, int patch, int batch,
                          int epochs, int itersPerEpoch, float lr, float alpha, float eta, float lambdaRec, float gamma,
                          boolean regionSupervised, boolean detachScores, float slope, Set<Ablation> ablations,
-                         long seed, float ceWeightFloor, float diceSmooth) {
+                         long seed, float ceWeightFloor, float diceSmooth, String augmentation) {
 
     /** The segmentation loss of the presets: plain cross-entropy (class-weight floor 1) and Dice smoothed by 1. */
     public static final float CE_WEIGHT_FLOOR = 1f, DICE_SMOOTH = 1f;
 
     public static final List<Modality> BRATS = Modality.BRATS;
 
+    /** The presets' training augmentation; {@link #RFNET_AUGMENTATION} is what an older config.json reads as. */
+    public static final String AUGMENTATION = "appearance", RFNET_AUGMENTATION = "rfnet";
+
     public CloeConfig {
+        if (augmentation == null) augmentation = RFNET_AUGMENTATION;
+        if (!augmentation.equals(AUGMENTATION) && !augmentation.equals(RFNET_AUGMENTATION)) {
+            throw new IllegalArgumentException("augmentation must be " + AUGMENTATION + " or " + RFNET_AUGMENTATION
+                    + ", got '" + augmentation + "'");
+        }
         modalities = List.copyOf(modalities);
         ablations = ablations.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(ablations));
         if (modalities.isEmpty() || modalities.size() > 8) {
@@ -70,19 +82,19 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
     /** The paper's preset: base 16, patch 112³, batch 1, 500 epochs of 150 iterations. */
     public static CloeConfig paper(List<Modality> modalities, int classes) {
         return new CloeConfig("paper", modalities, classes, 16, 112, 1, 500, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION);
     }
 
     /** RFNet's protocol: base 16, patch 80³, batch 2, 300 epochs. */
     public static CloeConfig rfnet(List<Modality> modalities, int classes) {
         return new CloeConfig("rfnet", modalities, classes, 16, 80, 2, 300, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION);
     }
 
     /** Small enough to train on two CPU cores in minutes (the demo's preset). */
     public static CloeConfig tiny(List<Modality> modalities, int classes) {
         return new CloeConfig("tiny", modalities, classes, 4, 32, 1, 64, 30, 3e-3f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION);
     }
 
     public static CloeConfig preset(String name, List<Modality> modalities, int classes) {
@@ -100,33 +112,39 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
 
     public CloeConfig withAblations(Set<Ablation> a) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, a, seed, ceWeightFloor, diceSmooth);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, a, seed, ceWeightFloor, diceSmooth, augmentation);
     }
 
     public CloeConfig withTraining(int epochs, int itersPerEpoch, float lr) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation);
     }
 
     public CloeConfig withArchitecture(int base, int patch) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation);
     }
 
     public CloeConfig withSeed(long s) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, s, ceWeightFloor, diceSmooth);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, s, ceWeightFloor, diceSmooth, augmentation);
     }
 
     public CloeConfig withRegionSupervised(boolean supervised) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, supervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth);
+                lambdaRec, gamma, supervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation);
     }
 
     /** The segmentation loss: class-weight floor of the cross-entropy and Dice smoothing (0, 0: RFNet's). */
     public CloeConfig withSegLoss(float floor, float smooth) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, floor, smooth);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, floor, smooth, augmentation);
+    }
+
+    /** The training augmentation: {@link #AUGMENTATION} or {@link #RFNET_AUGMENTATION}. */
+    public CloeConfig withAugmentation(String name) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, name);
     }
 
     /** Whether two configs describe the same network (same parameter names and shapes). */

@@ -97,6 +97,11 @@ public final class Trainer {
                             + segLossName(saved) + ", not " + segLossName(cfg) + "; resume it with --seg-loss "
                             + segLossName(saved));
                 }
+                if (!saved.augmentation().equals(cfg.augmentation())) {
+                    throw new IllegalStateException("checkpoint " + last + " was trained with augmentation "
+                            + saved.augmentation() + ", not " + cfg.augmentation() + "; resume it with --augmentation "
+                            + saved.augmentation());
+                }
                 ModelCheckpoint.loadWeights(last, model);
                 Checkpoint.loadOptimizer(last, model, adam);
                 startEpoch = Checkpoint.readState(last).epochsDone();
@@ -104,7 +109,7 @@ public final class Trainer {
                 opts.log().println("resuming from " + last + " (epoch " + startEpoch + " of " + cfg.epochs() + ")");
             }
             PolySchedule schedule = PolySchedule.of(cfg.lr(), cfg.epochs());
-            Augmenter augmenter = new Augmenter(new int[]{cfg.patch(), cfg.patch(), cfg.patch()}, Augmenter.Options.RFNET);
+            Augmenter augmenter = new Augmenter(new int[]{cfg.patch(), cfg.patch(), cfg.patch()}, Augmenter.Options.named(cfg.augmentation()));
             List<ModalityMask> masks = ModalityMask.all(cfg.modalities());
             long total = (long) (cfg.epochs() - startEpoch) * cfg.itersPerEpoch();
             Path lastCkpt = last;

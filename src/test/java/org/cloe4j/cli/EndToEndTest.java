@@ -148,6 +148,23 @@ class EndToEndTest {
     }
 
     @Test
+    void resumingWithAnotherAugmentationIsRefusedNamingTheAugmentationToResumeWith() throws Exception {
+        Path copy = tmp.resolve("augmentation-change");
+        Path ckpt = ModelCheckpoint.latest(run);
+        Path dst = Files.createDirectories(copy.resolve("checkpoints").resolve(ckpt.getFileName()));
+        try (var files = Files.list(ckpt)) {
+            for (Path f : files.toList()) Files.copy(f, dst.resolve(f.getFileName()));
+        }
+        Outcome o = cli("train", "--data", data.toString(), "--out", copy.toString(), "--epochs", "2", "--iters", "1",
+                "--quiet", "--resume", "--augmentation", "rfnet", "--backend", "cpu");
+        assertNotEquals(0, o.code());
+        assertTrue(o.err().contains("--augmentation appearance"), o.err());
+        Outcome bad = cli("train", "--data", data.toString(), "--out", tmp.resolve("bad-aug").toString(), "--augmentation", "heavy");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--augmentation"), bad.err());
+    }
+
+    @Test
     void evalWritesTheFifteenRowTableTheCsvAndTheChart() throws Exception {
         Path out = tmp.resolve("eval");
         Outcome o = cli("eval", "--model", run.toString(), "--data", data.toString(), "--split", "test", "--out",

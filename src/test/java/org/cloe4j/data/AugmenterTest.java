@@ -216,4 +216,168 @@ class AugmenterTest {
             }
         }
     }
+
+    /** A 32³ one-channel patch: a brain ball of z-score-like values (a smooth ramp plus a pattern) in a zero background. */
+    private static float[] brainPatch(int e) {
+        float[] img = new float[e * e * e];
+        SplittableRandom r = new SplittableRandom(3);
+        for (int z = 0, i = 0; z < e; z++) {
+            for (int y = 0; y < e; y++) {
+                for (int x = 0; x < e; x++, i++) {
+                    double dz = z - e / 2.0, dy = y - e / 2.0, dx = x - e / 2.0;
+                    if (dz * dz + dy * dy + dx * dx < (e * 0.4) * (e * 0.4)) img[i] = (float) (0.05 * x - 0.8 + r.nextGaussian() * 0.5 + 0.001);
+                }
+            }
+        }
+        return img;
+    }
+
+    @Test
+    void noiseHasTheDrawnSigmaOnTheBrainAndNoneOnTheBackground() {
+        float[] before = brainPatch(32), after = before.clone();
+        double sigma = 0.08;
+        Augmenter.addNoise(after, 0, after.length, sigma, new SplittableRandom(9));
+        double sum = 0, sq = 0;
+        int n = 0;
+        for (int i = 0; i < before.length; i++) {
+            if (before[i] == 0) {
+                assertEquals(0f, after[i], "background stays 0");
+                continue;
+            }
+            double d = after[i] - before[i];
+            sum += d;
+            sq += d * d;
+            n++;
+        }
+        double sd = Math.sqrt(sq / n - (sum / n) * (sum / n));
+        // ~8,500 brain voxels: the sample sd of N(0, σ²) has a relative sd of 1/sqrt(2n) ≈ 0.8 %; 4 % is 5 of those
+        assertTrue(n > 8000, "brain voxels " + n);
+        assertEquals(sigma, sd, 0.04 * sigma, "measured noise sd");
+        assertEquals(0, sum / n, 5 * sigma / Math.sqrt(n), "noise mean");
+    }
+
+    @Test
+    void gammaKeepsTheRangeAndTheOrderAndChangesTheMiddle() {
+        float[] before = brainPatch(32);
+        for (double g : new double[] {0.7, 1.5}) {
+            float[] after = before.clone();
+            Augmenter.gamma(after, 0, after.length, g);
+            float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY, amin = min, amax = max;
+            double moved = 0;
+            for (int i = 0; i < before.length; i++) {
+                if (before[i] == 0) {
+                    assertEquals(0f, after[i], "background stays 0");
+                    continue;
+                }
+                min = Math.min(min, before[i]);
+                max = Math.max(max, before[i]);
+                amin = Math.min(amin, after[i]);
+                amax = Math.max(amax, after[i]);
+                moved = Math.max(moved, Math.abs(after[i] - before[i]));
+            }
+            // float rounding of (x − min)/range·range + min: a few ulps of values of order 3
+            assertEquals(min, amin, 1e-5, "minimum kept, γ " + g);
+            assertEquals(max, amax, 1e-5, "maximum kept, γ " + g);
+            assertTrue(moved > 0.1, "γ " + g + " changes mid-range values; largest change " + moved);
+            // monotonic: the order of two brain voxels is kept
+            for (int i = 1; i < before.length; i++) {
+                if (before[i] != 0 && before[i - 1] != 0 && before[i] > before[i - 1] + 1e-4) {
+                    assertTrue(after[i] >= after[i - 1], "order kept at " + i);
+                }
+            }
+            // γ < 1 brightens the middle of the range, γ > 1 darkens it: the mean moves accordingly
+            double mb = 0, ma = 0;
+            for (int i = 0; i < before.length; i++) {
+                mb += before[i];
+                ma += after[i];
+            }
+            assertTrue(g < 1 ? ma > mb : ma < mb, "γ " + g + ": mean " + mb + " -> " + ma);
+        }
+    }
+
+    @Test
+    void biasFieldBlurAndContrastLeaveTheBackgroundAtZeroAndChangeTheBrain() {
+        float[] before = brainPatch(32);
+        float[] bias = before.clone(), blur = before.clone(), contrast = before.clone();
+        Augmenter.biasField(bias, 0, bias.length, SmoothField.of(32, 32, 32, 16, new SplittableRandom(4)), 0.3);
+        Augmenter.blur(blur, 0, 32, 32, 32, 1.0);
+        Augmenter.contrast(contrast, 0, contrast.length, 0.75);
+        double vb = 0, vc = 0, vb0 = 0, mean = 0;
+        int n = 0;
+        for (float v : before) if (v != 0) { mean += v; n++; }
+        mean /= n;
+        for (int i = 0; i < before.length; i++) {
+            if (before[i] == 0) {
+                assertEquals(0f, bias[i]);
+                assertEquals(0f, blur[i]);
+                assertEquals(0f, contrast[i]);
+                continue;
+            }
+            assertTrue(bias[i] != 0 && blur[i] != 0 && contrast[i] != 0, "a brain voxel stays non-zero");
+            vb0 += (before[i] - mean) * (before[i] - mean);
+            vb += (blur[i] - mean) * (blur[i] - mean);
+            vc += (contrast[i] - mean) * (contrast[i] - mean);
+        }
+        // the pattern's voxel noise (sd 0.5) is mostly removed by a σ = 1 blur; contrast 0.75 scales the sd by 0.75
+        assertTrue(vb < 0.6 * vb0, "blur lowers the variance: " + vb / vb0);
+        assertEquals(0.75, Math.sqrt(vc / vb0), 0.02, "contrast factor on the sd (clipping to the range changes nothing here)");
+        assertFalse(Arrays.equals(before, bias), "the bias field changes the brain");
+    }
+
+    @Test
+    void appearanceAugmentationIsReproducibleKeepsTheBackgroundAndTheOldDrawsAreUnchanged() {
+        PreparedCase c = prepared(40, 40, 40, 4, (k, z, y, x) -> {
+            double dz = z - 20, dy = y - 20, dx = x - 20;
+            return dz * dz + dy * dy + dx * dx < 15 * 15 ? (float) (k + 0.03 * x + 0.1) : 0;
+        }, (k, z, y, x) -> (z - 20) * (z - 20) + (y - 20) * (y - 20) < 16 ? 2 : 0);
+        Augmenter full = new Augmenter(new int[] {32, 32, 32}, Augmenter.Options.APPEARANCE);
+        Augmenter flat = new Augmenter(new int[] {32, 32, 32},
+                new Augmenter.Options(false, false, 0, 0, 0, true, false));
+        int changed = 0;
+        for (int seed = 0; seed < 20; seed++) {
+            Patch p1 = full.sample(c, new SplittableRandom(seed), 1.0 / 3);
+            Patch p2 = full.sample(c, new SplittableRandom(seed), 1.0 / 3);
+            assertArrayEquals(p1.image(), p2.image(), "same seed, same bytes");
+            assertArrayEquals(p1.labels(), p2.labels());
+            Patch q = flat.sample(c, new SplittableRandom(seed));
+            Patch crop = new Augmenter(new int[] {32, 32, 32}, Augmenter.Options.CROP_ONLY).sample(c, new SplittableRandom(seed));
+            for (int i = 0; i < q.image().length; i++) {
+                assertEquals(crop.image()[i] == 0, q.image()[i] == 0, "exactly the background is 0 at " + i);
+            }
+            if (!Arrays.equals(q.image(), crop.image())) changed++;
+        }
+        // 4 channels, p(no step) per channel = 0.8·0.85·0.8·0.85·0.85·0.7 ≈ 0.275: ~99.4 % of patches change
+        assertTrue(changed >= 17, "patches changed by the appearance augmentation: " + changed + " of 20");
+        // RFNet's options give the same patch and leave the generator where the build before the appearance
+        // augmentation did (values printed by that build, commit "Merge branch 's2-gen'", for this case and seed), so a
+        // run trained with them resumes bit for bit
+        SplittableRandom r = new SplittableRandom(7);
+        Patch old = new Augmenter(new int[] {32, 32, 32}, Augmenter.Options.RFNET).sample(c, r, 1.0 / 3);
+        assertEquals(-1609989131, Arrays.hashCode(old.image()), "RFNet patch image as before");
+        assertEquals(-1098435583, Arrays.hashCode(old.labels()), "RFNet patch labels as before");
+        assertEquals(6020303405324641991L, r.nextLong(), "generator state after an RFNet patch as before");
+    }
+
+    @Test
+    void zoomScalesThePatchByAFactorIn085To125OneTimeInFive() {
+        // the image is the x coordinate: trilinear sampling reproduces it exactly, so its slope along a patch row
+        // (away from the volume's border) is the zoom factor
+        PreparedCase c = prepared(96, 96, 96, 1, (k, z, y, x) -> x + 1, (k, z, y, x) -> 0);
+        Augmenter zoomOnly = new Augmenter(new int[] {32, 32, 32}, new Augmenter.Options(false, false, 0, 0, 0, false, true));
+        int zoomed = 0, draws = 400;
+        double sum = 0;
+        for (int seed = 0; seed < draws; seed++) {
+            Patch p = zoomOnly.sample(c, new SplittableRandom(seed));
+            int row = (16 * 32 + 16) * 32;
+            double slope = (p.image()[row + 23] - p.image()[row + 8]) / 15.0;
+            if (Math.abs(slope - 1) < 1e-5) continue;
+            assertTrue(slope >= 0.85 - 1e-5 && slope <= 1.25 + 1e-5, "zoom factor " + slope);
+            zoomed++;
+            sum += slope;
+        }
+        // p = 0.2: 80 of 400, binomial sd 8, so ±24 is 3 sd; mean of U(0.85, 1.25) is 1.05, sd of the mean of ~80
+        // draws 0.115/√80 ≈ 0.013, so ±0.04 is 3 sd
+        assertEquals(80, zoomed, 24, "zoomed patches of " + draws);
+        assertEquals(1.05, sum / zoomed, 0.04, "mean zoom factor");
+    }
 }

@@ -45,4 +45,21 @@ class SegLossConfigTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> c.withSegLoss(1f, -1f)).getMessage()
                 .contains("diceSmooth"));
     }
+
+    @Test
+    void thePresetsAugmentAppearanceAndAnOlderConfigReadsAsRfnetsAugmentation(@TempDir Path dir) throws Exception {
+        for (String preset : new String[]{"paper", "rfnet", "tiny"}) {
+            assertEquals("appearance", CloeConfig.preset(preset, CloeConfig.BRATS, 4).augmentation(), preset);
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode node = json.valueToTree(CloeConfig.tiny(CloeConfig.BRATS, 4));
+        assertEquals("appearance", node.get("augmentation").asText(), "the field is written: " + node);
+        node.remove("augmentation");
+        Files.writeString(dir.resolve("config.json"), json.writeValueAsString(node));
+        CloeConfig old = ModelCheckpoint.readConfig(dir);
+        assertEquals("rfnet", old.augmentation(), "augmentation of an older checkpoint");
+        assertEquals(CloeConfig.tiny(CloeConfig.BRATS, 4).withAugmentation("rfnet"), old);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> old.withAugmentation("heavy")).getMessage()
+                .contains("augmentation"));
+    }
 }
