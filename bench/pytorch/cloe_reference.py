@@ -38,6 +38,7 @@ IN_EPS = 1e-5          # InstanceNorm3d eps (PyTorch's default), no affine
 WCE_CLAMP = 0.005      # RFNet: log(clamp(p, 0.005, 1))
 DICE_EPS = 1e-7        # soft Dice denominator
 GATE_HIDDEN = 16       # gate MLP 2 -> 16 -> 1
+GATE_INPUT_SCALE = 10.0  # CloeConfig.GATE_INPUT_SCALE: the factor on the centred gate inputs
 ABLATIONS = ("NO_MEC", "NO_REC", "NO_GATE", "NO_WEIGHTED_FUSION")
 
 
@@ -256,6 +257,11 @@ class Cloe(nn.Module):
             if "NO_GATE" in self.ablations:
                 logits = u + v
             else:
+                if self.cfg.get("gateInput", "raw") == "centred":
+                    # GATE_INPUT_SCALE * (score - its mean over the present), 0 where absent (CloeModel.centring)
+                    on = feats[0][0].new_tensor([1.0 if present[i] else 0.0 for i in range(k)])
+                    u = GATE_INPUT_SCALE * (u - (u * on).sum() / a) * on
+                    v = GATE_INPUT_SCALE * (v - (v * on).sum() / a) * on
                 logits = self.gate(torch.stack([u, v], 1)).reshape(k)
             mask = torch.tensor(present, dtype=torch.bool, device=logits.device)
             w = torch.softmax(logits.masked_fill(~mask, float("-inf")), 0)
@@ -265,7 +271,7 @@ class Cloe(nn.Module):
 
     # -- the two modes --------------------------------------------------------------------------------------------------
 
-    def training_pass(self, images, present, target, wt):
+    def training_pass(self, images, present, target, wt, corrupted=None):
         """The training graph of one sample (CloeModel.build(mask, training=true)): every encoder and expert runs.
 
         images: {modality: [1,1,P,P,P]}; present: bools over self.modalities; target one-hot [1,C,P,P,P];
@@ -276,9 +282,17 @@ class Cloe(nn.Module):
         p, r, scores, w = self._head(feats, experts, present)
         floor, smooth = seg_loss_parameters(cfg)
         terms = {"seg": seg_loss(p, target, floor, smooth)}
-        terms["experts"] = sum(seg_loss(q, target, floor, smooth) for q in experts)
+        # a corrupted sequence (the reliability augmentation, CloeModel.training(mask, corrupted)): its expert is out of
+        # the expert loss and of MEC/REC, which are taken over the other present experts
+        terms["experts"] = sum(seg_loss(q, target, floor, smooth) for i, q in enumerate(experts) if i != corrupted)
         expert_term = terms["experts"]
-        if scores is not None:
+        agreeing = [i for i in range(len(experts)) if present[i] and i != corrupted]
+        if scores is not None and corrupted is not None:
+            scores = dict(scores)
+            if len(agreeing) >= 2:
+                sub = agreement(experts, r, agreeing, len(experts), detach=False)
+                scores["mec"], scores["rec"] = sub["mec"], sub["rec"]
+        if scores is not None and len(agreeing) >= 2:
             terms["mec"], terms["rec"] = scores["mec"], scores["rec"]
             cons = None
             if "NO_MEC" not in self.ablations:
@@ -457,6 +471,7 @@ def check(state_dir, verbose=True):
     mods = model.modalities
     present_names = [m for m in meta["present"].split(",") if m]
     present = [m in present_names for m in mods]
+    corrupted = mods.index(meta["corrupted"]) if meta.get("corrupted") else None
     dd = lambda a: torch.from_numpy(np.array(a, dtype=np.float64))
     images = {m: dd(state["image." + m]) for m in mods}
     target, wt = dd(state["target"]), dd(state["wt"])
@@ -468,7 +483,7 @@ def check(state_dir, verbose=True):
         model.zero_grad()
         _KINKS.start(KINK_WINDOW, flip)
         try:
-            o = model.training_pass(images, present, target, wt)
+            o = model.training_pass(images, present, target, wt, corrupted)
             o["loss"].backward()
         finally:
             _KINKS.stop()

@@ -2,7 +2,9 @@ package org.cloe4j.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.cloe4j.model.ModelCheckpoint;
@@ -26,8 +28,10 @@ import picocli.CommandLine.Spec;
 public final class CorruptionStudyCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "checkpoint folder, run folder or model.safetensors")
-    Path model;
+    @Option(names = "--model", required = true, arity = "1..*", description = {"checkpoint folder, run folder or",
+            "model.safetensors; several (e.g. CLoE and its no-gate and no-weighted-fusion ablations) are studied on",
+            "the same corrupted inputs, each into OUT/<label>, and compared in OUT/comparison.md, .csv and .png"})
+    List<Path> models;
 
     @Option(names = "--sequence", required = true, description = "the sequence to corrupt")
     String sequence;
@@ -48,19 +52,45 @@ public final class CorruptionStudyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CloeModel m = ModelCheckpoint.loadModel(ModelCheckpoint.resolve(model), backend.get());
         Cohort cohort = cohortOptions.open();
         List<String> ids = CaseLoader.set(CaseLoader.split(cohort, null), set);
         Modality target = Modality.of(sequence);
-        if (!m.config().modalities().contains(target)) {
-            throw new IllegalArgumentException("the model has no sequence " + sequence + " (it has " + m.config().modalities() + ")");
-        }
         List<CorruptionStudy.Condition> conds = conditions.stream().map(CorruptionStudy.Condition::parse).toList();
-        var rows = CorruptionStudy.run(m, cohort.cases(ids), target, conds, false);
+        // load every model first, so that a bad path or a model without the sequence fails before hours of work
+        Map<String, CloeModel> loaded = new LinkedHashMap<>();
+        for (Path p : models) {
+            CloeModel m = ModelCheckpoint.loadModel(ModelCheckpoint.resolve(p), backend.get());
+            if (!m.config().modalities().contains(target)) {
+                throw new IllegalArgumentException("model " + p + " has no sequence " + sequence + " (it has "
+                        + m.config().modalities() + ")");
+            }
+            String label = label(m);
+            for (int i = 2; loaded.containsKey(label); i++) label = label(m) + "#" + i;
+            loaded.put(label, m);
+        }
         Files.createDirectories(out);
-        String title = "Corrupted " + sequence + " — " + m.config().preset()
-                + (m.config().ablations().isEmpty() ? "" : " " + m.config().ablations()) + " — " + cohort.root().getFileName();
-        spec.commandLine().getOut().println(CorruptionStudy.write(rows, out, title, target));
+        Map<String, List<CorruptionStudy.Row>> byModel = new LinkedHashMap<>();
+        for (var e : loaded.entrySet()) {
+            CloeModel m = e.getValue();
+            var rows = CorruptionStudy.run(m, cohort.cases(ids), target, conds, false);
+            byModel.put(e.getKey(), rows);
+            String title = "Corrupted " + sequence + " — " + m.config().preset()
+                    + (m.config().ablations().isEmpty() ? "" : " " + m.config().ablations()) + " — " + cohort.root().getFileName();
+            Path dir = loaded.size() == 1 ? out : out.resolve(e.getKey());
+            Files.createDirectories(dir);
+            spec.commandLine().getOut().println(CorruptionStudy.write(rows, dir, title, target));
+        }
+        if (loaded.size() > 1) {
+            String title = "Corrupted " + sequence + " — " + String.join(" vs ", loaded.keySet()) + " — "
+                    + cohort.root().getFileName();
+            spec.commandLine().getOut().println(CorruptionStudy.writeComparison(byModel, out, title, target));
+        }
         return 0;
+    }
+
+    /** "CLoE" for the full model, else its ablations' command-line names joined by '+'. */
+    static String label(CloeModel m) {
+        if (m.config().ablations().isEmpty()) return "CLoE";
+        return String.join("+", m.config().ablations().stream().sorted().map(org.cloe4j.model.Ablation::cliName).toList());
     }
 }

@@ -74,6 +74,15 @@ public final class TrainCommand implements Callable<Integer> {
             "rfnet (flips, rotation, intensity scale and shift: that of checkpoints trained before appearance existed)"})
     String augmentation;
 
+    @Option(names = "--reliability-augmentation", description = {"probability that a sample has one of its given",
+            "sequences corrupted (noise, ghosting, bias or another sequence), its expert left out of the expert and",
+            "consistency losses, to teach the gate to weigh an unreliable sequence down (default: the preset's, 0.5; 0: off)"})
+    Float reliabilityAugmentation;
+
+    @Option(names = "--gate-input", description = {"what the gate sees: centred (u and v minus their mean over the",
+            "given sequences, times 10; the presets') or raw (u and v as they are, as checkpoints trained before it existed)"})
+    String gateInput;
+
     @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
@@ -110,7 +119,21 @@ public final class TrainCommand implements Callable<Integer> {
                 iters != null ? iters : cfg.itersPerEpoch(), lr != null ? lr : cfg.lr());
         if (seed != null) cfg = cfg.withSeed(seed);
         if (unsupervisedRegion) cfg = cfg.withRegionSupervised(false);
-        return withAugmentation(withSegLoss(cfg, segLoss, spec), augmentation, spec);
+        cfg = withAugmentation(withSegLoss(cfg, segLoss, spec), augmentation, spec);
+        return withReliability(cfg, reliabilityAugmentation, gateInput, spec);
+    }
+
+    /** {@code --reliability-augmentation} and {@code --gate-input}, each keeping the preset's value when absent. */
+    static CloeConfig withReliability(CloeConfig cfg, Float probability, String gate, CommandSpec spec) {
+        float p = probability != null ? probability : cfg.reliabilityAugmentation();
+        if (!(p >= 0f && p <= 1f)) {
+            throw new ParameterException(spec.commandLine(), "--reliability-augmentation: expected a probability in [0, 1], got " + p);
+        }
+        String g = gate != null ? gate : cfg.gateInput();
+        if (!g.equals(CloeConfig.GATE_INPUT) && !g.equals(CloeConfig.RAW_GATE_INPUT)) {
+            throw new ParameterException(spec.commandLine(), "--gate-input: expected centred or raw, got '" + g + "'");
+        }
+        return cfg.withReliability(p, g);
     }
 
     /** {@code --augmentation}: appearance (the presets') or rfnet (RFNet's alone). */

@@ -88,6 +88,47 @@ public final class CorruptionStudy {
         return rows;
     }
 
+    /**
+     * Writes comparison.md, comparison.csv and comparison.png into {@code dir}: per condition, each model's w and u of
+     * the corrupted sequence and Dice WT/TC/ET side by side ({@code byModel}: label → rows of the same conditions, in
+     * the same order). Returns the Markdown table.
+     */
+    public static String writeComparison(Map<String, List<Row>> byModel, Path dir, String title, Modality target)
+            throws IOException {
+        List<String> models = List.copyOf(byModel.keySet());
+        List<Row> first = byModel.get(models.get(0));
+        for (String m : models) {
+            List<String> c = byModel.get(m).stream().map(Row::condition).toList();
+            if (!c.equals(first.stream().map(Row::condition).toList())) {
+                throw new IllegalArgumentException("model " + m + " was studied under other conditions: " + c);
+            }
+        }
+        String t = target.name();
+        StringBuilder md = new StringBuilder("# ").append(title).append("\n\n| condition of ").append(t).append(" | model | w (")
+                .append(t).append(") | u (").append(t).append(") | Dice WT | Dice TC | Dice ET |\n|---|---|---:|---:|---:|---:|---:|\n");
+        StringBuilder csv = new StringBuilder("condition,model,w,u,dice_WT,dice_TC,dice_ET\n");
+        for (int j = 0; j < first.size(); j++) {
+            for (String m : models) {
+                Row r = byModel.get(m).get(j);
+                md.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.3f | %.2f | %.2f | %.2f |%n", r.condition(), m,
+                        r.w(), r.u(), 100 * r.dice()[0], 100 * r.dice()[1], 100 * r.dice()[2]));
+                csv.append(String.format(Locale.ROOT, "%s,%s,%.4f,%.4f,%.4f,%.4f,%.4f%n", r.condition(), m, r.w(), r.u(),
+                        r.dice()[0], r.dice()[1], r.dice()[2]));
+            }
+        }
+        AtomicFiles.writeString(dir.resolve("comparison.md"), md.toString());
+        AtomicFiles.writeString(dir.resolve("comparison.csv"), csv.toString());
+        List<String> cats = first.stream().map(Row::condition).toList();
+        Map<String, List<Double>> series = new LinkedHashMap<>();
+        for (String m : models) series.put("Dice WT % " + m, byModel.get(m).stream().map(r -> 100 * r.dice()[0]).toList());
+        for (String m : models) series.put("Dice TC % " + m, byModel.get(m).stream().map(r -> 100 * r.dice()[1]).toList());
+        for (String m : models) {
+            series.put("w of " + t + " × 100, " + m, byModel.get(m).stream().map(r -> 100 * r.w()).toList());
+        }
+        Charts.bars(dir.resolve("comparison.png"), title, "%", cats, series, 100);
+        return md.toString();
+    }
+
     /** Writes corruption.md, corruption.csv and corruption.png into {@code dir}; returns the Markdown table. */
     public static String write(List<Row> rows, Path dir, String title, Modality target) throws IOException {
         StringBuilder md = new StringBuilder("# ").append(title).append("\n\n| condition of ").append(target.name())

@@ -37,11 +37,20 @@ import java.util.Set;
  *                         (RFNet's plus nnU-Net-style bias field, noise, blur, brightness, contrast, gamma and a
  *                         random scaling), "rfnet" RFNet's alone ([choice]; a config.json without it, written
  *                         before the field existed, reads as "rfnet", so older checkpoints resume as trained)
+ * @param reliabilityAugmentation probability that a training sample with two or more sequences has one of them
+ *                         corrupted ({@code data.ReliabilityAugmentation}), its expert left out of the expert and
+ *                         consistency losses, so that the fused loss teaches the gate to weigh it down ([choice];
+ *                         0.5 in the presets, a config.json without it reads as 0: off)
+ * @param gateInput        what the gate sees: "centred" (the presets) feeds it GATE_INPUT_SCALE · (u_m − mean over the
+ *                         given sequences of u), the same for v; "raw" feeds u_m, v_m as they are (the paper's
+ *                         description; a config.json without the field reads as "raw", so older checkpoints
+ *                         compute what they were trained to)
  */
 public record CloeConfig(String preset, List<Modality> modalities, int classes, int base, int patch, int batch,
                          int epochs, int itersPerEpoch, float lr, float alpha, float eta, float lambdaRec, float gamma,
                          boolean regionSupervised, boolean detachScores, float slope, Set<Ablation> ablations,
-                         long seed, float ceWeightFloor, float diceSmooth, String augmentation) {
+                         long seed, float ceWeightFloor, float diceSmooth, String augmentation,
+                         float reliabilityAugmentation, String gateInput) {
 
     /** The segmentation loss of the presets: plain cross-entropy (class-weight floor 1) and Dice smoothed by 1. */
     public static final float CE_WEIGHT_FLOOR = 1f, DICE_SMOOTH = 1f;
@@ -51,7 +60,24 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
     /** The presets' training augmentation; {@link #RFNET_AUGMENTATION} is what an older config.json reads as. */
     public static final String AUGMENTATION = "appearance", RFNET_AUGMENTATION = "rfnet";
 
+    /** The presets' reliability augmentation probability (docs/MODEL.md, Our choices). */
+    public static final float RELIABILITY_AUGMENTATION = 0.5f;
+
+    /** Gate inputs: centred over the given sequences and scaled (the presets), or raw (older configs). */
+    public static final String GATE_INPUT = "centred", RAW_GATE_INPUT = "raw";
+
+    /** The factor on the centred scores: their spread over sequences is 0.01–0.05 on clean cases. */
+    public static final float GATE_INPUT_SCALE = 10f;
+
     public CloeConfig {
+        if (gateInput == null) gateInput = RAW_GATE_INPUT;
+        if (!gateInput.equals(GATE_INPUT) && !gateInput.equals(RAW_GATE_INPUT)) {
+            throw new IllegalArgumentException("gateInput must be " + GATE_INPUT + " or " + RAW_GATE_INPUT
+                    + ", got '" + gateInput + "'");
+        }
+        if (!(reliabilityAugmentation >= 0f && reliabilityAugmentation <= 1f)) {
+            throw new IllegalArgumentException("reliabilityAugmentation must be in [0, 1], got " + reliabilityAugmentation);
+        }
         if (augmentation == null) augmentation = RFNET_AUGMENTATION;
         if (!augmentation.equals(AUGMENTATION) && !augmentation.equals(RFNET_AUGMENTATION)) {
             throw new IllegalArgumentException("augmentation must be " + AUGMENTATION + " or " + RFNET_AUGMENTATION
@@ -82,19 +108,22 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
     /** The paper's preset: base 16, patch 112³, batch 1, 500 epochs of 150 iterations. */
     public static CloeConfig paper(List<Modality> modalities, int classes) {
         return new CloeConfig("paper", modalities, classes, 16, 112, 1, 500, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION,
+                RELIABILITY_AUGMENTATION, GATE_INPUT);
     }
 
     /** RFNet's protocol: base 16, patch 80³, batch 2, 300 epochs. */
     public static CloeConfig rfnet(List<Modality> modalities, int classes) {
         return new CloeConfig("rfnet", modalities, classes, 16, 80, 2, 300, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION,
+                RELIABILITY_AUGMENTATION, GATE_INPUT);
     }
 
     /** Small enough to train on two CPU cores in minutes (the demo's preset). */
     public static CloeConfig tiny(List<Modality> modalities, int classes) {
         return new CloeConfig("tiny", modalities, classes, 4, 32, 1, 64, 30, 3e-3f, 1f, 0.1f, 1f, 1f,
-                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION);
+                true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION,
+                RELIABILITY_AUGMENTATION, GATE_INPUT);
     }
 
     public static CloeConfig preset(String name, List<Modality> modalities, int classes) {
@@ -112,39 +141,58 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
 
     public CloeConfig withAblations(Set<Ablation> a) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, a, seed, ceWeightFloor, diceSmooth, augmentation);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, a, seed, ceWeightFloor, diceSmooth, augmentation,
+                reliabilityAugmentation, gateInput);
     }
 
     public CloeConfig withTraining(int epochs, int itersPerEpoch, float lr) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation,
+                reliabilityAugmentation, gateInput);
     }
 
     public CloeConfig withArchitecture(int base, int patch) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation,
+                reliabilityAugmentation, gateInput);
     }
 
     public CloeConfig withSeed(long s) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, s, ceWeightFloor, diceSmooth, augmentation);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, s, ceWeightFloor, diceSmooth, augmentation,
+                reliabilityAugmentation, gateInput);
     }
 
     public CloeConfig withRegionSupervised(boolean supervised) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, supervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation);
+                lambdaRec, gamma, supervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation,
+                reliabilityAugmentation, gateInput);
     }
 
     /** The segmentation loss: class-weight floor of the cross-entropy and Dice smoothing (0, 0: RFNet's). */
     public CloeConfig withSegLoss(float floor, float smooth) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, floor, smooth, augmentation);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, floor, smooth, augmentation,
+                reliabilityAugmentation, gateInput);
     }
 
     /** The training augmentation: {@link #AUGMENTATION} or {@link #RFNET_AUGMENTATION}. */
     public CloeConfig withAugmentation(String name) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
-                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, name);
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, name,
+                reliabilityAugmentation, gateInput);
+    }
+
+    /** The reliability augmentation's probability (0: off) and the gate's input ({@link #GATE_INPUT} or raw). */
+    public CloeConfig withReliability(float probability, String gate) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth,
+                augmentation, probability, gate);
+    }
+
+    /** Whether the gate sees centred, scaled scores. */
+    public boolean centredGateInput() {
+        return gateInput.equals(GATE_INPUT);
     }
 
     /** Whether two configs describe the same network (same parameter names and shapes). */

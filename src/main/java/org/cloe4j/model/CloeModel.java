@@ -129,8 +129,22 @@ public final class CloeModel {
 
     /** The training graph for one sample with modality set {@code mask} (all encoders and experts run). */
     public Built training(ModalityMask mask) {
+        return training(mask, -1);
+    }
+
+    /**
+     * The training graph for one sample whose sequence {@code corrupted} (an index into the model's modalities, present
+     * in {@code mask}; −1 for none) was corrupted by the reliability augmentation: that sequence's expert is left out
+     * of the expert segmentation loss and of MEC/REC (it should disagree), while its agreement scores, the gate and
+     * the fusion see it as usual, so the fused loss is what teaches the gate to weigh it down.
+     */
+    public Built training(ModalityMask mask, int corrupted) {
         requireOwn(mask);
-        return graphs.computeIfAbsent(List.of("train", mask.bits()), k -> build(mask, true, false, cfg.patch()));
+        if (corrupted >= 0 && !mask.has(corrupted)) {
+            throw new IllegalArgumentException("corrupted sequence " + corrupted + " is not present in " + mask);
+        }
+        Object key = corrupted < 0 ? List.of("train", mask.bits()) : List.of("train", mask.bits(), corrupted);
+        return graphs.computeIfAbsent(key, k -> build(mask, true, false, cfg.patch(), corrupted));
     }
 
     /**
@@ -141,7 +155,7 @@ public final class CloeModel {
     public Built inference(ModalityMask mask, int window, boolean compact) {
         requireOwn(mask);
         return graphs.computeIfAbsent(List.of("infer", mask.bits(), window, compact),
-                k -> build(mask, false, compact, window));
+                k -> build(mask, false, compact, window, -1));
     }
 
     /**
@@ -222,7 +236,14 @@ public final class CloeModel {
                 logits = g.reshape(g.add(u, v), Shape.of(k));
             } else {
                 Shape col = Shape.ncdhw(k, 1, 1, 1, 1);
-                Value uv = g.reshape(g.concat(g.reshape(u, col), g.reshape(v, col)), Shape.of(k, 2));
+                Value gu = u, gv = v;
+                if (cfg.centredGateInput()) {
+                    Value centre = g.constant("gate_centre" + tag, Shape.of(k, k), centring(present, CloeConfig.GATE_INPUT_SCALE));
+                    Value zero = g.constant("gate_centre_bias" + tag, Shape.of(k), new float[k]);
+                    gu = g.dense(g.reshape(u, Shape.of(1, k)), centre, zero);
+                    gv = g.dense(g.reshape(v, Shape.of(1, k)), centre, zero);
+                }
+                Value uv = g.reshape(g.concat(g.reshape(gu, col), g.reshape(gv, col)), Shape.of(k, 2));
                 logits = g.reshape(gate.apply(g, uv), Shape.of(k));
             }
             w = g.maskedSoftmax(logits, maskV);
@@ -238,13 +259,32 @@ public final class CloeModel {
         return new Head(p, r, present, sc, w);
     }
 
+    /**
+     * The [k,k] matrix C with (C·x)_a = scale · (x_a − mean of x over the present entries) for present a, 0 for absent
+     * a: the gate's centred input (dense computes x·Cᵀ, so C is stored row a = output a).
+     */
+    static float[] centring(float[] present, float scale) {
+        int k = present.length;
+        int count = 0;
+        for (float p : present) if (p > 0) count++;
+        float[] c = new float[k * k];
+        for (int a = 0; a < k; a++) {
+            if (present[a] <= 0) continue;
+            for (int b = 0; b < k; b++) {
+                if (present[b] <= 0) continue;
+                c[a * k + b] = scale * ((a == b ? 1f : 0f) - 1f / count);
+            }
+        }
+        return c;
+    }
+
     private static int[] allIndices(int m) {
         int[] a = new int[m];
         for (int i = 0; i < m; i++) a[i] = i;
         return a;
     }
 
-    private Built build(ModalityMask mask, boolean training, boolean compact, int window) {
+    private Built build(ModalityMask mask, boolean training, boolean compact, int window, int corrupted) {
         GraphBuilder g = new GraphBuilder();
         int[] included = compact ? mask.present() : allIndices(cfg.modalities().size());
         Trunk t = trunk(g, included, window, training || mask.count() >= 2);
@@ -263,15 +303,18 @@ public final class CloeModel {
         Value loss = segLoss(g, h.prediction(), target);
         terms.put("seg", loss);
         Value experts = null;
-        for (Value p : t.experts()) {
-            Value l = segLoss(g, p, target);
+        for (int i = 0; i < t.experts().length; i++) {
+            if (t.included()[i] == corrupted) continue; // a corrupted input's expert is not taught to read it
+            Value l = segLoss(g, t.experts()[i], target);
             experts = experts == null ? l : g.add(experts, l);
         }
         terms.put("experts", experts);
         Value expertTerm = experts;
-        if (h.scores() != null) {
-            Value mec = Consistency.loss(g, h.scores().s(), h.present(), "mec");
-            Value rec = Consistency.loss(g, h.scores().sr(), h.present(), "rec");
+        float[] agreeing = h.present().clone();
+        for (int i = 0; i < agreeing.length; i++) if (t.included()[i] == corrupted) agreeing[i] = 0f;
+        if (h.scores() != null && Consistency.count(agreeing) >= 2) {
+            Value mec = Consistency.loss(g, h.scores().s(), agreeing, "mec");
+            Value rec = Consistency.loss(g, h.scores().sr(), agreeing, "rec");
             terms.put("mec", mec);
             terms.put("rec", rec);
             Value consistency = null;
@@ -293,6 +336,8 @@ public final class CloeModel {
         loss = g.scale(loss, 1f / cfg.batch());
         List<Value> outs = new ArrayList<>(terms.values());
         outs.add(h.prediction());
+        outs.add(h.w()); // readable after a step (the trainer's gate diagnostics, tests)
+        if (h.u() != null) outs.addAll(List.of(h.u(), h.v()));
         Graph graph = g.buildTraining(loss, outs.toArray(new Value[0]));
         return new Built(graph, window, names, h.prediction(), h.u(), h.v(), h.w(), loss, terms);
     }

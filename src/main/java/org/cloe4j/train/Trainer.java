@@ -17,6 +17,7 @@ import org.cloe4j.data.Augmenter;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.Patch;
 import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.ReliabilityAugmentation;
 import org.cloe4j.graph.Graph;
 import org.cloe4j.io.Progress;
 import org.cloe4j.model.CloeConfig;
@@ -102,6 +103,12 @@ public final class Trainer {
                             + saved.augmentation() + ", not " + cfg.augmentation() + "; resume it with --augmentation "
                             + saved.augmentation());
                 }
+                if (saved.reliabilityAugmentation() != cfg.reliabilityAugmentation() || !saved.gateInput().equals(cfg.gateInput())) {
+                    throw new IllegalStateException("checkpoint " + last + " was trained with reliability augmentation "
+                            + saved.reliabilityAugmentation() + " and gate input " + saved.gateInput() + ", not "
+                            + cfg.reliabilityAugmentation() + " and " + cfg.gateInput() + "; resume it with "
+                            + "--reliability-augmentation " + saved.reliabilityAugmentation() + " --gate-input " + saved.gateInput());
+                }
                 ModelCheckpoint.loadWeights(last, model);
                 Checkpoint.loadOptimizer(last, model, adam);
                 startEpoch = Checkpoint.readState(last).epochsDone();
@@ -111,6 +118,7 @@ public final class Trainer {
             PolySchedule schedule = PolySchedule.of(cfg.lr(), cfg.epochs());
             Augmenter augmenter = new Augmenter(new int[]{cfg.patch(), cfg.patch(), cfg.patch()}, Augmenter.Options.named(cfg.augmentation()));
             List<ModalityMask> masks = ModalityMask.all(cfg.modalities());
+            ReliabilityAugmentation reliability = new ReliabilityAugmentation(cfg.reliabilityAugmentation());
             long total = (long) (cfg.epochs() - startEpoch) * cfg.itersPerEpoch();
             Path lastCkpt = last;
             double epochLoss = Double.NaN;
@@ -127,7 +135,12 @@ public final class Trainer {
                         for (int b = 0; b < cfg.batch(); b++) {
                             PreparedCase c = cases.get(rng.nextInt(cases.size()));
                             ModalityMask mask = masks.get(rng.nextInt(masks.size()));
-                            loss += sampleStep(model, c, mask, augmenter.sample(c, rng, Augmenter.DEFAULT_FOREGROUND_FRACTION), terms, epoch, step);
+                            Patch patch = augmenter.sample(c, rng, Augmenter.DEFAULT_FOREGROUND_FRACTION);
+                            int[] given = mask.present().clone(); // model indices, then the patch's channels
+                            for (int i = 0; i < given.length; i++) given[i] = c.modalities().indexOf(cfg.modalities().get(given[i]));
+                            ReliabilityAugmentation.Result ra = reliability.apply(patch, given, rng);
+                            int corrupted = ra.corrupted() ? cfg.modalities().indexOf(c.modalities().get(ra.channel())) : -1;
+                            loss += sampleStep(model, c, mask, corrupted, ra.patch(), terms, epoch, step);
                         }
                         adam.step(lr);
                         sum += loss;
@@ -146,9 +159,9 @@ public final class Trainer {
     }
 
     /** Forward and backward of one sample; returns its (batch-scaled) loss and adds its terms to {@code terms}. */
-    private double sampleStep(CloeModel model, PreparedCase c, ModalityMask mask, Patch patch,
+    private double sampleStep(CloeModel model, PreparedCase c, ModalityMask mask, int corrupted, Patch patch,
                               Map<String, Double> terms, int epoch, int step) {
-        CloeModel.Built built = model.training(mask);
+        CloeModel.Built built = model.training(mask, corrupted);
         Map<String, Tensor> inputs;
         try {
             inputs = model.bind(built, c.modalities(), patch);

@@ -74,11 +74,17 @@ class PyTorchParityTest {
     private final CpuBackend be = new CpuBackend();
 
     @ParameterizedTest(name = "present {0}")
-    @ValueSource(strings = {"flair,t1ce,t2", "t1ce", "flair,t1ce,t2;rfnet-loss"})
+    @ValueSource(strings = {"flair,t1ce,t2", "t1ce", "flair,t1ce,t2;rfnet-loss", "flair,t1ce,t2;raw-gate",
+        "flair,t1ce,t2;corrupt=t1ce", "flair,t2;corrupt=flair"})
     void cpuBackendMatchesThePyTorchReference(String which, @TempDir Path tmp) throws Exception {
         // "…;rfnet-loss": RFNet's segmentation loss (class-weight floor 0, Dice smoothing 0), the loss of older checkpoints
-        boolean rfnetLoss = which.endsWith(";rfnet-loss");
-        String present = which.replace(";rfnet-loss", "");
+        // "…;raw-gate": the gate fed u, v as they are (older checkpoints); the presets centre and scale them
+        // "…;corrupt=M": the training graph of a sample whose sequence M the reliability augmentation corrupted
+        String[] parts = which.split(";");
+        String present = parts[0];
+        boolean rfnetLoss = which.contains(";rfnet-loss");
+        boolean rawGate = which.contains(";raw-gate");
+        String corrupt = which.contains(";corrupt=") ? which.substring(which.indexOf(";corrupt=") + 9) : null;
         assumeTrue(torchProblem == null,
                 "PyTorch not installed: run scripts/setup-test-deps (" + PYTHON + " -c 'import torch' failed: "
                         + torchProblem + ")");
@@ -88,6 +94,8 @@ class PyTorchParityTest {
         Path dir = keep == null ? tmp : Files.createDirectories(Path.of(keep, which.replace(',', '+').replace(';', '-')));
         CloeConfig cfg = CloeConfig.tiny(MODS, CLASSES).withArchitecture(4, WINDOW).withSeed(20261126L);
         if (rfnetLoss) cfg = cfg.withSegLoss(0f, 0f);
+        if (rawGate) cfg = cfg.withReliability(cfg.reliabilityAugmentation(), CloeConfig.RAW_GATE_INPUT);
+        assertEquals(rawGate ? "raw" : "centred", cfg.gateInput(), "the gate input under test");
         CloeModel model = new CloeModel(cfg, be);
         ModalityMask mask = ModalityMask.of(MODS, java.util.Arrays.stream(present.split(",")).map(Modality::of).toList());
         // sharper logits than at initialisation, so that some probabilities of the true class fall below WCE's
@@ -103,7 +111,8 @@ class PyTorchParityTest {
         Map<String, Tensor> in = inputs(state, 7 + present.length());
 
         // the training graph: forward, loss terms, backward
-        CloeModel.Built train = model.training(mask);
+        int corruptedIndex = corrupt == null ? -1 : MODS.indexOf(Modality.of(corrupt));
+        CloeModel.Built train = model.training(mask, corruptedIndex);
         model.parameters().zeroGrad();
         try (Graph.Run run = train.graph().run(be, in)) {
             put(state, "prediction", run.get(train.prediction()));
@@ -145,7 +154,8 @@ class PyTorchParityTest {
 
         writeCheckpoint(dir, model);
         SafeTensors.write(dir.resolve("state.safetensors"), state,
-                Map.of("present", String.join(",", mask.presentModalities().stream().map(Modality::name).toList()), "mask_bits", Integer.toString(mask.bits())));
+                Map.of("present", String.join(",", mask.presentModalities().stream().map(Modality::name).toList()), "mask_bits", Integer.toString(mask.bits()),
+                        "corrupted", corrupt == null ? "" : corrupt));
 
         long t0 = System.nanoTime();
         Result r = exec(List.of(PYTHON, SCRIPT.toString(), "check", dir.toString()), 300);
