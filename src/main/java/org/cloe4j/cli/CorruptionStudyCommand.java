@@ -46,6 +46,11 @@ public final class CorruptionStudyCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "folder for corruption.md, .csv and .png")
     Path out;
 
+    @Option(names = "--reuse", description = {"with several --model: take a model's rows from OUT/<label>/corruption.csv",
+            "when it lists the same conditions (e.g. written by an earlier run of one model into OUT/<label>) instead",
+            "of segmenting again"})
+    boolean reuse;
+
     @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
@@ -72,11 +77,18 @@ public final class CorruptionStudyCommand implements Callable<Integer> {
         Map<String, List<CorruptionStudy.Row>> byModel = new LinkedHashMap<>();
         for (var e : loaded.entrySet()) {
             CloeModel m = e.getValue();
-            var rows = CorruptionStudy.run(m, cohort.cases(ids), target, conds, false);
+            Path dir = loaded.size() == 1 ? out : out.resolve(e.getKey());
+            List<CorruptionStudy.Row> rows = reuse && loaded.size() > 1
+                    ? CorruptionStudy.read(dir.resolve("corruption.csv"), conds, target) : null;
+            if (rows != null) {
+                spec.commandLine().getErr().println("corruption-study: " + e.getKey() + " from " + dir.resolve("corruption.csv"));
+                byModel.put(e.getKey(), rows);
+                continue;
+            }
+            rows = CorruptionStudy.run(m, cohort.cases(ids), target, conds, false);
             byModel.put(e.getKey(), rows);
             String title = "Corrupted " + sequence + " — " + m.config().preset()
                     + (m.config().ablations().isEmpty() ? "" : " " + m.config().ablations()) + " — " + cohort.root().getFileName();
-            Path dir = loaded.size() == 1 ? out : out.resolve(e.getKey());
             Files.createDirectories(dir);
             spec.commandLine().getOut().println(CorruptionStudy.write(rows, dir, title, target));
         }

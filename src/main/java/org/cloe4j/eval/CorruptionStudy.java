@@ -129,6 +129,27 @@ public final class CorruptionStudy {
         return md.toString();
     }
 
+    /**
+     * The rows of a corruption.csv written by {@link #write}, or null when the file is missing or lists other
+     * conditions than clean, {@code conditions} and the sequence left out, in that order.
+     */
+    public static List<Row> read(Path csv, List<Condition> conditions, Modality target) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(csv)) return null;
+        List<String> lines = java.nio.file.Files.readAllLines(csv);
+        List<String> want = new ArrayList<>(List.of("clean"));
+        for (Condition c : conditions) want.add(c.label());
+        want.add(target.name() + " left out");
+        if (lines.size() != want.size() + 1) return null;
+        List<Row> rows = new ArrayList<>();
+        for (int j = 0; j < want.size(); j++) {
+            String[] f = lines.get(j + 1).split(",");
+            if (f.length != 6 || !f[0].equals(want.get(j))) return null;
+            rows.add(new Row(f[0], Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                    new double[]{Double.parseDouble(f[3]), Double.parseDouble(f[4]), Double.parseDouble(f[5])}));
+        }
+        return rows;
+    }
+
     /** Writes corruption.md, corruption.csv and corruption.png into {@code dir}; returns the Markdown table. */
     public static String write(List<Row> rows, Path dir, String title, Modality target) throws IOException {
         StringBuilder md = new StringBuilder("# ").append(title).append("\n\n| condition of ").append(target.name())
