@@ -33,8 +33,16 @@ final class ConvCorrelation {
     static final int OB = 8;
     /** Output rows per tile: halo rows ((k-1) per tile) stay a small fraction while the buffer stays in L2. */
     static final int ROW_TILE = 8;
-    /** Source channels staged per buffer fill; bounds the buffer to CH_CHUNK*3*(ROW_TILE*s+2)*s*J floats. */
+    /**
+     * Source channels staged per buffer fill for a full 3³ kernel; bounds the buffer to CH_CHUNK*3*(ROW_TILE*s+2)*s*J
+     * floats. Correlations with fewer taps (1³ convs, backwardData's stride-2 phases of 1–8 taps) stage more
+     * channels per fill ({@link #chChunk}), so that each kernel call still runs about CH_CHUNK*27 taps between
+     * loading and storing its accumulators; the summation order is the same for any chunk size.
+     */
     static final int CH_CHUNK = 8;
+    static final boolean ADAPTIVE_CHUNK = !"false".equals(System.getProperty("cloe.conv.adaptiveChunk"));
+    static final boolean UNROLL_ANY = !"false".equals(System.getProperty("cloe.conv.unrollAny"));
+    static final boolean PAIRS = !"false".equals(System.getProperty("cloe.conv.pairs"));
 
     private final float[] src;
     private final int srcCh, srcD, srcH, srcW;
@@ -43,13 +51,14 @@ final class ConvCorrelation {
     private final int[] offD, offH, offW;
     private final int nd, nh, nw, taps, maxOffH;
     private final int[] loadOff; // per column tap: phase*J + offW/s
-    private final boolean unrolledTaps; // column taps load at +0, +1, +2: use chunk2k3
+    private final boolean unrolledTaps; // three column taps: use chunk2k3
     private final int outCh;
     final int rows, cols;
     private final int j; // buffer row length per phase
     // The columns whose map is the identity shifted by runShift: copied with arraycopy when s == 1.
     private final int runLo, runHi, runShift;
     private final ConvTileKernels kernels;
+    private final int chChunk; // source channels per fill
 
     ConvCorrelation(float[] src, int srcCh, int srcD, int srcH, int srcW, int[] mapD, int[] mapH, int[] mapW,
                     int colShift, int s, int[] offD, int[] offH, int[] offW, float[] packedWeights, int outCh, int rows,
@@ -80,10 +89,12 @@ final class ConvCorrelation {
         this.j = roundUp(cols, VL) + mw / s + 1;
         this.loadOff = new int[nw];
         for (int t = 0; t < nw; t++) loadOff[t] = (offW[t] % s) * j + offW[t] / s;
-        this.unrolledTaps = nw == 3 && loadOff[0] == 0 && loadOff[1] == 1 && loadOff[2] == 2;
+        this.unrolledTaps = nw == 3 && (UNROLL_ANY || loadOff[0] == 0 && loadOff[1] == 1 && loadOff[2] == 2);
         this.runShift = colShift;
         this.runLo = Math.max(0, colShift);
         this.runHi = Math.min(j * s, colShift + srcW);
+        this.chChunk = ADAPTIVE_CHUNK ? Math.min(Math.max(CH_CHUNK, CH_CHUNK * 27 / taps), Math.max(CH_CHUNK, srcCh))
+                : CH_CHUNK;
         this.kernels = new ConvTileKernels(packedWeights, srcCh, taps, s, j, tileRowStride(), offH, loadOff, nd, nh,
                 nw);
     }
@@ -95,7 +106,7 @@ final class ConvCorrelation {
     /** Floats of per-thread buffer {@link #tile} needs. */
     int bufferSize() {
         int rn = (ROW_TILE - 1) * s + maxOffH + 1;
-        return CH_CHUNK * nd * rn * s * j;
+        return chChunk * nd * rn * s * j;
     }
 
     /** Source channels (the reduction length), for packing. */
@@ -120,8 +131,8 @@ final class ConvCorrelation {
      */
     void tile(int srcBase, int plane, int r0, int tr, float[] bias, float[] buf, float[] tile) {
         int rn = (tr - 1) * s + maxOffH + 1;
-        for (int i0 = 0; i0 < srcCh; i0 += CH_CHUNK) {
-            int ic = Math.min(CH_CHUNK, srcCh - i0);
+        for (int i0 = 0; i0 < srcCh; i0 += chChunk) {
+            int ic = Math.min(chChunk, srcCh - i0);
             // One fill serves every output-channel block: the staging cost is paid once per source row, not per block.
             fill(buf, srcBase, i0, ic, plane, r0, rn);
             for (int ob = 0; ob * OB < outCh; ob++) {
@@ -176,6 +187,10 @@ final class ConvCorrelation {
 
     private void accumulate(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
                             boolean first, float[] bias) {
+        if (PAIRS && oValid > 4 && !(VL == 16 && cols <= 8)) {
+            accumulatePairs(buf, rn, ob, oValid, i0, ic, tr, tile, first, bias);
+            return;
+        }
         int r = 0;
         // Blocks with few valid channels (4-channel layers, 1-channel outputs, the tail block of co = 4 mod 8) use
         // kernels that spend their registers on more rows instead of absent channels: same summation order per
@@ -196,12 +211,34 @@ final class ConvCorrelation {
         for (; r < tr; r++) {
             int c = 0;
             if (unrolledTaps) {
-                for (; c + VL < cols; c += 2 * VL) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+                for (; c + VL < cols; c += 2 * VL) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
             } else {
-                for (; c + VL < cols; c += 2 * VL) kernels.chunk2(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+                for (; c + VL < cols; c += 2 * VL) kernels.chunk2(buf, rn, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
             }
             rowTail(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
         }
+    }
+
+    /**
+     * Blocks of more than 4 valid channels: the tile's output vectors (tr rows × ceil(cols/VL) vectors, row-major) in
+     * pairs for chunk2 / chunk2k3, a pair straddling two rows where a row has an odd number of vectors, so narrow
+     * levels (a row of one vector, e.g. 14 columns) get the register reuse of wide ones (2 loads + 8 broadcasts per
+     * 16 FMAs rather than 1 + 8 per 8); an odd last vector goes to chunk1. (Three vectors × 8 channels = 24
+     * accumulators measured 4× slower on JDK 25: C2 spills.)
+     */
+    private void accumulatePairs(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
+                                 boolean first, float[] bias) {
+        int nf = (cols + VL - 1) / VL, total = tr * nf, rs = s * s * j, st = tileRowStride();
+        int q = 0;
+        for (; q + 2 <= total; q += 2) {
+            int r0 = q / nf, c0 = q % nf, r1 = (q + 1) / nf, c1 = (q + 1) % nf;
+            int d1 = (r1 - r0) * rs + (c1 - c0) * VL, e1 = (r1 - r0) * st + (c1 - c0) * VL;
+            if (unrolledTaps) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (UNROLL_ANY && nw == 1) kernels.chunk2k1(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (UNROLL_ANY && nw == 2) kernels.chunk2k2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else kernels.chunk2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+        }
+        if (q < total) kernels.chunk1(buf, rn, ob, oValid, i0, ic, q / nf, q % nf * VL, tile, first, bias);
     }
 
     /** The last columns [c, cols) of row r, narrower than two vectors. */
