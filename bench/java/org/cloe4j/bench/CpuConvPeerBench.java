@@ -88,6 +88,7 @@ public final class CpuConvPeerBench {
             out.add(new Layer("paper", "enc e3_c2", 4 * b, 4 * b, p / 4, 3, 1));
             out.add(new Layer("paper", "enc e4_c2", 8 * b, 8 * b, p / 8, 3, 1));
             out.add(new Layer("paper", "dec d1 concat", 2 * b, b, p, 3, 1));
+            out.add(new Layer("paper", "dec d2 concat", 4 * b, 2 * b, p / 2, 3, 1));
             out.add(new Layer("paper", "dec d3 concat", 8 * b, 4 * b, p / 4, 3, 1));
             out.add(new Layer("paper", "dec d1_out 1³", b, b, p, 1, 1));
         }
