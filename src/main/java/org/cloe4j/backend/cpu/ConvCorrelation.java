@@ -16,11 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Inner loop. For a tile of rows and a chunk of source channels, the needed source rows are first copied into a
  * per-thread buffer with padding applied and, for stride s, split into s column phases (phase q holds virtual
- * columns s*j+q), so that every tap of every output vector is one contiguous unaligned load. Then per output vector:
- * 8 output channels × 2 adjacent vectors = 16 accumulators live in registers across all source channels of the
- * chunk and all taps; each loaded source vector feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in
- * {@link ConvTileKernels}: chunk2; chunk2k3 is the same with the three column taps of a stride-1 row unrolled,
- * chunk1/chunkHalf handle a row's last vector, quad2/single4 blocks of 4 or 1 valid channels).
+ * columns s*j+q), so that every tap of every output vector is one contiguous unaligned load. Then per pair of output
+ * vectors (adjacent in a row, or the last of one row and the first of the next): 8 output channels × 2 vectors = 16
+ * accumulators live in registers across all source channels of the chunk and all taps; each loaded source vector
+ * feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in {@link ConvTileKernels}: chunk2; chunk2k3,
+ * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled; chunk1/chunkHalf for a last single
+ * vector, quad2/single4 blocks of 4 or 1 valid channels).
  * All output-channel blocks reuse one staged fill. Results go to a per-thread tile whose rows are whole
  * vectors long, then are copied (forward) or folded (backwardData) out: masked vector loads/stores for the row tails
  * measured 5× slower overall on JDK 25, so the kernel has none. Weights are packed [ob][i][tap][8] so the 8
@@ -40,9 +41,6 @@ final class ConvCorrelation {
      * loading and storing its accumulators; the summation order is the same for any chunk size.
      */
     static final int CH_CHUNK = 8;
-    static final boolean ADAPTIVE_CHUNK = !"false".equals(System.getProperty("cloe.conv.adaptiveChunk"));
-    static final boolean UNROLL_ANY = !"false".equals(System.getProperty("cloe.conv.unrollAny"));
-    static final boolean PAIRS = !"false".equals(System.getProperty("cloe.conv.pairs"));
 
     private final float[] src;
     private final int srcCh, srcD, srcH, srcW;
@@ -89,12 +87,11 @@ final class ConvCorrelation {
         this.j = roundUp(cols, VL) + mw / s + 1;
         this.loadOff = new int[nw];
         for (int t = 0; t < nw; t++) loadOff[t] = (offW[t] % s) * j + offW[t] / s;
-        this.unrolledTaps = nw == 3 && (UNROLL_ANY || loadOff[0] == 0 && loadOff[1] == 1 && loadOff[2] == 2);
+        this.unrolledTaps = nw == 3;
         this.runShift = colShift;
         this.runLo = Math.max(0, colShift);
         this.runHi = Math.min(j * s, colShift + srcW);
-        this.chChunk = ADAPTIVE_CHUNK ? Math.min(Math.max(CH_CHUNK, CH_CHUNK * 27 / taps), Math.max(CH_CHUNK, srcCh))
-                : CH_CHUNK;
+        this.chChunk = Math.min(Math.max(CH_CHUNK, CH_CHUNK * 27 / taps), Math.max(CH_CHUNK, srcCh));
         this.kernels = new ConvTileKernels(packedWeights, srcCh, taps, s, j, tileRowStride(), offH, loadOff, nd, nh,
                 nw);
     }
@@ -187,7 +184,7 @@ final class ConvCorrelation {
 
     private void accumulate(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
                             boolean first, float[] bias) {
-        if (PAIRS && oValid > 4 && !(VL == 16 && cols <= 8)) {
+        if (oValid > 4 && !(VL == 16 && cols <= 8)) {
             accumulatePairs(buf, rn, ob, oValid, i0, ic, tr, tile, first, bias);
             return;
         }
@@ -234,8 +231,8 @@ final class ConvCorrelation {
             int r0 = q / nf, c0 = q % nf, r1 = (q + 1) / nf, c1 = (q + 1) % nf;
             int d1 = (r1 - r0) * rs + (c1 - c0) * VL, e1 = (r1 - r0) * st + (c1 - c0) * VL;
             if (unrolledTaps) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
-            else if (UNROLL_ANY && nw == 1) kernels.chunk2k1(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
-            else if (UNROLL_ANY && nw == 2) kernels.chunk2k2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (nw == 1) kernels.chunk2k1(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (nw == 2) kernels.chunk2k2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
             else kernels.chunk2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
         }
         if (q < total) kernels.chunk1(buf, rn, ob, oValid, i0, ic, q / nf, q % nf * VL, tile, first, bias);
