@@ -10,6 +10,7 @@ import org.cloe4j.backend.Backend;
 import org.cloe4j.backend.Backends;
 import org.cloe4j.data.Modality;
 import org.cloe4j.graph.Graph;
+import org.cloe4j.graph.OpProfile;
 import org.cloe4j.model.CloeConfig;
 import org.cloe4j.model.CloeModel;
 import org.cloe4j.model.ModalityMask;
@@ -37,7 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * of 112³ for a 160×192×160 BraTS crop at 50 % overlap; see README).
  *
  * <p>Run: {@code scripts/bench CloeStepBench -p preset=tiny} (the paper preset takes minutes per step on two cores:
- * {@code scripts/bench CloeStepBench -p preset=paper -wi 0 -i 1}).
+ * {@code scripts/bench CloeStepBench -p preset=paper -wi 0 -i 1}). With {@code -jvmArgsAppend -Dcloe.profile=true} each
+ * benchmark's fork prints the per-op profile of its invocations at the end.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -97,6 +99,9 @@ public class CloeStepBench {
                         + "inference (4 seq) planned peak %.1f MiB%n", preset, be, step.graph().forwardOps(),
                 step.graph().backwardOps(), step.graph().plannedPeakBytes() / 1048576.0,
                 inferAll.graph().plannedPeakBytes() / 1048576.0);
+        // -jvmArgsAppend -Dcloe.profile=true: where this benchmark's time went, op by op (every invocation of the fork,
+        // warm-up included), so the next bottleneck is visible.
+        if (OpProfile.enabled()) System.out.printf("[%s on %s] per-op profile (all invocations of this fork):%n%s", preset, be, OpProfile.table());
     }
 
     @Benchmark

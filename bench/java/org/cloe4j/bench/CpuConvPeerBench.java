@@ -36,8 +36,9 @@ import java.util.concurrent.CyclicBarrier;
  * best of several tries. Flops of a pass: 2·Ci·Co·k³·Do·Ho·Wo for every pass (the direct-convolution count; bias and
  * the reflect fold are not counted). % of peak uses the measured 2-thread peak.
  *
- * <p>Run: {@code scripts/bench-conv-cpu peer [quick] [tiny|paper|all] [match=<label text>]
- * [pass=forward|backwardData|backwardWeight]}. Without PyTorch: ours
+ * <p>Run: {@code scripts/bench-conv-cpu peer [quick] [cpu] [tiny|paper|all] [match=<label text>]
+ * [pass=forward|backwardData|backwardWeight]}; {@code cpu}: one thread each side, timed by thread CPU time (for a
+ * loaded machine). Without PyTorch: ours
  * only.
  */
 public final class CpuConvPeerBench {
@@ -87,6 +88,7 @@ public final class CpuConvPeerBench {
             out.add(new Layer("paper", "enc e3_c2", 4 * b, 4 * b, p / 4, 3, 1));
             out.add(new Layer("paper", "enc e4_c2", 8 * b, 8 * b, p / 8, 3, 1));
             out.add(new Layer("paper", "dec d1 concat", 2 * b, b, p, 3, 1));
+            out.add(new Layer("paper", "dec d2 concat", 4 * b, 2 * b, p / 2, 3, 1));
             out.add(new Layer("paper", "dec d3 concat", 8 * b, 4 * b, p / 4, 3, 1));
             out.add(new Layer("paper", "dec d1_out 1³", b, b, p, 1, 1));
         }
@@ -97,6 +99,13 @@ public final class CpuConvPeerBench {
 
     public static void main(String[] args) throws Exception {
         boolean quick = Arrays.asList(args).contains("quick");
+        // cpu: one thread on each side (scripts/bench-conv-cpu passes -Dcloe.cpu.threads=1), each rep timed by the
+        // calling thread's CPU time, not wall time: on a machine loaded by other jobs, wall time mostly measures
+        // the wait for a core. Cache and memory-bandwidth contention still show.
+        boolean cpuClock = Arrays.asList(args).contains("cpu");
+        if (cpuClock && Parallel.threads() != 1) {
+            throw new IllegalStateException("cpu clock needs -Dcloe.cpu.threads=1 (scripts/bench-conv-cpu sets it)");
+        }
         String which = Arrays.stream(args).filter(a -> a.equals("tiny") || a.equals("paper") || a.equals("all"))
                 .findFirst().orElse("all");
         int rounds = quick ? 2 : 6, reps = quick ? 2 : 3;
@@ -115,6 +124,8 @@ public final class CpuConvPeerBench {
                 + " GFLOP/s%n", peak1, peak2);
 
         Peer peer = Peer.start();
+        if (peer != null && cpuClock) peer.command("threads 1", "clock cpu");
+        if (cpuClock) System.out.println("Clock: each side's thread CPU time, 1 thread each (not wall time)");
         System.out.println(peer == null ? "PyTorch: not available (/usr/bin/python3 or -Dcloe.python cannot import torch); ours only"
                 : "PyTorch peer: " + peer.banner);
         System.out.println("Shared machine: absolute times are noisy; the ratio of interleaved medians is the figure.");
@@ -142,9 +153,10 @@ public final class CpuConvPeerBench {
                     double[] theirs = peer == null ? null : new double[rounds * reps];
                     for (int r = 0; r < rounds; r++) {
                         for (int i = 0; i < reps; i++) {
-                            long t0 = System.nanoTime();
+                            long t0 = cpuClock ? THREAD_MX.getCurrentThreadCpuTime() : System.nanoTime();
                             op.run();
-                            ours[r * reps + i] = (System.nanoTime() - t0) * 1e-6;
+                            long t1 = cpuClock ? THREAD_MX.getCurrentThreadCpuTime() : System.nanoTime();
+                            ours[r * reps + i] = (t1 - t0) * 1e-6;
                         }
                         if (peer != null) {
                             double[] t = peer.time(l, pass, reps);
@@ -166,6 +178,9 @@ public final class CpuConvPeerBench {
         System.out.printf(Locale.ROOT, "%-24s %-14s %9.1f %9.1f %6.2f%n", "sum of medians", "", sumOurs, sumPeer,
                 sumOurs / sumPeer);
     }
+
+    private static final java.lang.management.ThreadMXBean THREAD_MX =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
@@ -256,6 +271,15 @@ public final class CpuConvPeerBench {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return null;
+            }
+        }
+
+        /** Sends setup lines (e.g. "threads 1", "clock cpu"), each answered by "ok ...". */
+        void command(String... lines) throws IOException {
+            for (String c : lines) {
+                in.println(c);
+                String line = out.readLine();
+                if (line == null || !line.startsWith("ok")) throw new IOException("peer: " + line);
             }
         }
 

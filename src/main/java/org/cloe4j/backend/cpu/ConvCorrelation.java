@@ -16,11 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Inner loop. For a tile of rows and a chunk of source channels, the needed source rows are first copied into a
  * per-thread buffer with padding applied and, for stride s, split into s column phases (phase q holds virtual
- * columns s*j+q), so that every tap of every output vector is one contiguous unaligned load. Then per output vector:
- * 8 output channels × 2 adjacent vectors = 16 accumulators live in registers across all source channels of the
- * chunk and all taps; each loaded source vector feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in
- * {@link ConvTileKernels}: chunk2; chunk2k3 is the same with the three column taps of a stride-1 row unrolled,
- * chunk1/chunkHalf handle a row's last vector, quad2/single4 blocks of 4 or 1 valid channels).
+ * columns s*j+q), so that every tap of every output vector is one contiguous unaligned load. Then per pair of output
+ * vectors (adjacent in a row, or the last of one row and the first of the next): 8 output channels × 2 vectors = 16
+ * accumulators live in registers across all source channels of the chunk and all taps; each loaded source vector
+ * feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in {@link ConvTileKernels}: chunk2; chunk2k3,
+ * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled; chunk1/chunkHalf for a last single
+ * vector, quad2/single4 blocks of 4 or 1 valid channels).
  * All output-channel blocks reuse one staged fill. Results go to a per-thread tile whose rows are whole
  * vectors long, then are copied (forward) or folded (backwardData) out: masked vector loads/stores for the row tails
  * measured 5× slower overall on JDK 25, so the kernel has none. Weights are packed [ob][i][tap][8] so the 8
@@ -33,7 +34,12 @@ final class ConvCorrelation {
     static final int OB = 8;
     /** Output rows per tile: halo rows ((k-1) per tile) stay a small fraction while the buffer stays in L2. */
     static final int ROW_TILE = 8;
-    /** Source channels staged per buffer fill; bounds the buffer to CH_CHUNK*3*(ROW_TILE*s+2)*s*J floats. */
+    /**
+     * Source channels staged per buffer fill for a full 3³ kernel; bounds the buffer to CH_CHUNK*3*(ROW_TILE*s+2)*s*J
+     * floats. Correlations with fewer taps (1³ convs, backwardData's stride-2 phases of 1–8 taps) stage more
+     * channels per fill ({@link #chChunk}), so that each kernel call still runs about CH_CHUNK*27 taps between
+     * loading and storing its accumulators; the summation order is the same for any chunk size.
+     */
     static final int CH_CHUNK = 8;
 
     private final float[] src;
@@ -43,13 +49,14 @@ final class ConvCorrelation {
     private final int[] offD, offH, offW;
     private final int nd, nh, nw, taps, maxOffH;
     private final int[] loadOff; // per column tap: phase*J + offW/s
-    private final boolean unrolledTaps; // column taps load at +0, +1, +2: use chunk2k3
+    private final boolean unrolledTaps; // three column taps: use chunk2k3
     private final int outCh;
     final int rows, cols;
     private final int j; // buffer row length per phase
     // The columns whose map is the identity shifted by runShift: copied with arraycopy when s == 1.
     private final int runLo, runHi, runShift;
     private final ConvTileKernels kernels;
+    private final int chChunk; // source channels per fill
 
     ConvCorrelation(float[] src, int srcCh, int srcD, int srcH, int srcW, int[] mapD, int[] mapH, int[] mapW,
                     int colShift, int s, int[] offD, int[] offH, int[] offW, float[] packedWeights, int outCh, int rows,
@@ -80,10 +87,11 @@ final class ConvCorrelation {
         this.j = roundUp(cols, VL) + mw / s + 1;
         this.loadOff = new int[nw];
         for (int t = 0; t < nw; t++) loadOff[t] = (offW[t] % s) * j + offW[t] / s;
-        this.unrolledTaps = nw == 3 && loadOff[0] == 0 && loadOff[1] == 1 && loadOff[2] == 2;
+        this.unrolledTaps = nw == 3;
         this.runShift = colShift;
         this.runLo = Math.max(0, colShift);
         this.runHi = Math.min(j * s, colShift + srcW);
+        this.chChunk = Math.min(Math.max(CH_CHUNK, CH_CHUNK * 27 / taps), Math.max(CH_CHUNK, srcCh));
         this.kernels = new ConvTileKernels(packedWeights, srcCh, taps, s, j, tileRowStride(), offH, loadOff, nd, nh,
                 nw);
     }
@@ -95,7 +103,7 @@ final class ConvCorrelation {
     /** Floats of per-thread buffer {@link #tile} needs. */
     int bufferSize() {
         int rn = (ROW_TILE - 1) * s + maxOffH + 1;
-        return CH_CHUNK * nd * rn * s * j;
+        return chChunk * nd * rn * s * j;
     }
 
     /** Source channels (the reduction length), for packing. */
@@ -120,8 +128,8 @@ final class ConvCorrelation {
      */
     void tile(int srcBase, int plane, int r0, int tr, float[] bias, float[] buf, float[] tile) {
         int rn = (tr - 1) * s + maxOffH + 1;
-        for (int i0 = 0; i0 < srcCh; i0 += CH_CHUNK) {
-            int ic = Math.min(CH_CHUNK, srcCh - i0);
+        for (int i0 = 0; i0 < srcCh; i0 += chChunk) {
+            int ic = Math.min(chChunk, srcCh - i0);
             // One fill serves every output-channel block: the staging cost is paid once per source row, not per block.
             fill(buf, srcBase, i0, ic, plane, r0, rn);
             for (int ob = 0; ob * OB < outCh; ob++) {
@@ -176,6 +184,10 @@ final class ConvCorrelation {
 
     private void accumulate(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
                             boolean first, float[] bias) {
+        if (oValid > 4 && !(VL == 16 && cols <= 8)) {
+            accumulatePairs(buf, rn, ob, oValid, i0, ic, tr, tile, first, bias);
+            return;
+        }
         int r = 0;
         // Blocks with few valid channels (4-channel layers, 1-channel outputs, the tail block of co = 4 mod 8) use
         // kernels that spend their registers on more rows instead of absent channels: same summation order per
@@ -196,12 +208,34 @@ final class ConvCorrelation {
         for (; r < tr; r++) {
             int c = 0;
             if (unrolledTaps) {
-                for (; c + VL < cols; c += 2 * VL) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+                for (; c + VL < cols; c += 2 * VL) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
             } else {
-                for (; c + VL < cols; c += 2 * VL) kernels.chunk2(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
+                for (; c + VL < cols; c += 2 * VL) kernels.chunk2(buf, rn, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
             }
             rowTail(buf, rn, ob, oValid, i0, ic, r, c, tile, first, bias);
         }
+    }
+
+    /**
+     * Blocks of more than 4 valid channels: the tile's output vectors (tr rows × ceil(cols/VL) vectors, row-major) in
+     * pairs for chunk2 / chunk2k3, a pair straddling two rows where a row has an odd number of vectors, so narrow
+     * levels (a row of one vector, e.g. 14 columns) get the register reuse of wide ones (2 loads + 8 broadcasts per
+     * 16 FMAs rather than 1 + 8 per 8); an odd last vector goes to chunk1. (Three vectors × 8 channels = 24
+     * accumulators measured 4× slower on JDK 25: C2 spills.)
+     */
+    private void accumulatePairs(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
+                                 boolean first, float[] bias) {
+        int nf = (cols + VL - 1) / VL, total = tr * nf, rs = s * s * j, st = tileRowStride();
+        int q = 0;
+        for (; q + 2 <= total; q += 2) {
+            int r0 = q / nf, c0 = q % nf, r1 = (q + 1) / nf, c1 = (q + 1) % nf;
+            int d1 = (r1 - r0) * rs + (c1 - c0) * VL, e1 = (r1 - r0) * st + (c1 - c0) * VL;
+            if (unrolledTaps) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (nw == 1) kernels.chunk2k1(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (nw == 2) kernels.chunk2k2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else kernels.chunk2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+        }
+        if (q < total) kernels.chunk1(buf, rn, ob, oValid, i0, ic, q / nf, q % nf * VL, tile, first, bias);
     }
 
     /** The last columns [c, cols) of row r, narrower than two vectors. */

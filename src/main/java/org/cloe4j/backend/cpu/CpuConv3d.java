@@ -170,7 +170,16 @@ public final class CpuConv3d {
                         if (right >= 0) gx[xr + right] += g[gr + pad + wd + e];
                     }
                 } else {
-                    for (int cc = 0; cc < cols; cc++) {
+                    // Interior: column s*cc+c of the padded domain is x column s*cc+c-pad, no map needed; the
+                    // (at most two) padding columns at either end go through the map.
+                    int lo = Math.max(0, (pad - c + s - 1) / s), hi = Math.min(cols, (pad + wd - c + s - 1) / s);
+                    for (int cc = 0; cc < Math.min(lo, cols); cc++) {
+                        int sw = fW[s * cc + c];
+                        if (sw >= 0) gx[xr + sw] += g[gr + cc];
+                    }
+                    int xs = xr + c - pad;
+                    for (int cc = lo; cc < hi; cc++) gx[xs + s * cc] += g[gr + cc];
+                    for (int cc = Math.max(hi, lo); cc < cols; cc++) {
                         int sw = fW[s * cc + c];
                         if (sw >= 0) gx[xr + sw] += g[gr + cc];
                     }
