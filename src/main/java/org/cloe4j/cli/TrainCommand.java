@@ -69,9 +69,10 @@ public final class TrainCommand implements Callable<Integer> {
             "Dice, the loss of checkpoints trained before ce-dice existed)"})
     String segLoss;
 
-    @Option(names = "--augmentation", defaultValue = "appearance", description = {"training augmentation: appearance",
-            "(RFNet's plus nnU-Net-style bias field, noise, blur, brightness, contrast, gamma and scaling; default) or",
-            "rfnet (flips, rotation, intensity scale and shift: that of checkpoints trained before appearance existed)"})
+    @Option(names = "--augmentation", defaultValue = "multisite", description = {"training augmentation: multisite",
+            "(appearance with the noise, brightness, shift and scaling ranges widened to what differs between sites;",
+            "default), appearance (RFNet's plus nnU-Net-style bias field, noise, blur, brightness, contrast, gamma and",
+            "scaling) or rfnet (flips, rotation, intensity scale and shift: that of checkpoints trained before appearance existed)"})
     String augmentation;
 
     @Option(names = "--reliability-augmentation", description = {"probability that a sample has one of its given",
@@ -136,10 +137,11 @@ public final class TrainCommand implements Callable<Integer> {
         return cfg.withReliability(p, g);
     }
 
-    /** {@code --augmentation}: appearance (the presets') or rfnet (RFNet's alone). */
+    /** {@code --augmentation}: multisite (the presets'), appearance or rfnet (RFNet's alone). */
     static CloeConfig withAugmentation(CloeConfig cfg, String augmentation, CommandSpec spec) {
-        if (!augmentation.equals(CloeConfig.AUGMENTATION) && !augmentation.equals(CloeConfig.RFNET_AUGMENTATION)) {
-            throw new ParameterException(spec.commandLine(), "--augmentation: expected appearance or rfnet, got '"
+        if (!augmentation.equals(CloeConfig.AUGMENTATION) && !augmentation.equals(CloeConfig.RFNET_AUGMENTATION)
+                && !augmentation.equals(CloeConfig.APPEARANCE_AUGMENTATION)) {
+            throw new ParameterException(spec.commandLine(), "--augmentation: expected multisite, appearance or rfnet, got '"
                     + augmentation + "'");
         }
         return cfg.withAugmentation(augmentation);

@@ -39,13 +39,25 @@ public final class Augmenter {
      * @param intensityShift     half-width of the shift interval around 0
      * @param appearance         nnU-Net-style per-channel bias field, noise, blur, brightness, contrast and gamma
      * @param zoom               a random scaling of the patch (0.85–1.25, p = 0.2)
+     * @param multisite          the appearance and scaling ranges widened to the spread measured between two sites
+     *                           (noise, brightness, scale; see {@link #MULTISITE})
      */
     public record Options(boolean flips, boolean rotation, double maxRotationDegrees, double intensityScale,
-                          double intensityShift, boolean appearance, boolean zoom) {
+                          double intensityShift, boolean appearance, boolean zoom, boolean multisite) {
         /** RFNet: flips, ±10° rotation, scale U(0.9, 1.1), shift U(−0.1, 0.1). */
         public static final Options RFNET = new Options(true, true, 10, 0.1, 0.1);
         /** RFNet's plus the appearance augmentation and the random scaling (the presets' since 2026-11-30). */
         public static final Options APPEARANCE = new Options(true, true, 10, 0.1, 0.1, true, true);
+        /**
+         * The presets' since 2026-11-30 late evening: {@link #APPEARANCE} with the ranges widened to what differs
+         * between sites after the z-score (docs/GENERALISATION.md, cross-cohort causes): an intensity shift
+         * U(−0.2, 0.2) (the tissue mean moves by 0.1–0.2 with the tumour's share of the brain), Gaussian noise
+         * σ ~ U(0, 0.4) at p 0.25 (a site with 7–9 % noise has σ 0.2–0.4 in z-score units, one with 2–3 % has
+         * 0.06–0.13), a brightness factor log-uniform in [1/1.5, 1.5] at p 0.3 (a tumour's z-score differs by a
+         * factor 1.35–1.5 between the sites, as the tumour inflates the standard deviation) and a scaling of
+         * 0.7–1.4 at p 0.3 (nnU-Net's range; the sites' tumours differ 1.7 times in diameter).
+         */
+        public static final Options MULTISITE = new Options(true, true, 10, 0.1, 0.2, true, true, true);
         /** Only the random crop. */
         public static final Options CROP_ONLY = new Options(false, false, 0, 0, 0);
 
@@ -55,13 +67,20 @@ public final class Augmenter {
             this(flips, rotation, maxRotationDegrees, intensityScale, intensityShift, false, false);
         }
 
-        /** The options a config's {@code augmentation} name stands for: "rfnet" or "appearance". */
+        /** Options with the nnU-Net ranges of the appearance augmentation and the scaling (not widened). */
+        public Options(boolean flips, boolean rotation, double maxRotationDegrees, double intensityScale,
+                       double intensityShift, boolean appearance, boolean zoom) {
+            this(flips, rotation, maxRotationDegrees, intensityScale, intensityShift, appearance, zoom, false);
+        }
+
+        /** The options a config's {@code augmentation} name stands for: "rfnet", "appearance" or "multisite". */
         public static Options named(String name) {
             return switch (name) {
                 case "rfnet" -> RFNET;
                 case "appearance" -> APPEARANCE;
+                case "multisite" -> MULTISITE;
                 default -> throw new IllegalArgumentException("unknown augmentation '" + name
-                        + "' (known: appearance, rfnet)");
+                        + "' (known: appearance, multisite, rfnet)");
             };
         }
     }
@@ -71,6 +90,9 @@ public final class Augmenter {
             MIN_BLUR_SIGMA = 0.5, MAX_BLUR_SIGMA = 1.0, P_BRIGHTNESS = 0.15, P_CONTRAST = 0.15, MIN_FACTOR = 0.75,
             MAX_FACTOR = 1.25, P_GAMMA = 0.3, MIN_GAMMA = 0.7, MAX_GAMMA = 1.5, P_ZOOM = 0.2, MIN_ZOOM = 0.85,
             MAX_ZOOM = 1.25;
+    /** The {@link Options#MULTISITE} ranges where they differ from the above (same draws, wider ranges). */
+    static final double MULTISITE_P_NOISE = 0.25, MULTISITE_MAX_NOISE_SIGMA = 0.4, MULTISITE_P_BRIGHTNESS = 0.3,
+            MULTISITE_MAX_BRIGHTNESS = 1.5, MULTISITE_P_ZOOM = 0.3, MULTISITE_MIN_ZOOM = 0.7, MULTISITE_MAX_ZOOM = 1.4;
 
     private final int[] patch;
     private final Options options;
@@ -118,8 +140,10 @@ public final class Augmenter {
             r[j][j] = cos;
             rotate = angle != 0;
         }
-        if (options.zoom() && rng.nextDouble() < P_ZOOM) {
-            double f = MIN_ZOOM + rng.nextDouble() * (MAX_ZOOM - MIN_ZOOM);
+        boolean wide = options.multisite();
+        if (options.zoom() && rng.nextDouble() < (wide ? MULTISITE_P_ZOOM : P_ZOOM)) {
+            double lo = wide ? MULTISITE_MIN_ZOOM : MIN_ZOOM, hi = wide ? MULTISITE_MAX_ZOOM : MAX_ZOOM;
+            double f = lo + rng.nextDouble() * (hi - lo);
             for (double[] row : r) for (int k = 0; k < 3; k++) row[k] *= f;
             rotate = true;
         }
@@ -137,7 +161,7 @@ public final class Augmenter {
             // background (0 after normalisation, and the zero padding) keeps its fixed value
             for (int i = ch * n, end = i + n; i < end; i++) if (image[i] != 0) image[i] = image[i] * s + t;
         }
-        if (options.appearance()) for (int ch = 0; ch < channels; ch++) appearance(image, ch * n, pd, ph, pw, rng);
+        if (options.appearance()) for (int ch = 0; ch < channels; ch++) appearance(image, ch * n, pd, ph, pw, rng, wide);
         if (options.flips()) {
             boolean fd = rng.nextBoolean(), fh = rng.nextBoolean(), fw = rng.nextBoolean();
             if (fd || fh || fw) flip(image, labels, channels, pd, ph, pw, fd, fh, fw);
@@ -159,19 +183,27 @@ public final class Augmenter {
      * <li>p 0.3: gamma, {@code ((x − min)/(max − min))^γ·(max − min) + min} with γ ~ U(0.7, 1) or U(1, 1.5) at even
      *     odds: the range [min, max] is kept.
      * </ol>
+     * With {@code multisite} the noise runs at p 0.25 with σ ~ U(0, 0.4) and the brightness at p 0.3 with m
+     * log-uniform in [1/1.5, 1.5].
      */
     static void appearance(float[] image, int off, int d, int h, int w, RandomGenerator rng) {
+        appearance(image, off, d, h, w, rng, false);
+    }
+
+    static void appearance(float[] image, int off, int d, int h, int w, RandomGenerator rng, boolean multisite) {
         int n = d * h * w;
         if (rng.nextDouble() < P_BIAS) {
             double a = rng.nextDouble() * MAX_BIAS_LOG;
             biasField(image, off, n, SmoothField.of(w, h, d, 16, rng), a);
         }
-        if (rng.nextDouble() < P_NOISE) addNoise(image, off, n, rng.nextDouble() * MAX_NOISE_SIGMA, rng);
+        double sigma = noiseSigma(rng, multisite);
+        if (!Double.isNaN(sigma)) addNoise(image, off, n, sigma, rng);
         if (rng.nextDouble() < P_BLUR) {
             blur(image, off, d, h, w, MIN_BLUR_SIGMA + rng.nextDouble() * (MAX_BLUR_SIGMA - MIN_BLUR_SIGMA));
         }
-        if (rng.nextDouble() < P_BRIGHTNESS) {
-            float m = (float) (MIN_FACTOR + rng.nextDouble() * (MAX_FACTOR - MIN_FACTOR));
+        double brightness = brightness(rng, multisite);
+        if (!Double.isNaN(brightness)) {
+            float m = (float) brightness;
             for (int i = off; i < off + n; i++) if (image[i] != 0) image[i] *= m;
         }
         if (rng.nextDouble() < P_CONTRAST) contrast(image, off, n, MIN_FACTOR + rng.nextDouble() * (MAX_FACTOR - MIN_FACTOR));
@@ -179,6 +211,22 @@ public final class Augmenter {
             double g = rng.nextBoolean() ? MIN_GAMMA + rng.nextDouble() * (1 - MIN_GAMMA) : 1 + rng.nextDouble() * (MAX_GAMMA - 1);
             gamma(image, off, n, g);
         }
+    }
+
+    /** The noise step's draw: σ, or NaN when the step does not run (p 0.15, σ ~ U(0, 0.1); multisite p 0.25, U(0, 0.4)). */
+    static double noiseSigma(RandomGenerator rng, boolean multisite) {
+        if (!(rng.nextDouble() < (multisite ? MULTISITE_P_NOISE : P_NOISE))) return Double.NaN;
+        return rng.nextDouble() * (multisite ? MULTISITE_MAX_NOISE_SIGMA : MAX_NOISE_SIGMA);
+    }
+
+    /**
+     * The brightness step's draw: the factor, or NaN when the step does not run (p 0.15, U(0.75, 1.25); multisite
+     * p 0.3, log-uniform in [1/1.5, 1.5]).
+     */
+    static double brightness(RandomGenerator rng, boolean multisite) {
+        if (!(rng.nextDouble() < (multisite ? MULTISITE_P_BRIGHTNESS : P_BRIGHTNESS))) return Double.NaN;
+        double u = rng.nextDouble();
+        return multisite ? Math.pow(MULTISITE_MAX_BRIGHTNESS, 2 * u - 1) : MIN_FACTOR + u * (MAX_FACTOR - MIN_FACTOR);
     }
 
     /** {@code (x − min)·exp(a·field) + min} on the non-zero voxels; {@code min} is theirs. */

@@ -33,7 +33,7 @@ import java.util.Set;
  *                         field existed, reads as 0, so older checkpoints resume with the loss they were trained with)
  * @param diceSmooth       smoothing s of the soft Dice (2I + s)/(P + T + s): 1 in the presets, 0 RFNet's ([choice];
  *                         missing reads as 0, as above)
- * @param augmentation     the training augmentation ({@code Augmenter.Options.named}): "appearance" in the presets
+ * @param augmentation     the training augmentation ({@code Augmenter.Options.named}): "multisite" in the presets
  *                         (RFNet's plus nnU-Net-style bias field, noise, blur, brightness, contrast, gamma and a
  *                         random scaling), "rfnet" RFNet's alone ([choice]; a config.json without it, written
  *                         before the field existed, reads as "rfnet", so older checkpoints resume as trained)
@@ -58,7 +58,9 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
     public static final List<Modality> BRATS = Modality.BRATS;
 
     /** The presets' training augmentation; {@link #RFNET_AUGMENTATION} is what an older config.json reads as. */
-    public static final String AUGMENTATION = "appearance", RFNET_AUGMENTATION = "rfnet";
+    public static final String AUGMENTATION = "multisite", RFNET_AUGMENTATION = "rfnet";
+    /** The presets' augmentation from 2026-11-30 evening until "multisite"; still accepted. */
+    public static final String APPEARANCE_AUGMENTATION = "appearance";
 
     /** The presets' reliability augmentation probability (docs/MODEL.md, Our choices). */
     public static final float RELIABILITY_AUGMENTATION = 0.5f;
@@ -79,9 +81,10 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
             throw new IllegalArgumentException("reliabilityAugmentation must be in [0, 1], got " + reliabilityAugmentation);
         }
         if (augmentation == null) augmentation = RFNET_AUGMENTATION;
-        if (!augmentation.equals(AUGMENTATION) && !augmentation.equals(RFNET_AUGMENTATION)) {
-            throw new IllegalArgumentException("augmentation must be " + AUGMENTATION + " or " + RFNET_AUGMENTATION
-                    + ", got '" + augmentation + "'");
+        if (!augmentation.equals(AUGMENTATION) && !augmentation.equals(RFNET_AUGMENTATION)
+                && !augmentation.equals(APPEARANCE_AUGMENTATION)) {
+            throw new IllegalArgumentException("augmentation must be " + AUGMENTATION + ", " + APPEARANCE_AUGMENTATION
+                    + " or " + RFNET_AUGMENTATION + ", got '" + augmentation + "'");
         }
         modalities = List.copyOf(modalities);
         ablations = ablations.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(ablations));

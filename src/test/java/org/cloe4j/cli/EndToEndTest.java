@@ -158,7 +158,7 @@ class EndToEndTest {
         Outcome o = cli("train", "--data", data.toString(), "--out", copy.toString(), "--epochs", "2", "--iters", "1",
                 "--quiet", "--resume", "--augmentation", "rfnet", "--backend", "cpu");
         assertNotEquals(0, o.code());
-        assertTrue(o.err().contains("--augmentation appearance"), o.err());
+        assertTrue(o.err().contains("--augmentation multisite"), o.err());
         Outcome bad = cli("train", "--data", data.toString(), "--out", tmp.resolve("bad-aug").toString(), "--augmentation", "heavy");
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains("--augmentation"), bad.err());

@@ -380,4 +380,101 @@ class AugmenterTest {
         assertEquals(80, zoomed, 24, "zoomed patches of " + draws);
         assertEquals(1.05, sum / zoomed, 0.04, "mean zoom factor");
     }
+
+    @Test
+    void multisiteZoomScalesByAFactorIn07To14ThreeTimesInTen() {
+        PreparedCase c = prepared(96, 96, 96, 1, (k, z, y, x) -> x + 1, (k, z, y, x) -> 0);
+        Augmenter zoomOnly = new Augmenter(new int[] {32, 32, 32},
+                new Augmenter.Options(false, false, 0, 0, 0, false, true, true));
+        int zoomed = 0, draws = 400;
+        double sum = 0, min = 9, max = 0;
+        for (int seed = 0; seed < draws; seed++) {
+            Patch p = zoomOnly.sample(c, new SplittableRandom(seed));
+            int row = (16 * 32 + 16) * 32;
+            double slope = (p.image()[row + 23] - p.image()[row + 8]) / 15.0;
+            if (Math.abs(slope - 1) < 1e-5) continue;
+            assertTrue(slope >= 0.7 - 1e-5 && slope <= 1.4 + 1e-5, "zoom factor " + slope);
+            zoomed++;
+            sum += slope;
+            min = Math.min(min, slope);
+            max = Math.max(max, slope);
+        }
+        // p = 0.3: 120 of 400, binomial sd 9.2, so ±28 is 3 sd; mean of U(0.7, 1.4) is 1.05, sd of the mean of ~120
+        // draws 0.202/√120 ≈ 0.018, so ±0.055 is 3 sd; ~120 uniform draws reach within 0.05 of both ends
+        assertEquals(120, zoomed, 28, "zoomed patches of " + draws);
+        assertEquals(1.05, sum / zoomed, 0.055, "mean zoom factor");
+        assertTrue(min < 0.75 && max > 1.35, "range reached: " + min + " .. " + max);
+    }
+
+    @Test
+    void multisiteWidensNoiseAndBrightnessToTheSpreadBetweenSites() {
+        int draws = 4000;
+        for (int wide = 0; wide < 2; wide++) {
+            SplittableRandom r = new SplittableRandom(5);
+            int noisy = 0, bright = 0, noiseAbove01 = 0;
+            double sMax = 0, mMin = 9, mMax = 0, logSum = 0;
+            for (int i = 0; i < draws; i++) {
+                double s = Augmenter.noiseSigma(r, wide == 1);
+                if (!Double.isNaN(s)) {
+                    noisy++;
+                    sMax = Math.max(sMax, s);
+                    if (s > 0.1) noiseAbove01++;
+                }
+                double m = Augmenter.brightness(r, wide == 1);
+                if (!Double.isNaN(m)) {
+                    bright++;
+                    mMin = Math.min(mMin, m);
+                    mMax = Math.max(mMax, m);
+                    logSum += Math.log(m);
+                }
+            }
+            // binomial sd at 4000 draws: √(4000·0.15·0.85) ≈ 22.6, √(4000·0.25·0.75) ≈ 27.4, √(4000·0.3·0.7) ≈ 29;
+            // tolerances are 4 sd
+            if (wide == 0) {
+                // nnU-Net's: noise σ ~ U(0, 0.1) at p 0.15, brightness U(0.75, 1.25) at p 0.15
+                assertEquals(600, noisy, 90, "noise draws");
+                assertEquals(0, noiseAbove01, "σ never above 0.1");
+                assertEquals(600, bright, 90, "brightness draws");
+                assertTrue(mMin >= 0.75 && mMax <= 1.25, "brightness range " + mMin + " .. " + mMax);
+            } else {
+                // the spread between the sites: noise σ 0.06–0.4 in z-score units, tumour z-scores ×/÷ 1.5
+                assertEquals(1000, noisy, 110, "noise draws");
+                assertTrue(sMax > 0.39 && sMax < 0.4, "σ reaches 0.4: " + sMax);
+                // σ ~ U(0, 0.4): three quarters of the draws above 0.1 (sd of that share ≈ 0.014, 4 sd 0.055)
+                assertEquals(0.75, noiseAbove01 / (double) noisy, 0.055, "share of σ above nnU-Net's 0.1");
+                assertEquals(1200, bright, 116, "brightness draws");
+                assertTrue(mMin >= 1 / 1.5 && mMin < 1 / 1.48 && mMax <= 1.5 && mMax > 1.48,
+                        "brightness range " + mMin + " .. " + mMax);
+                // log-uniform: the mean log factor is 0 (sd of log m is ln 1.5/√3 ≈ 0.234; of the mean over ~1200
+                // draws 0.0068; 4 sd 0.027)
+                assertEquals(0, logSum / bright, 0.027, "mean log brightness");
+            }
+        }
+    }
+
+    @Test
+    void multisiteKeepsTheBackgroundAtZeroAndIsReproducible() {
+        PreparedCase c = prepared(40, 40, 40, 4, (k, z, y, x) -> {
+            double dz = z - 20, dy = y - 20, dx = x - 20;
+            return dz * dz + dy * dy + dx * dx < 15 * 15 ? (float) (k + 0.03 * x + 0.1) : 0;
+        }, (k, z, y, x) -> (z - 20) * (z - 20) + (y - 20) * (y - 20) < 16 ? 2 : 0);
+        Augmenter flat = new Augmenter(new int[] {32, 32, 32}, new Augmenter.Options(false, false, 0, 0, 0, true, false, true));
+        Augmenter crop = new Augmenter(new int[] {32, 32, 32}, Augmenter.Options.CROP_ONLY);
+        for (int seed = 0; seed < 5; seed++) {
+            Patch q = flat.sample(c, new SplittableRandom(seed));
+            assertArrayEquals(q.image(), flat.sample(c, new SplittableRandom(seed)).image(), "same seed, same bytes");
+            Patch p = crop.sample(c, new SplittableRandom(seed));
+            for (int i = 0; i < q.image().length; i++) {
+                assertEquals(p.image()[i] == 0, q.image()[i] == 0, "exactly the background is 0 at " + i);
+            }
+        }
+        assertEquals(Augmenter.Options.MULTISITE, Augmenter.Options.named("multisite"));
+        // "appearance" gives the patch and generator state of the build before multisite existed (values printed by
+        // that build, commit "Merge branch 's2-aug'", for this case and seed): its runs repeat bit for bit
+        SplittableRandom r = new SplittableRandom(7);
+        Patch old = new Augmenter(new int[] {32, 32, 32}, Augmenter.Options.APPEARANCE).sample(c, r, 1.0 / 3);
+        assertEquals(-880481699, Arrays.hashCode(old.image()), "appearance patch image as before");
+        assertEquals(641152001, Arrays.hashCode(old.labels()), "appearance patch labels as before");
+        assertEquals(6489047778490930055L, r.nextLong(), "generator state after an appearance patch as before");
+    }
 }

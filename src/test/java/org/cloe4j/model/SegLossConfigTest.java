@@ -47,13 +47,15 @@ class SegLossConfigTest {
     }
 
     @Test
-    void thePresetsAugmentAppearanceAndAnOlderConfigReadsAsRfnetsAugmentation(@TempDir Path dir) throws Exception {
+    void thePresetsAugmentMultisiteAndAnOlderConfigReadsAsRfnetsAugmentation(@TempDir Path dir) throws Exception {
         for (String preset : new String[]{"paper", "rfnet", "tiny"}) {
-            assertEquals("appearance", CloeConfig.preset(preset, CloeConfig.BRATS, 4).augmentation(), preset);
+            assertEquals("multisite", CloeConfig.preset(preset, CloeConfig.BRATS, 4).augmentation(), preset);
         }
+        assertEquals("appearance", CloeConfig.tiny(CloeConfig.BRATS, 4).withAugmentation("appearance").augmentation(),
+                "the presets' augmentation before multisite is still read");
         ObjectMapper json = new ObjectMapper();
         ObjectNode node = json.valueToTree(CloeConfig.tiny(CloeConfig.BRATS, 4));
-        assertEquals("appearance", node.get("augmentation").asText(), "the field is written: " + node);
+        assertEquals("multisite", node.get("augmentation").asText(), "the field is written: " + node);
         node.remove("augmentation");
         Files.writeString(dir.resolve("config.json"), json.writeValueAsString(node));
         CloeConfig old = ModelCheckpoint.readConfig(dir);
