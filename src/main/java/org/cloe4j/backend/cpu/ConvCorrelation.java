@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * columns s*j+q), so that every tap of every output vector is one contiguous unaligned load. Then per pair of output
  * vectors (adjacent in a row, or the last of one row and the first of the next): 8 output channels × 2 vectors = 16
  * accumulators live in registers across all source channels of the chunk and all taps; each loaded source vector
- * feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in {@link ConvTileKernels}: chunk2; chunk2k3,
+ * feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in {@link ConvTileKernels}: chunk2; in {@link ConvUnrolledTapKernels} chunk2k3,
  * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled; chunk1/chunkHalf for a last single
  * vector, quad2/single4 blocks of 4 or 1 valid channels).
  * All output-channel blocks reuse one staged fill. Results go to a per-thread tile whose rows are whole
@@ -55,7 +55,7 @@ final class ConvCorrelation {
     private final int j; // buffer row length per phase
     // The columns whose map is the identity shifted by runShift: copied with arraycopy when s == 1.
     private final int runLo, runHi, runShift;
-    private final ConvTileKernels kernels;
+    private final ConvUnrolledTapKernels kernels;
     private final int chChunk; // source channels per fill
 
     ConvCorrelation(float[] src, int srcCh, int srcD, int srcH, int srcW, int[] mapD, int[] mapH, int[] mapW,
@@ -92,7 +92,7 @@ final class ConvCorrelation {
         this.runLo = Math.max(0, colShift);
         this.runHi = Math.min(j * s, colShift + srcW);
         this.chChunk = Math.min(Math.max(CH_CHUNK, CH_CHUNK * 27 / taps), Math.max(CH_CHUNK, srcCh));
-        this.kernels = new ConvTileKernels(packedWeights, srcCh, taps, s, j, tileRowStride(), offH, loadOff, nd, nh,
+        this.kernels = new ConvUnrolledTapKernels(packedWeights, srcCh, taps, s, j, tileRowStride(), offH, loadOff, nd, nh,
                 nw);
     }
 
