@@ -239,8 +239,8 @@ final class ConvCorrelation {
             int r0 = q / nf, c0 = q % nf, r1 = (q + 1) / nf, c1 = (q + 1) % nf;
             int d1 = (r1 - r0) * rs + (c1 - c0) * VL, e1 = (r1 - r0) * st + (c1 - c0) * VL;
             if (unrolledTaps) kernels.chunk2k3(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
-            else if (nw == 1) kernels.chunk2k1(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
-            else if (nw == 2) kernels.chunk2k2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (nw == 1) kernels.chunk2k1(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (nw == 2) kernels.chunk2k2(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
             else kernels.chunk2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
         }
         if (q < total) kernels.chunk1(buf, rn, ob, oValid, i0, ic, q / nf, q % nf * VL, tile, first, bias);
