@@ -20,8 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors (adjacent in a row, or the last of one row and the first of the next): 8 output channels × 2 vectors = 16
  * accumulators live in registers across all source channels of the chunk and all taps; each loaded source vector
  * feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in {@link ConvTileKernels}: chunk2; in {@link ConvUnrolledTapKernels} chunk2k3,
- * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled; chunk1/chunkHalf for a last single
- * vector, quad2/single4 blocks of 4 or 1 valid channels).
+ * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled, walking (source channel, kd, kh) as one
+ * flat loop with the staged-row offsets from a per-tile table, so that the weight index is linear in the loop counter
+ * and the JIT checks its bounds once per call; chunk1/chunkHalf for a last single vector, quad2/single4 blocks of 4 or
+ * 1 valid channels).
  * All output-channel blocks reuse one staged fill. Results go to a per-thread tile whose rows are whole
  * vectors long, then are copied (forward) or folded (backwardData) out: masked vector loads/stores for the row tails
  * measured 5× slower overall on JDK 25, so the kernel has none. Weights are packed [ob][i][tap][8] so the 8
