@@ -20,8 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors (adjacent in a row, or the last of one row and the first of the next): 8 output channels × 2 vectors = 16
  * accumulators live in registers across all source channels of the chunk and all taps; each loaded source vector
  * feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in {@link ConvTileKernels}: chunk2; in {@link ConvUnrolledTapKernels} chunk2k3,
- * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled; chunk1/chunkHalf for a last single
- * vector, quad2/single4 blocks of 4 or 1 valid channels).
+ * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled, walking (source channel, kd, kh) as one
+ * flat loop with the staged-row offsets from a per-tile table, so that the weight index is linear in the loop counter
+ * and the JIT checks its bounds once per call; chunk1/chunkHalf for a last single vector, quad2/single4 blocks of 4 or
+ * 1 valid channels).
  * All output-channel blocks reuse one staged fill. Results go to a per-thread tile whose rows are whole
  * vectors long, then are copied (forward) or folded (backwardData) out: masked vector loads/stores for the row tails
  * measured 5× slower overall on JDK 25, so the kernel has none. Weights are packed [ob][i][tap][8] so the 8
@@ -128,12 +130,20 @@ final class ConvCorrelation {
      */
     void tile(int srcBase, int plane, int r0, int tr, float[] bias, float[] buf, float[] tile) {
         int rn = (tr - 1) * s + maxOffH + 1;
+        // rows[(i*nd + td)*nh + th]: offset in buf of the staged row that output row 0 of the tile reads for source
+        // channel i of a chunk at taps td, th (the unrolled-tap kernels walk (i, td, th) as one flat loop)
+        int[] rows = new int[chChunk * nd * nh];
+        for (int i = 0, t = 0; i < chChunk; i++) {
+            for (int td = 0; td < nd; td++) {
+                for (int th = 0; th < nh; th++) rows[t++] = ((i * nd + td) * rn + offH[th]) * s * j;
+            }
+        }
         for (int i0 = 0; i0 < srcCh; i0 += chChunk) {
             int ic = Math.min(chChunk, srcCh - i0);
             // One fill serves every output-channel block: the staging cost is paid once per source row, not per block.
             fill(buf, srcBase, i0, ic, plane, r0, rn);
             for (int ob = 0; ob * OB < outCh; ob++) {
-                accumulate(buf, rn, ob, Math.min(OB, outCh - ob * OB), i0, ic, tr, tile, i0 == 0, bias);
+                accumulate(buf, rn, rows, ob, Math.min(OB, outCh - ob * OB), i0, ic, tr, tile, i0 == 0, bias);
             }
         }
     }
@@ -182,10 +192,10 @@ final class ConvCorrelation {
         return sw < 0 ? 0f : src[row + sw];
     }
 
-    private void accumulate(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
+    private void accumulate(float[] buf, int rn, int[] rows, int ob, int oValid, int i0, int ic, int tr, float[] tile,
                             boolean first, float[] bias) {
         if (oValid > 4 && !(VL == 16 && cols <= 8)) {
-            accumulatePairs(buf, rn, ob, oValid, i0, ic, tr, tile, first, bias);
+            accumulatePairs(buf, rn, rows, ob, oValid, i0, ic, tr, tile, first, bias);
             return;
         }
         int r = 0;
@@ -208,7 +218,7 @@ final class ConvCorrelation {
         for (; r < tr; r++) {
             int c = 0;
             if (unrolledTaps) {
-                for (; c + VL < cols; c += 2 * VL) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
+                for (; c + VL < cols; c += 2 * VL) kernels.chunk2k3(buf, rows, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
             } else {
                 for (; c + VL < cols; c += 2 * VL) kernels.chunk2(buf, rn, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
             }
@@ -223,16 +233,16 @@ final class ConvCorrelation {
      * 16 FMAs rather than 1 + 8 per 8); an odd last vector goes to chunk1. (Three vectors × 8 channels = 24
      * accumulators measured 4× slower on JDK 25: C2 spills.)
      */
-    private void accumulatePairs(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
+    private void accumulatePairs(float[] buf, int rn, int[] rows, int ob, int oValid, int i0, int ic, int tr, float[] tile,
                                  boolean first, float[] bias) {
         int nf = (cols + VL - 1) / VL, total = tr * nf, rs = s * s * j, st = tileRowStride();
         int q = 0;
         for (; q + 2 <= total; q += 2) {
             int r0 = q / nf, c0 = q % nf, r1 = (q + 1) / nf, c1 = (q + 1) % nf;
             int d1 = (r1 - r0) * rs + (c1 - c0) * VL, e1 = (r1 - r0) * st + (c1 - c0) * VL;
-            if (unrolledTaps) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
-            else if (nw == 1) kernels.chunk2k1(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
-            else if (nw == 2) kernels.chunk2k2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            if (unrolledTaps) kernels.chunk2k3(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (nw == 1) kernels.chunk2k1(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (nw == 2) kernels.chunk2k2(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
             else kernels.chunk2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
         }
         if (q < total) kernels.chunk1(buf, rn, ob, oValid, i0, ic, q / nf, q % nf * VL, tile, first, bias);

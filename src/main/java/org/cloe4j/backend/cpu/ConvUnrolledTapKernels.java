@@ -23,13 +23,12 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
      * chunk2 (same slots) with three column taps unrolled (every 3³ conv: offsets 0, 1, 2 at stride 1, 0, j, 1 in the
      * phase-split rows of stride 2).
      */
-    void chunk2k3(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, int d1, int e1,
-                float[] tile,
-                        boolean first, float[] bias) {
+    void chunk2k3(float[] buf, int[] rows, int ob, int oValid, int i0, int ic, int r, int c, int d1, int e1,
+                  float[] tile, boolean first, float[] bias) {
         final int sj = s * j;
         final float[] pw = this.pw;
-        final int[] offH = this.offH, loadOff = this.loadOff;
-        final int nd = this.nd, nh = this.nh, nw = this.nw;
+        final int[] loadOff = this.loadOff;
+        final int nd = this.nd, nh = this.nh;
         final int st = this.st, cs = ROW_TILE * st;
         final int l0 = loadOff[0], l1 = loadOff[1], l2 = loadOff[2];
         int o = ob * OB * cs + r * st + c;
@@ -69,93 +68,91 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
             a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
             b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + e1);
         }
-        for (int i = 0; i < ic; i++) {
-            int wb = (ob * srcCh + i0 + i) * taps * OB;
-            for (int td = 0; td < nd; td++) {
-                int plane = (i * nd + td) * rn + r * s;
-                for (int th = 0; th < nh; th++) {
-                    int rowOff = (plane + offH[th]) * sj + c;
-                    FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0);
-                    FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0 + d1);
-                    FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
-                    a0 = v0.fma(w0_0, a0);
-                    b0 = u0.fma(w0_0, b0);
-                    FloatVector w1_0 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
-                    a1 = v0.fma(w1_0, a1);
-                    b1 = u0.fma(w1_0, b1);
-                    FloatVector w2_0 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
-                    a2 = v0.fma(w2_0, a2);
-                    b2 = u0.fma(w2_0, b2);
-                    FloatVector w3_0 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
-                    a3 = v0.fma(w3_0, a3);
-                    b3 = u0.fma(w3_0, b3);
-                    FloatVector w4_0 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
-                    a4 = v0.fma(w4_0, a4);
-                    b4 = u0.fma(w4_0, b4);
-                    FloatVector w5_0 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
-                    a5 = v0.fma(w5_0, a5);
-                    b5 = u0.fma(w5_0, b5);
-                    FloatVector w6_0 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
-                    a6 = v0.fma(w6_0, a6);
-                    b6 = u0.fma(w6_0, b6);
-                    FloatVector w7_0 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
-                    a7 = v0.fma(w7_0, a7);
-                    b7 = u0.fma(w7_0, b7);
-                    FloatVector v1 = FloatVector.fromArray(SPECIES, buf, rowOff + l1);
-                    FloatVector u1 = FloatVector.fromArray(SPECIES, buf, rowOff + l1 + d1);
-                    FloatVector w0_1 = FloatVector.broadcast(SPECIES, pw[wb + 8]);
-                    a0 = v1.fma(w0_1, a0);
-                    b0 = u1.fma(w0_1, b0);
-                    FloatVector w1_1 = FloatVector.broadcast(SPECIES, pw[wb + 9]);
-                    a1 = v1.fma(w1_1, a1);
-                    b1 = u1.fma(w1_1, b1);
-                    FloatVector w2_1 = FloatVector.broadcast(SPECIES, pw[wb + 10]);
-                    a2 = v1.fma(w2_1, a2);
-                    b2 = u1.fma(w2_1, b2);
-                    FloatVector w3_1 = FloatVector.broadcast(SPECIES, pw[wb + 11]);
-                    a3 = v1.fma(w3_1, a3);
-                    b3 = u1.fma(w3_1, b3);
-                    FloatVector w4_1 = FloatVector.broadcast(SPECIES, pw[wb + 12]);
-                    a4 = v1.fma(w4_1, a4);
-                    b4 = u1.fma(w4_1, b4);
-                    FloatVector w5_1 = FloatVector.broadcast(SPECIES, pw[wb + 13]);
-                    a5 = v1.fma(w5_1, a5);
-                    b5 = u1.fma(w5_1, b5);
-                    FloatVector w6_1 = FloatVector.broadcast(SPECIES, pw[wb + 14]);
-                    a6 = v1.fma(w6_1, a6);
-                    b6 = u1.fma(w6_1, b6);
-                    FloatVector w7_1 = FloatVector.broadcast(SPECIES, pw[wb + 15]);
-                    a7 = v1.fma(w7_1, a7);
-                    b7 = u1.fma(w7_1, b7);
-                    FloatVector v2 = FloatVector.fromArray(SPECIES, buf, rowOff + l2);
-                    FloatVector u2 = FloatVector.fromArray(SPECIES, buf, rowOff + l2 + d1);
-                    FloatVector w0_2 = FloatVector.broadcast(SPECIES, pw[wb + 16]);
-                    a0 = v2.fma(w0_2, a0);
-                    b0 = u2.fma(w0_2, b0);
-                    FloatVector w1_2 = FloatVector.broadcast(SPECIES, pw[wb + 17]);
-                    a1 = v2.fma(w1_2, a1);
-                    b1 = u2.fma(w1_2, b1);
-                    FloatVector w2_2 = FloatVector.broadcast(SPECIES, pw[wb + 18]);
-                    a2 = v2.fma(w2_2, a2);
-                    b2 = u2.fma(w2_2, b2);
-                    FloatVector w3_2 = FloatVector.broadcast(SPECIES, pw[wb + 19]);
-                    a3 = v2.fma(w3_2, a3);
-                    b3 = u2.fma(w3_2, b3);
-                    FloatVector w4_2 = FloatVector.broadcast(SPECIES, pw[wb + 20]);
-                    a4 = v2.fma(w4_2, a4);
-                    b4 = u2.fma(w4_2, b4);
-                    FloatVector w5_2 = FloatVector.broadcast(SPECIES, pw[wb + 21]);
-                    a5 = v2.fma(w5_2, a5);
-                    b5 = u2.fma(w5_2, b5);
-                    FloatVector w6_2 = FloatVector.broadcast(SPECIES, pw[wb + 22]);
-                    a6 = v2.fma(w6_2, a6);
-                    b6 = u2.fma(w6_2, b6);
-                    FloatVector w7_2 = FloatVector.broadcast(SPECIES, pw[wb + 23]);
-                    a7 = v2.fma(w7_2, a7);
-                    b7 = u2.fma(w7_2, b7);
-                    wb += 3 * OB;
-                }
-            }
+        // One flat loop over (source channel, kd, kh) in that order: the weight index is linear in it, so the JIT
+        // checks its bounds once before the loop instead of 24 times per (channel, kd).
+        final int rowBase = r * s * sj + c, nt = ic * nd * nh;
+        int wb = (ob * srcCh + i0) * taps * OB;
+        for (int t = 0; t < nt; t++) {
+            int rowOff = rows[t] + rowBase;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0);
+            FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0 + d1);
+            FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
+            a0 = v0.fma(w0_0, a0);
+            b0 = u0.fma(w0_0, b0);
+            FloatVector w1_0 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
+            a1 = v0.fma(w1_0, a1);
+            b1 = u0.fma(w1_0, b1);
+            FloatVector w2_0 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
+            a2 = v0.fma(w2_0, a2);
+            b2 = u0.fma(w2_0, b2);
+            FloatVector w3_0 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
+            a3 = v0.fma(w3_0, a3);
+            b3 = u0.fma(w3_0, b3);
+            FloatVector w4_0 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
+            a4 = v0.fma(w4_0, a4);
+            b4 = u0.fma(w4_0, b4);
+            FloatVector w5_0 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
+            a5 = v0.fma(w5_0, a5);
+            b5 = u0.fma(w5_0, b5);
+            FloatVector w6_0 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
+            a6 = v0.fma(w6_0, a6);
+            b6 = u0.fma(w6_0, b6);
+            FloatVector w7_0 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
+            a7 = v0.fma(w7_0, a7);
+            b7 = u0.fma(w7_0, b7);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, buf, rowOff + l1);
+            FloatVector u1 = FloatVector.fromArray(SPECIES, buf, rowOff + l1 + d1);
+            FloatVector w0_1 = FloatVector.broadcast(SPECIES, pw[wb + 8]);
+            a0 = v1.fma(w0_1, a0);
+            b0 = u1.fma(w0_1, b0);
+            FloatVector w1_1 = FloatVector.broadcast(SPECIES, pw[wb + 9]);
+            a1 = v1.fma(w1_1, a1);
+            b1 = u1.fma(w1_1, b1);
+            FloatVector w2_1 = FloatVector.broadcast(SPECIES, pw[wb + 10]);
+            a2 = v1.fma(w2_1, a2);
+            b2 = u1.fma(w2_1, b2);
+            FloatVector w3_1 = FloatVector.broadcast(SPECIES, pw[wb + 11]);
+            a3 = v1.fma(w3_1, a3);
+            b3 = u1.fma(w3_1, b3);
+            FloatVector w4_1 = FloatVector.broadcast(SPECIES, pw[wb + 12]);
+            a4 = v1.fma(w4_1, a4);
+            b4 = u1.fma(w4_1, b4);
+            FloatVector w5_1 = FloatVector.broadcast(SPECIES, pw[wb + 13]);
+            a5 = v1.fma(w5_1, a5);
+            b5 = u1.fma(w5_1, b5);
+            FloatVector w6_1 = FloatVector.broadcast(SPECIES, pw[wb + 14]);
+            a6 = v1.fma(w6_1, a6);
+            b6 = u1.fma(w6_1, b6);
+            FloatVector w7_1 = FloatVector.broadcast(SPECIES, pw[wb + 15]);
+            a7 = v1.fma(w7_1, a7);
+            b7 = u1.fma(w7_1, b7);
+            FloatVector v2 = FloatVector.fromArray(SPECIES, buf, rowOff + l2);
+            FloatVector u2 = FloatVector.fromArray(SPECIES, buf, rowOff + l2 + d1);
+            FloatVector w0_2 = FloatVector.broadcast(SPECIES, pw[wb + 16]);
+            a0 = v2.fma(w0_2, a0);
+            b0 = u2.fma(w0_2, b0);
+            FloatVector w1_2 = FloatVector.broadcast(SPECIES, pw[wb + 17]);
+            a1 = v2.fma(w1_2, a1);
+            b1 = u2.fma(w1_2, b1);
+            FloatVector w2_2 = FloatVector.broadcast(SPECIES, pw[wb + 18]);
+            a2 = v2.fma(w2_2, a2);
+            b2 = u2.fma(w2_2, b2);
+            FloatVector w3_2 = FloatVector.broadcast(SPECIES, pw[wb + 19]);
+            a3 = v2.fma(w3_2, a3);
+            b3 = u2.fma(w3_2, b3);
+            FloatVector w4_2 = FloatVector.broadcast(SPECIES, pw[wb + 20]);
+            a4 = v2.fma(w4_2, a4);
+            b4 = u2.fma(w4_2, b4);
+            FloatVector w5_2 = FloatVector.broadcast(SPECIES, pw[wb + 21]);
+            a5 = v2.fma(w5_2, a5);
+            b5 = u2.fma(w5_2, b5);
+            FloatVector w6_2 = FloatVector.broadcast(SPECIES, pw[wb + 22]);
+            a6 = v2.fma(w6_2, a6);
+            b6 = u2.fma(w6_2, b6);
+            FloatVector w7_2 = FloatVector.broadcast(SPECIES, pw[wb + 23]);
+            a7 = v2.fma(w7_2, a7);
+            b7 = u2.fma(w7_2, b7);
+            wb += 3 * OB;
         }
         a0.intoArray(tile, o);
         b0.intoArray(tile, o + e1);
@@ -176,11 +173,11 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
     }
 
     /** chunk2 (same slots) with one column tap unrolled (1³ convs and backwardData's stride-2 phases). */
-    void chunk2k1(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, int d1, int e1,
+    void chunk2k1(float[] buf, int[] rows, int ob, int oValid, int i0, int ic, int r, int c, int d1, int e1,
                 float[] tile, boolean first, float[] bias) {
         final int sj = s * j;
         final float[] pw = this.pw;
-        final int[] offH = this.offH, loadOff = this.loadOff;
+        final int[] loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh;
         final int st = this.st, cs = ROW_TILE * st;
         final int l0 = loadOff[0];
@@ -221,41 +218,38 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
             a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
             b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + e1);
         }
-        for (int i = 0; i < ic; i++) {
-            int wb = (ob * srcCh + i0 + i) * taps * OB;
-            for (int td = 0; td < nd; td++) {
-                int plane = (i * nd + td) * rn + r * s;
-                for (int th = 0; th < nh; th++) {
-                    int rowOff = (plane + offH[th]) * sj + c;
-                    FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0);
-                    FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0 + d1);
-                    FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
-                    a0 = v0.fma(w0_0, a0);
-                    b0 = u0.fma(w0_0, b0);
-                    FloatVector w1_0 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
-                    a1 = v0.fma(w1_0, a1);
-                    b1 = u0.fma(w1_0, b1);
-                    FloatVector w2_0 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
-                    a2 = v0.fma(w2_0, a2);
-                    b2 = u0.fma(w2_0, b2);
-                    FloatVector w3_0 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
-                    a3 = v0.fma(w3_0, a3);
-                    b3 = u0.fma(w3_0, b3);
-                    FloatVector w4_0 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
-                    a4 = v0.fma(w4_0, a4);
-                    b4 = u0.fma(w4_0, b4);
-                    FloatVector w5_0 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
-                    a5 = v0.fma(w5_0, a5);
-                    b5 = u0.fma(w5_0, b5);
-                    FloatVector w6_0 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
-                    a6 = v0.fma(w6_0, a6);
-                    b6 = u0.fma(w6_0, b6);
-                    FloatVector w7_0 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
-                    a7 = v0.fma(w7_0, a7);
-                    b7 = u0.fma(w7_0, b7);
-                    wb += OB;
-                }
-            }
+        // One flat loop over (source channel, kd, kh), as in chunk2k3.
+        final int rowBase = r * s * sj + c, nt = ic * nd * nh;
+        int wb = (ob * srcCh + i0) * taps * OB;
+        for (int t = 0; t < nt; t++) {
+            int rowOff = rows[t] + rowBase;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0);
+            FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0 + d1);
+            FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
+            a0 = v0.fma(w0_0, a0);
+            b0 = u0.fma(w0_0, b0);
+            FloatVector w1_0 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
+            a1 = v0.fma(w1_0, a1);
+            b1 = u0.fma(w1_0, b1);
+            FloatVector w2_0 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
+            a2 = v0.fma(w2_0, a2);
+            b2 = u0.fma(w2_0, b2);
+            FloatVector w3_0 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
+            a3 = v0.fma(w3_0, a3);
+            b3 = u0.fma(w3_0, b3);
+            FloatVector w4_0 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
+            a4 = v0.fma(w4_0, a4);
+            b4 = u0.fma(w4_0, b4);
+            FloatVector w5_0 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
+            a5 = v0.fma(w5_0, a5);
+            b5 = u0.fma(w5_0, b5);
+            FloatVector w6_0 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
+            a6 = v0.fma(w6_0, a6);
+            b6 = u0.fma(w6_0, b6);
+            FloatVector w7_0 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
+            a7 = v0.fma(w7_0, a7);
+            b7 = u0.fma(w7_0, b7);
+            wb += OB;
         }
         a0.intoArray(tile, o);
         b0.intoArray(tile, o + e1);
@@ -276,11 +270,11 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
     }
 
     /** chunk2 (same slots) with two column taps unrolled (backwardData's stride-2 phases). */
-    void chunk2k2(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, int d1, int e1,
+    void chunk2k2(float[] buf, int[] rows, int ob, int oValid, int i0, int ic, int r, int c, int d1, int e1,
                 float[] tile, boolean first, float[] bias) {
         final int sj = s * j;
         final float[] pw = this.pw;
-        final int[] offH = this.offH, loadOff = this.loadOff;
+        final int[] loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh;
         final int st = this.st, cs = ROW_TILE * st;
         final int l0 = loadOff[0], l1 = loadOff[1];
@@ -321,67 +315,64 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
             a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
             b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + e1);
         }
-        for (int i = 0; i < ic; i++) {
-            int wb = (ob * srcCh + i0 + i) * taps * OB;
-            for (int td = 0; td < nd; td++) {
-                int plane = (i * nd + td) * rn + r * s;
-                for (int th = 0; th < nh; th++) {
-                    int rowOff = (plane + offH[th]) * sj + c;
-                    FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0);
-                    FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0 + d1);
-                    FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
-                    a0 = v0.fma(w0_0, a0);
-                    b0 = u0.fma(w0_0, b0);
-                    FloatVector w1_0 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
-                    a1 = v0.fma(w1_0, a1);
-                    b1 = u0.fma(w1_0, b1);
-                    FloatVector w2_0 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
-                    a2 = v0.fma(w2_0, a2);
-                    b2 = u0.fma(w2_0, b2);
-                    FloatVector w3_0 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
-                    a3 = v0.fma(w3_0, a3);
-                    b3 = u0.fma(w3_0, b3);
-                    FloatVector w4_0 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
-                    a4 = v0.fma(w4_0, a4);
-                    b4 = u0.fma(w4_0, b4);
-                    FloatVector w5_0 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
-                    a5 = v0.fma(w5_0, a5);
-                    b5 = u0.fma(w5_0, b5);
-                    FloatVector w6_0 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
-                    a6 = v0.fma(w6_0, a6);
-                    b6 = u0.fma(w6_0, b6);
-                    FloatVector w7_0 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
-                    a7 = v0.fma(w7_0, a7);
-                    b7 = u0.fma(w7_0, b7);
-                    FloatVector v1 = FloatVector.fromArray(SPECIES, buf, rowOff + l1);
-                    FloatVector u1 = FloatVector.fromArray(SPECIES, buf, rowOff + l1 + d1);
-                    FloatVector w0_1 = FloatVector.broadcast(SPECIES, pw[wb + 8]);
-                    a0 = v1.fma(w0_1, a0);
-                    b0 = u1.fma(w0_1, b0);
-                    FloatVector w1_1 = FloatVector.broadcast(SPECIES, pw[wb + 9]);
-                    a1 = v1.fma(w1_1, a1);
-                    b1 = u1.fma(w1_1, b1);
-                    FloatVector w2_1 = FloatVector.broadcast(SPECIES, pw[wb + 10]);
-                    a2 = v1.fma(w2_1, a2);
-                    b2 = u1.fma(w2_1, b2);
-                    FloatVector w3_1 = FloatVector.broadcast(SPECIES, pw[wb + 11]);
-                    a3 = v1.fma(w3_1, a3);
-                    b3 = u1.fma(w3_1, b3);
-                    FloatVector w4_1 = FloatVector.broadcast(SPECIES, pw[wb + 12]);
-                    a4 = v1.fma(w4_1, a4);
-                    b4 = u1.fma(w4_1, b4);
-                    FloatVector w5_1 = FloatVector.broadcast(SPECIES, pw[wb + 13]);
-                    a5 = v1.fma(w5_1, a5);
-                    b5 = u1.fma(w5_1, b5);
-                    FloatVector w6_1 = FloatVector.broadcast(SPECIES, pw[wb + 14]);
-                    a6 = v1.fma(w6_1, a6);
-                    b6 = u1.fma(w6_1, b6);
-                    FloatVector w7_1 = FloatVector.broadcast(SPECIES, pw[wb + 15]);
-                    a7 = v1.fma(w7_1, a7);
-                    b7 = u1.fma(w7_1, b7);
-                    wb += 2 * OB;
-                }
-            }
+        // One flat loop over (source channel, kd, kh), as in chunk2k3.
+        final int rowBase = r * s * sj + c, nt = ic * nd * nh;
+        int wb = (ob * srcCh + i0) * taps * OB;
+        for (int t = 0; t < nt; t++) {
+            int rowOff = rows[t] + rowBase;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0);
+            FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0 + d1);
+            FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
+            a0 = v0.fma(w0_0, a0);
+            b0 = u0.fma(w0_0, b0);
+            FloatVector w1_0 = FloatVector.broadcast(SPECIES, pw[wb + 1]);
+            a1 = v0.fma(w1_0, a1);
+            b1 = u0.fma(w1_0, b1);
+            FloatVector w2_0 = FloatVector.broadcast(SPECIES, pw[wb + 2]);
+            a2 = v0.fma(w2_0, a2);
+            b2 = u0.fma(w2_0, b2);
+            FloatVector w3_0 = FloatVector.broadcast(SPECIES, pw[wb + 3]);
+            a3 = v0.fma(w3_0, a3);
+            b3 = u0.fma(w3_0, b3);
+            FloatVector w4_0 = FloatVector.broadcast(SPECIES, pw[wb + 4]);
+            a4 = v0.fma(w4_0, a4);
+            b4 = u0.fma(w4_0, b4);
+            FloatVector w5_0 = FloatVector.broadcast(SPECIES, pw[wb + 5]);
+            a5 = v0.fma(w5_0, a5);
+            b5 = u0.fma(w5_0, b5);
+            FloatVector w6_0 = FloatVector.broadcast(SPECIES, pw[wb + 6]);
+            a6 = v0.fma(w6_0, a6);
+            b6 = u0.fma(w6_0, b6);
+            FloatVector w7_0 = FloatVector.broadcast(SPECIES, pw[wb + 7]);
+            a7 = v0.fma(w7_0, a7);
+            b7 = u0.fma(w7_0, b7);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, buf, rowOff + l1);
+            FloatVector u1 = FloatVector.fromArray(SPECIES, buf, rowOff + l1 + d1);
+            FloatVector w0_1 = FloatVector.broadcast(SPECIES, pw[wb + 8]);
+            a0 = v1.fma(w0_1, a0);
+            b0 = u1.fma(w0_1, b0);
+            FloatVector w1_1 = FloatVector.broadcast(SPECIES, pw[wb + 9]);
+            a1 = v1.fma(w1_1, a1);
+            b1 = u1.fma(w1_1, b1);
+            FloatVector w2_1 = FloatVector.broadcast(SPECIES, pw[wb + 10]);
+            a2 = v1.fma(w2_1, a2);
+            b2 = u1.fma(w2_1, b2);
+            FloatVector w3_1 = FloatVector.broadcast(SPECIES, pw[wb + 11]);
+            a3 = v1.fma(w3_1, a3);
+            b3 = u1.fma(w3_1, b3);
+            FloatVector w4_1 = FloatVector.broadcast(SPECIES, pw[wb + 12]);
+            a4 = v1.fma(w4_1, a4);
+            b4 = u1.fma(w4_1, b4);
+            FloatVector w5_1 = FloatVector.broadcast(SPECIES, pw[wb + 13]);
+            a5 = v1.fma(w5_1, a5);
+            b5 = u1.fma(w5_1, b5);
+            FloatVector w6_1 = FloatVector.broadcast(SPECIES, pw[wb + 14]);
+            a6 = v1.fma(w6_1, a6);
+            b6 = u1.fma(w6_1, b6);
+            FloatVector w7_1 = FloatVector.broadcast(SPECIES, pw[wb + 15]);
+            a7 = v1.fma(w7_1, a7);
+            b7 = u1.fma(w7_1, b7);
+            wb += 2 * OB;
         }
         a0.intoArray(tile, o);
         b0.intoArray(tile, o + e1);

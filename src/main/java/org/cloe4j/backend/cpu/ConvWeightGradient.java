@@ -23,7 +23,10 @@ import java.util.Arrays;
  * (reflect or zero through the index maps; for stride 2 each row split into its even and odd columns, so every kw is a
  * contiguous load); gy rows are staged once per tile as whole vectors, zero past wOut, so no load is ever masked
  * (masked loads ran 5× slower on JDK 25). Both are reused by every (input channel, output group, kd, kh) of the block:
- * x and gy each come from memory once per item, not once per input channel.
+ * x and gy each come from memory once per item, not once per input channel. Where a tile holds one output plane
+ * (28³ and above), an item walks the planes of one row tile after another and keeps the k input planes of the current
+ * output plane in a ring, so each input row is staged about once per row tile, not k times (the tiles' order, and so
+ * the order in which the tiles' products are added, is row tile by row tile).
  *
  * <p>Micro-kernel. k = 3: 4 output channels × 3 kw = 12 accumulators held in registers over the whole tile for one
  * (ci, kd, kh); each step loads 3 input and 4 gy vectors for 12 FMAs. k = 1: 4 output × 4 input channels = 16
@@ -180,35 +183,41 @@ final class ConvWeightGradient {
         Arrays.fill(buf, acc, acc + cc * ocr * k3 * VL, 0f);
         int planes = n * dOut;
         int lo = (int) ((long) planes * sl / slabs), hi = (int) ((long) planes * (sl + 1) / slabs);
-        for (int f = lo; f < hi; ) {
-            int b = f / dOut, od0 = f % dOut;
-            int np = Math.min(tp, Math.min(hi - f, dOut - od0));
+        int[] xk = new int[k];
+        if (tp == 1) {
+            // One output plane per tile: its k input planes are kept in a ring of k staged planes (virtual plane z in
+            // slot z % k), so walking the planes of one row tile stages only the s planes that are new; each input
+            // row is staged about once per row tile instead of k times.
             for (int oh0 = 0; oh0 < hOut; oh0 += tr) {
                 int nr = Math.min(tr, hOut - oh0), qLen = ConvCorrelation.roundUp(nr * rs, VL);
-                stageX(buf, xs, b, c0, cc, od0, np, oh0, nr);
-                stageGy(buf, gsb, b, o0, oc, ocr, od0, np, oh0, nr);
-                for (int g = 0; g < groups; g++) {
-                    int gBase = gsb + 4 * g * gChan;
-                    if (k == 3) {
-                        for (int c = 0; c < cc; c++) {
-                            for (int kd = 0; kd < 3; kd++) {
-                                for (int kh = 0; kh < 3; kh++) {
-                                    int accBase = acc + ((c * ocr + 4 * g) * 27 + (kd * 3 + kh) * 3) * VL;
-                                    int x0 = xs + c * chanLen + kd * planeLen + (kh % s) * s * blockLen + kh / s * rs;
-                                    tile3(buf, x0, gBase, np, qLen, accBase, 27 * VL);
-                                }
-                            }
-                        }
-                    } else {
-                        int c = 0;
-                        for (; c + 4 <= cc; c += 4) {
-                            tile1x4(buf, xs + c * chanLen, gBase, np, qLen, acc + (c * ocr + 4 * g) * VL, ocr * VL);
-                        }
-                        for (; c < cc; c++) tile1(buf, xs + c * chanLen, gBase, np, qLen, acc + (c * ocr + 4 * g) * VL);
+                int staged = -1, prevB = -1;
+                for (int f = lo; f < hi; f++) {
+                    int b = f / dOut, od = f % dOut, z0 = od * s;
+                    for (int z = b == prevB ? Math.max(z0, staged + 1) : z0; z < z0 + k; z++) {
+                        stageX(buf, xs + z % k * planeLen, b, c0, cc, z, oh0, nr);
                     }
+                    staged = z0 + k - 1;
+                    prevB = b;
+                    stageGy(buf, gsb, b, o0, oc, ocr, od, 1, oh0, nr);
+                    for (int kd = 0; kd < k; kd++) xk[kd] = xs + (z0 + kd) % k * planeLen;
+                    compute(buf, xk, gsb, acc, cc, ocr, groups, 1, qLen);
                 }
             }
-            f += np;
+        } else {
+            for (int kd = 0; kd < k; kd++) xk[kd] = xs + kd * planeLen;
+            for (int f = lo; f < hi; ) {
+                int b = f / dOut, od0 = f % dOut;
+                int np = Math.min(tp, Math.min(hi - f, dOut - od0));
+                for (int oh0 = 0; oh0 < hOut; oh0 += tr) {
+                    int nr = Math.min(tr, hOut - oh0), qLen = ConvCorrelation.roundUp(nr * rs, VL);
+                    for (int zz = 0; zz < (np - 1) * s + k; zz++) {
+                        stageX(buf, xs + zz * planeLen, b, c0, cc, od0 * s + zz, oh0, nr);
+                    }
+                    stageGy(buf, gsb, b, o0, oc, ocr, od0, np, oh0, nr);
+                    compute(buf, xk, gsb, acc, cc, ocr, groups, np, qLen);
+                }
+                f += np;
+            }
         }
         for (int c = 0; c < cc; c++) {
             for (int o = 0; o < oc; o++) {
@@ -225,47 +234,72 @@ final class ConvWeightGradient {
     }
 
     /**
-     * Stages the padded input that output planes [od0, od0+np), rows [oh0, oh0+nr) read, of channels [c0, c0+cc):
-     * per channel and virtual plane od0*s+zz, s×s phase blocks (row parity rb, column parity cp), each rows yy of rs
-     * floats: buf[xs + c*chanLen + zz*planeLen + (rb*s+cp)*blockLen + yy*rs + jj] = xpad(plane od0*s+zz,
-     * row (oh0+yy)*s+rb, column jj*s+cp); the slack after each block's rows is zeroed.
+     * Adds one tile to the accumulators: every (input channel, 4-output group, kd, kh) of the block over np staged
+     * planes of qLen positions. xk[kd]: the staged plane that output plane 0 of the tile reads at tap kd (the next
+     * planes at s*planeLen steps).
      */
-    private void stageX(float[] buf, int xs, int b, int c0, int cc, int od0, int np, int oh0, int nr) {
-        int zN = (np - 1) * s + k, yN = nr + e;
-        for (int c = 0; c < cc; c++) {
-            int chan = (b * ci + c0 + c) * d;
-            for (int zz = 0; zz < zN; zz++) {
-                int sd = mapD[od0 * s + zz];
-                int plane = xs + c * chanLen + zz * planeLen;
-                for (int rb = 0; rb < s; rb++) {
-                    for (int yy = 0; yy < yN; yy++) {
-                        int sh = sd < 0 ? -1 : mapH[(oh0 + yy) * s + rb];
-                        int row = ((chan + sd) * h + sh) * wd;
-                        for (int cp = 0; cp < s; cp++) {
-                            int dst = plane + (rb * s + cp) * blockLen + yy * rs;
-                            if (sh < 0) {
-                                Arrays.fill(buf, dst, dst + rs, 0f);
-                            } else if (s == 1) {
-                                // The row is the padded source row: a straight copy between the padding columns.
-                                for (int jj = 0; jj < pad; jj++) buf[dst + jj] = mapped(row, mapW[jj]);
-                                System.arraycopy(x, row, buf, dst + pad, wd);
-                                for (int jj = pad + wd; jj < rs; jj++) buf[dst + jj] = mapped(row, mapW[jj]);
-                            } else {
-                                // Columns whose source is inside the row are read directly; the rest through the map.
-                                int jLo = Math.min(rs, ceilDiv(Math.max(0, pad - cp), s));
-                                int jHi = Math.max(jLo, Math.min(rs, ceilDiv(wd + pad - cp, s)));
-                                for (int jj = 0; jj < jLo; jj++) buf[dst + jj] = mapped(row, mapW[jj * s + cp]);
-                                for (int jj = jLo, src = row + jLo * s + cp - pad; jj < jHi; jj++, src += s) {
-                                    buf[dst + jj] = x[src];
-                                }
-                                for (int jj = jHi; jj < rs; jj++) buf[dst + jj] = mapped(row, mapW[jj * s + cp]);
-                            }
+    private void compute(float[] buf, int[] xk, int gsb, int acc, int cc, int ocr, int groups, int np, int qLen) {
+        for (int g = 0; g < groups; g++) {
+            int gBase = gsb + 4 * g * gChan;
+            if (k == 3) {
+                for (int c = 0; c < cc; c++) {
+                    for (int kd = 0; kd < 3; kd++) {
+                        for (int kh = 0; kh < 3; kh++) {
+                            int accBase = acc + ((c * ocr + 4 * g) * 27 + (kd * 3 + kh) * 3) * VL;
+                            int x0 = xk[kd] + c * chanLen + (kh % s) * s * blockLen + kh / s * rs;
+                            tile3(buf, x0, gBase, np, qLen, accBase, 27 * VL);
                         }
                     }
+                }
+            } else {
+                int c = 0, xs = xk[0];
+                for (; c + 4 <= cc; c += 4) {
+                    tile1x4(buf, xs + c * chanLen, gBase, np, qLen, acc + (c * ocr + 4 * g) * VL, ocr * VL);
+                }
+                for (; c < cc; c++) tile1(buf, xs + c * chanLen, gBase, np, qLen, acc + (c * ocr + 4 * g) * VL);
+            }
+        }
+    }
+
+    /**
+     * Stages virtual input plane z (padded index, od*s + kd) of channels [c0, c0+cc), the rows that output rows
+     * [oh0, oh0+nr) read, at buf[plane + c*chanLen]: s×s phase blocks (row parity rb, column parity cp), each rows yy
+     * of rs floats: buf[plane + c*chanLen + (rb*s+cp)*blockLen + yy*rs + jj] = xpad(plane z, row (oh0+yy)*s+rb,
+     * column jj*s+cp); the slack after each block's rows is zeroed.
+     */
+    private void stageX(float[] buf, int plane0, int b, int c0, int cc, int z, int oh0, int nr) {
+        int yN = nr + e, sd = mapD[z];
+        for (int c = 0; c < cc; c++) {
+            int chan = (b * ci + c0 + c) * d;
+            int plane = plane0 + c * chanLen;
+            for (int rb = 0; rb < s; rb++) {
+                for (int yy = 0; yy < yN; yy++) {
+                    int sh = sd < 0 ? -1 : mapH[(oh0 + yy) * s + rb];
+                    int row = ((chan + sd) * h + sh) * wd;
                     for (int cp = 0; cp < s; cp++) {
-                        int blk = plane + (rb * s + cp) * blockLen;
-                        Arrays.fill(buf, blk + yN * rs, blk + blockLen, 0f);
+                        int dst = plane + (rb * s + cp) * blockLen + yy * rs;
+                        if (sh < 0) {
+                            Arrays.fill(buf, dst, dst + rs, 0f);
+                        } else if (s == 1) {
+                            // The row is the padded source row: a straight copy between the padding columns.
+                            for (int jj = 0; jj < pad; jj++) buf[dst + jj] = mapped(row, mapW[jj]);
+                            System.arraycopy(x, row, buf, dst + pad, wd);
+                            for (int jj = pad + wd; jj < rs; jj++) buf[dst + jj] = mapped(row, mapW[jj]);
+                        } else {
+                            // Columns whose source is inside the row are read directly; the rest through the map.
+                            int jLo = Math.min(rs, ceilDiv(Math.max(0, pad - cp), s));
+                            int jHi = Math.max(jLo, Math.min(rs, ceilDiv(wd + pad - cp, s)));
+                            for (int jj = 0; jj < jLo; jj++) buf[dst + jj] = mapped(row, mapW[jj * s + cp]);
+                            for (int jj = jLo, src = row + jLo * s + cp - pad; jj < jHi; jj++, src += s) {
+                                buf[dst + jj] = x[src];
+                            }
+                            for (int jj = jHi; jj < rs; jj++) buf[dst + jj] = mapped(row, mapW[jj * s + cp]);
+                        }
                     }
+                }
+                for (int cp = 0; cp < s; cp++) {
+                    int blk = plane + (rb * s + cp) * blockLen;
+                    Arrays.fill(buf, blk + yN * rs, blk + blockLen, 0f);
                 }
             }
         }

@@ -1,0 +1,37 @@
+package org.cloe4j.backend.cpu;
+
+import org.cloe4j.backend.ConvSpec.Padding;
+import org.cloe4j.backend.cpu.CpuConv3dTest.Case;
+import org.junit.jupiter.api.Test;
+
+/**
+ * backwardWeight on shapes large enough for {@link ConvWeightGradient}'s one-plane tiles (a ring of staged input
+ * planes walked along the planes of one row tile), which CpuConv3dTest's small shapes never reach: several row tiles,
+ * whole-plane tiles of one plane, batch 2 (the ring restarts at a new sample), slabs that start inside a sample,
+ * stride 2 and 1³ kernels. Against the same double-precision reference and tolerance as CpuConv3dTest (its
+ * backwardWeightAndBiasMatchReference). About 2 s.
+ */
+class ConvWeightGradientTilingTest {
+    private final CpuConv3dTest t = new CpuConv3dTest();
+
+    @Test
+    void rowTilesStrideOne() {
+        // 16 output channels of 40×42 staged gy exceed one tile: row tiles of one plane.
+        t.backwardWeightAndBiasMatchReference(new Case(2, 3, 16, 5, 40, 40, 3, 1, Padding.REFLECT));
+    }
+
+    @Test
+    void rowTilesStrideTwo() {
+        t.backwardWeightAndBiasMatchReference(new Case(2, 3, 16, 9, 80, 79, 3, 2, Padding.REFLECT));
+    }
+
+    @Test
+    void wholePlaneTilesOfOnePlane() {
+        t.backwardWeightAndBiasMatchReference(new Case(1, 5, 20, 6, 28, 28, 3, 1, Padding.ZERO));
+    }
+
+    @Test
+    void rowTilesOneByOne() {
+        t.backwardWeightAndBiasMatchReference(new Case(2, 6, 16, 3, 40, 40, 1, 1, Padding.ZERO));
+    }
+}
