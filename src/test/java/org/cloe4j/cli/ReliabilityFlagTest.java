@@ -50,6 +50,13 @@ class ReliabilityFlagTest {
         assertEquals(Modality.BRATS, calibrated.modalities(), "train calibrates on its validation case");
         assertEquals(1, calibrated.cases());
         for (double u : calibrated.meanU()) assertTrue(Double.isFinite(u) && u >= -1 && u <= 1, "u " + u);
+        // and the relative rule, on the validation case clean and with each default corruption on each sequence
+        assertFalse(calibrated.needsRecalibration());
+        assertEquals(4, calibrated.relative().conditions().size());
+        assertEquals(1, calibrated.relative().inSample().cleanStudies());
+        assertEquals(4 * 4, calibrated.relative().inSample().corruptedStudies());
+        assertEquals(0, calibrated.relative().inSample().cleanFlagged(), "the clean validation case is not flagged in-sample");
+        assertTrue(Double.isFinite(calibrated.relative().thresholdU()) && Double.isFinite(calibrated.relative().thresholdW()));
 
         // the test case with T2 replaced by its FLAIR (the wrong sequence under T2's name)
         Path bad = tmp.resolve("bad");
@@ -59,7 +66,7 @@ class ReliabilityFlagTest {
         String id = CaseLoader.split(cohort, null).test().get(0);
         Path dir = bad.resolve(id);
 
-        // levels set explicitly (a one-step model's agreements say nothing): T2 must agree at 0.9 ± 0.02, which a
+        // absolute levels only (as an older reliability.json has them), set explicitly (a one-step model's agreements say nothing): T2 must agree at 0.9 ± 0.02, which a
         // cosine agreement of a wrong sequence cannot reach here; the others may go down to −1
         new ReliabilityThresholds(calibrated.modalities(), new double[] {-0.5, -0.5, -0.5, 2.0}, new double[4],
                 new double[] {-1, -1, -1, -1}, new double[4], 1, 3, 0.02).write(ckpt);
@@ -70,8 +77,10 @@ class ReliabilityFlagTest {
                 "--report", report.toString(), "--backend", "cpu");
         assertEquals(0, p.code(), p.err());
         assertTrue(p.err().contains("WARNING") && p.err().contains("sequence t2 looks unreliable"), p.err());
+        assertTrue(p.err().contains("predates the relative reliability flag"), "levels without the relative rule: " + p.err());
         assertFalse(p.err().contains("sequence flair looks"), p.err());
         JsonNode r = new ObjectMapper().readTree(report.toFile());
+        assertTrue(r.get("flag_rule").get("rule").asText().contains("predates"), r.get("flag_rule").toString());
         for (JsonNode m : r.get("modalities")) {
             assertEquals(m.get("name").asText().equals("t2"), m.get("flagged").asBoolean(), m.toString());
         }
