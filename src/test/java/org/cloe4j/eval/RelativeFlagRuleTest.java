@@ -91,4 +91,31 @@ class RelativeFlagRuleTest {
         assertFalse(r.flagged(new double[] {0.96, 0.97, 0.98}, new double[] {0.30, 0.37, 0.33})[0], "0.9 − 1 = −0.1 > −0.15");
         assertTrue(RelativeFlagRule.median(new double[] {3, 1, 2}) == 2);
     }
+
+    /**
+     * The levels `cloe calibrate` fitted for a trained model (cohort A, 4 validation cases; rounded to 4 decimals) and
+     * the u and w `cloe predict` measured with it on a test case (rounded to 3), clean and with FLAIR under a bias field
+     * of strength 3.0 (docs/GENERALISATION.md, the relative flag): the clean study is not flagged, the corrupted
+     * FLAIR is. Scores worked out by hand in the comments.
+     */
+    @Test
+    void aTrainedModelsLevelsFlagTheCorruptedCaseAndNotTheCleanOne() {
+        List<Modality> four = List.of(Modality.FLAIR, Modality.T1CE, Modality.T1, Modality.T2);
+        RelativeFlagRule r = new RelativeFlagRule(four, new double[] {-0.0073, 0.0058, 0.0027, -0.0026},
+                new double[] {0.959, 1.036, 1.012, 0.993}, -0.0089, -0.0517, List.of(), 4, null, null);
+        // clean: FLAIR 0.962 − 0.976 + 0.0073 = −0.0067, T2 0.966 − 0.976 + 0.0026 = −0.0074 (both above −0.0089);
+        // lowest relW FLAIR 4·0.232 − 0.959 = −0.031 (above −0.0517)
+        double[] cleanU = {0.962, 0.977, 0.976, 0.966}, cleanW = {0.232, 0.263, 0.262, 0.244};
+        assertArrayEquals(new boolean[] {false, false, false, false}, r.flagged(cleanU, cleanW));
+        assertEquals(-0.0067, r.relativeU(cleanU)[0], 1e-12);
+        // FLAIR biased: 0.934 − 0.966 + 0.0073 = −0.0247 and 4·0.200 − 0.959 = −0.159, both below; T2 −0.0054
+        double[] biasU = {0.934, 0.968, 0.966, 0.958}, biasW = {0.200, 0.272, 0.270, 0.258};
+        assertArrayEquals(new boolean[] {true, false, false, false}, r.flagged(biasU, biasW));
+        assertEquals(-0.0247, r.relativeU(biasU)[0], 1e-12);
+        assertEquals(-0.159, r.relativeW(biasW)[0], 1e-12);
+        // the blind spot, measured: FLAIR given as T2 agrees with the real FLAIR (T2 0.970 − 0.968 + 0.0026 = +0.0046)
+        // and the sound T1 becomes the odd one out (0.962 − 0.970 − 0.0027 = −0.0107): flagged instead
+        assertArrayEquals(new boolean[] {false, false, true, false},
+                r.flagged(new double[] {0.968, 0.972, 0.962, 0.970}, new double[] {0.252, 0.258, 0.236, 0.254}));
+    }
 }
