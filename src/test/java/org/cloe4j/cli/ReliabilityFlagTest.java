@@ -17,6 +17,10 @@ import org.cloe4j.data.Cohort;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.PhantomGenerator;
 import org.cloe4j.eval.ReliabilityThresholds;
+import org.cloe4j.spark.ModelBlob;
+import org.cloe4j.spark.Study;
+import org.cloe4j.spark.StudyProcessor;
+import org.cloe4j.spark.StudyRow;
 import org.cloe4j.train.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,5 +89,13 @@ class ReliabilityFlagTest {
             assertEquals(m.get("name").asText().equals("t2"), m.get("flagged").asBoolean(), m.toString());
         }
         assertTrue(Files.isRegularFile(tmp.resolve("seg.nii.gz")), "the label map is still written");
+
+        // segment-cohort's row flags the same sequence
+        java.util.LinkedHashMap<String, Study.Source> seqs = new java.util.LinkedHashMap<>();
+        for (String m : new String[] {"flair", "t1ce", "t1", "t2"}) seqs.put(m, new Study.Source(dir.resolve(id + "_" + m + ".nii.gz").toString(), 0));
+        StudyRow row = StudyProcessor.process(new Study(id, seqs, null), ModelBlob.read(ckpt),
+                new StudyProcessor.Settings(tmp.resolve("cohort").toString(), false, 0));
+        assertTrue(row.ok(), row.error());
+        assertTrue(row.flags().contains("unreliable:t2") && !row.flags().contains("unreliable:flair"), row.flags());
     }
 }
