@@ -84,6 +84,9 @@ public final class CalibrateCommand implements Callable<Integer> {
                     t.modalities().get(i), t.meanU()[i], t.sdU()[i], t.thresholdU(i), t.meanW()[i], t.sdW()[i], t.thresholdW(i));
         }
         RelativeFlagRule r = t.relative();
+        if (r == null && !conditions.isEmpty() && val.size() < ReliabilityThresholds.MIN_RELATIVE_CASES) {
+            out.printf("  no relative levels: they need at least %d validation cases%n", ReliabilityThresholds.MIN_RELATIVE_CASES);
+        }
         if (r != null) {
             out.printf(Locale.ROOT, "  relative rule (every sequence given): flag when u − median(others' u) − offset < %.4f"
                     + " or k·w − offset < %.4f%n", r.thresholdU(), r.thresholdW());

@@ -102,9 +102,10 @@ public final class PredictCommand implements Callable<Integer> {
             List<ReliabilityThresholds.Flag> flags = flags(r, levels);
             for (ReliabilityThresholds.Flag f : flags) spec.commandLine().getErr().println("cloe predict: WARNING: " + f.message());
             if (levels != null && levels.needsRecalibration()) {
-                spec.commandLine().getErr().println("cloe predict: note: the model's " + ReliabilityThresholds.FILE + " predates"
-                        + " the relative reliability flag; only the absolute levels, which rarely fire, were checked (run"
-                        + " `cloe calibrate --model ... --data COHORT` to add it)");
+                spec.commandLine().getErr().println("cloe predict: note: the model's " + ReliabilityThresholds.FILE + " has no"
+                        + " relative reliability levels (written before they existed, or calibrated without corruptions or on"
+                        + " one validation case); only the absolute levels, which rarely fire, were checked (run"
+                        + " `cloe calibrate --model ... --data COHORT` to add them)");
             }
             String json = reportJson(r, files, g, cloe.labelScheme() != LabelScheme.BRATS ? cloe.labelScheme().name().toLowerCase(java.util.Locale.ROOT)
                     : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)", flags, levels);
@@ -171,7 +172,7 @@ public final class PredictCommand implements Callable<Integer> {
         } else {
             rule.put("rule", levels.needsRecalibration()
                     ? "absolute (mean − 3·max(sd, 0.02) of u and w): the model's " + ReliabilityThresholds.FILE
-                            + " predates the relative rule; run `cloe calibrate`"
+                            + " has no relative levels; run `cloe calibrate`"
                     : "absolute (mean − 3·max(sd, 0.02) of u and w): the relative rule needs every sequence of the model");
         }
         return json.writeValueAsString(root);

@@ -52,6 +52,8 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
                                     int cases, double k, double minSd, RelativeFlagRule relative) {
     /** The file in a checkpoint folder. */
     public static final String FILE = "reliability.json";
+    /** Fewest validation cases the relative rule is fitted on. */
+    public static final int MIN_RELATIVE_CASES = 2;
     /** Default k: three standard deviations. */
     public static final double DEFAULT_K = 3;
     /** Default floor on the standard deviation of u and w. */
@@ -86,7 +88,10 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
         return meanW[i] - k * Math.max(sdW[i], minSd);
     }
 
-    /** Whether this file predates the relative rule: only the absolute levels apply, {@code cloe calibrate} adds it. */
+    /**
+     * Whether this file has no relative rule (written before it existed, or calibrated without corruptions or on fewer
+     * than {@value #MIN_RELATIVE_CASES} validation cases): only the absolute levels apply.
+     */
     public boolean needsRecalibration() {
         return relative == null;
     }
@@ -174,11 +179,14 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
 
     /**
      * Measures u and w on {@code validation} (every sequence given) with {@code segmenter}'s model, clean, and, for the
-     * relative rule, with each of {@code conditions} applied to each sequence in turn (none: absolute levels only).
+     * relative rule, with each of {@code conditions} applied to each sequence in turn (none, or fewer than
+     * {@value #MIN_RELATIVE_CASES} cases: absolute levels only).
      */
     public static ReliabilityThresholds calibrate(Segmenter segmenter, List<Modality> modalities, List<CaseRecord> validation,
                                                   List<CorruptionStudy.Condition> conditions, long seed) {
         if (validation.isEmpty()) throw new IllegalArgumentException("calibration needs validation cases");
+        // with one validation case every clean relative score is 0 by construction and the level would sit at 0
+        if (validation.size() < MIN_RELATIVE_CASES) conditions = List.of();
         List<RelativeFlagRule.Measurement> ms = measure(segmenter, modalities, validation, conditions, seed);
         List<RelativeFlagRule.Measurement> clean = ms.stream().filter(RelativeFlagRule.Measurement::clean).toList();
         int n = modalities.size(), m = clean.size();

@@ -45,21 +45,22 @@ class ReliabilityFlagTest {
     @Test
     void aSequenceBelowTheStoredLevelsIsFlagged(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("data"), run = tmp.resolve("run");
-        Cohort cohort = new PhantomGenerator(40, 40, 32, 3).writeCohort(data, 5, false);
+        Cohort cohort = new PhantomGenerator(40, 40, 32, 3).writeCohort(data, 8, false); // 5 train, 2 val, 1 test
         Outcome t = cli("train", "--data", data.toString(), "--out", run.toString(), "--epochs", "1", "--iters", "1",
-                "--quiet", "--backend", "cpu");
+                "--quiet", "--backend", "cpu", "--flag-conditions", "bias:1.5,wrong-sequence"); // two to keep it short
         assertEquals(0, t.code(), t.err());
         Path ckpt = ModelCheckpoint.latest(run);
         ReliabilityThresholds calibrated = ReliabilityThresholds.read(ckpt);
         assertEquals(Modality.BRATS, calibrated.modalities(), "train calibrates on its validation case");
-        assertEquals(1, calibrated.cases());
+        assertEquals(2, calibrated.cases());
         for (double u : calibrated.meanU()) assertTrue(Double.isFinite(u) && u >= -1 && u <= 1, "u " + u);
-        // and the relative rule, on the validation case clean and with each default corruption on each sequence
+        // and the relative rule, on the validation cases clean and with each default corruption on each sequence
         assertFalse(calibrated.needsRecalibration());
-        assertEquals(4, calibrated.relative().conditions().size());
-        assertEquals(1, calibrated.relative().inSample().cleanStudies());
-        assertEquals(4 * 4, calibrated.relative().inSample().corruptedStudies());
-        assertEquals(0, calibrated.relative().inSample().cleanFlagged(), "the clean validation case is not flagged in-sample");
+        assertEquals(java.util.List.of("bias 1.5", "wrong-sequence"), calibrated.relative().conditions());
+        assertEquals(2, calibrated.relative().inSample().cleanStudies());
+        assertEquals(2 * 2 * 4, calibrated.relative().inSample().corruptedStudies());
+        assertEquals(0, calibrated.relative().inSample().cleanFlagged(), "no clean validation case is flagged in-sample");
+        assertEquals(2, calibrated.relative().leaveOneOut().cleanStudies());
         assertTrue(Double.isFinite(calibrated.relative().thresholdU()) && Double.isFinite(calibrated.relative().thresholdW()));
 
         // the test case with T2 replaced by its FLAIR (the wrong sequence under T2's name)
@@ -81,10 +82,10 @@ class ReliabilityFlagTest {
                 "--report", report.toString(), "--backend", "cpu");
         assertEquals(0, p.code(), p.err());
         assertTrue(p.err().contains("WARNING") && p.err().contains("sequence t2 looks unreliable"), p.err());
-        assertTrue(p.err().contains("predates the relative reliability flag"), "levels without the relative rule: " + p.err());
+        assertTrue(p.err().contains("has no relative reliability levels"), "levels without the relative rule: " + p.err());
         assertFalse(p.err().contains("sequence flair looks"), p.err());
         JsonNode r = new ObjectMapper().readTree(report.toFile());
-        assertTrue(r.get("flag_rule").get("rule").asText().contains("predates"), r.get("flag_rule").toString());
+        assertTrue(r.get("flag_rule").get("rule").asText().contains("has no relative levels"), r.get("flag_rule").toString());
         for (JsonNode m : r.get("modalities")) {
             assertEquals(m.get("name").asText().equals("t2"), m.get("flagged").asBoolean(), m.toString());
         }
