@@ -97,8 +97,9 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
     }
 
     /**
-     * A sequence flagged as unreliable: the measure that fell below its level ("agreement u", "gate weight w",
-     * "relative agreement", "relative gate weight"), its value and level, and what the level means.
+     * A sequence flagged as unreliable: the measure that fell below its level ("agreement u", "gate weight w", or the
+     * relative rule's "agreement relative to the other sequences", "gate weight relative to an equal share"), its
+     * value and level, and what the level means.
      */
     public record Flag(Modality modality, String measure, double value, double threshold, String detail) {
         public String message() {
