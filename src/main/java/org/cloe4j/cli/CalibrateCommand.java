@@ -9,11 +9,12 @@ import java.util.concurrent.Callable;
 
 import org.cloe4j.model.ModelCheckpoint;
 import org.cloe4j.data.Cohort;
-import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.CaseRecord;
+import org.cloe4j.eval.CorruptionStudy;
+import org.cloe4j.eval.RelativeFlagRule;
 import org.cloe4j.eval.ReliabilityThresholds;
 import org.cloe4j.infer.Segmenter;
 import org.cloe4j.model.CloeModel;
-import org.cloe4j.train.Checkpoint;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,17 +23,32 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cloe calibrate}: measures each sequence's agreement on validation cases and stores the flag thresholds with
- * the checkpoint ({@code cloe train} does this at its end when the split has validation cases).
+ * {@code cloe calibrate}: measures each sequence's agreement on validation cases, clean and with known corruptions,
+ * and stores the flag levels with the checkpoint ({@code cloe train} does this at its end when the split has
+ * validation cases).
  */
 @Command(name = "calibrate", mixinStandardHelpOptions = true,
-        description = {"Measures each sequence's expert agreement u and gate weight w on the cohort's validation cases",
-            "and stores the levels below which `cloe predict` flags a sequence (reliability.json in the checkpoint)."})
+        description = {"Measures each sequence's expert agreement u and gate weight w on the cohort's validation cases,",
+            "clean and with each --flag-conditions corruption applied to each sequence in turn, and stores the levels",
+            "below which `cloe predict` flags a sequence, with the measured false-flag and detection rates",
+            "(reliability.json in the checkpoint)."})
 public final class CalibrateCommand implements Callable<Integer> {
+    /** The corruptions the relative flag rule is calibrated with by default: the strong ones of the corruption study. */
+    static final String DEFAULT_FLAG_CONDITIONS = "noise:1.0,ghosting:0.7,bias:1.5,wrong-sequence";
+
     @Spec CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "checkpoint folder, run folder or model.safetensors")
     Path model;
+
+    @Option(names = "--flag-conditions", split = ",", defaultValue = DEFAULT_FLAG_CONDITIONS,
+            description = {"KIND:STRENGTH corruptions applied to each validation case's sequences in turn to calibrate",
+                "the relative flag (default: ${DEFAULT-VALUE}; 'none': absolute levels only). Each costs one",
+                "segmentation per sequence and validation case"})
+    List<String> flagConditions;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of the corruptions (default: ${DEFAULT-VALUE})")
+    long seed;
 
     @Mixin CohortOptions cohortOptions;
 
@@ -40,23 +56,49 @@ public final class CalibrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        List<CorruptionStudy.Condition> conds = conditions(flagConditions);
         Path ckpt = ModelCheckpoint.resolve(model);
         CloeModel m = ModelCheckpoint.loadModel(ckpt, backend.get());
         Cohort cohort = cohortOptions.open();
-        List<PreparedCase> val = cohortOptions.load(cohort, CaseLoader.split(cohort, null).val());
-        calibrate(m, ckpt, val, spec.commandLine().getOut());
+        List<String> val = CaseLoader.split(cohort, null).val();
+        if (val.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation cases to calibrate on");
+        calibrate(m, ckpt, cohort.cases(val), conds, seed, spec.commandLine().getOut());
         return 0;
     }
 
-    /** Calibrates {@code model} on {@code val}, writes the thresholds into {@code ckpt} and prints them. */
-    static ReliabilityThresholds calibrate(CloeModel model, Path ckpt, List<PreparedCase> val, PrintWriter out) throws IOException {
-        ReliabilityThresholds t = ReliabilityThresholds.calibrate(new Segmenter(model, false), model.config().modalities(), val);
+    /** The parsed --flag-conditions ("none": empty). */
+    static List<CorruptionStudy.Condition> conditions(List<String> specs) {
+        if (specs.size() == 1 && specs.get(0).trim().equals("none")) return List.of();
+        return specs.stream().map(CorruptionStudy.Condition::parse).toList();
+    }
+
+    /** Calibrates {@code model} on {@code val}, writes the levels into {@code ckpt} and prints them. */
+    static ReliabilityThresholds calibrate(CloeModel model, Path ckpt, List<CaseRecord> val,
+                                           List<CorruptionStudy.Condition> conditions, long seed, PrintWriter out) throws IOException {
+        ReliabilityThresholds t = ReliabilityThresholds.calibrate(new Segmenter(model, false), model.config().modalities(),
+                val, conditions, seed);
         t.write(ckpt);
-        out.printf("reliability thresholds from %d validation cases in %s:%n", t.cases(), ckpt.resolve(ReliabilityThresholds.FILE));
+        out.printf("reliability levels from %d validation cases in %s:%n", t.cases(), ckpt.resolve(ReliabilityThresholds.FILE));
         for (int i = 0; i < t.modalities().size(); i++) {
             out.printf(Locale.ROOT, "  %-6s u %.3f ± %.3f (flag below %.3f), w %.3f ± %.3f (flag below %.3f)%n",
                     t.modalities().get(i), t.meanU()[i], t.sdU()[i], t.thresholdU(i), t.meanW()[i], t.sdW()[i], t.thresholdW(i));
         }
+        RelativeFlagRule r = t.relative();
+        if (r == null && !conditions.isEmpty() && val.size() < ReliabilityThresholds.MIN_RELATIVE_CASES) {
+            out.printf("  no relative levels: they need at least %d validation cases%n", ReliabilityThresholds.MIN_RELATIVE_CASES);
+        }
+        if (r != null) {
+            out.printf(Locale.ROOT, "  relative rule (every sequence given): flag when u − median(others' u) − offset < %.4f"
+                    + " or k·w − offset < %.4f%n", r.thresholdU(), r.thresholdW());
+            print(out, "in-sample", r.inSample());
+            if (r.leaveOneOut() != null) print(out, "leaving each case out", r.leaveOneOut());
+        }
         return t;
+    }
+
+    private static void print(PrintWriter out, String how, RelativeFlagRule.Stats s) {
+        out.printf(Locale.ROOT, "  %s: %d of %d clean studies flagged, %d of %d corrupted sequences found (another sequence"
+                + " flagged in %d)%n", how, s.cleanFlagged(), s.cleanStudies(), s.detected(), s.corruptedStudies(), s.otherFlagged());
+        s.perCondition().forEach((k, v) -> out.printf(Locale.ROOT, "    %-16s %d of %d%n", k, v[0], v[1]));
     }
 }

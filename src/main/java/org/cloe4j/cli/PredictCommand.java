@@ -98,10 +98,17 @@ public final class PredictCommand implements Callable<Integer> {
             boolean relabel = brats2023 && cloe.labelScheme() == LabelScheme.BRATS;
             NiftiWriter.write(relabel ? LabelScheme.BRATS.relabel(r.labels(), LabelScheme.BRATS_2023) : r.labels(), out,
                     NiftiDatatype.UINT8);
-            List<ReliabilityThresholds.Flag> flags = flags(r, ReliabilityThresholds.read(ModelCheckpoint.resolve(model)));
+            ReliabilityThresholds levels = ReliabilityThresholds.read(ModelCheckpoint.resolve(model));
+            List<ReliabilityThresholds.Flag> flags = flags(r, levels);
             for (ReliabilityThresholds.Flag f : flags) spec.commandLine().getErr().println("cloe predict: WARNING: " + f.message());
+            if (levels != null && levels.needsRecalibration()) {
+                spec.commandLine().getErr().println("cloe predict: note: the model's " + ReliabilityThresholds.FILE + " has no"
+                        + " relative reliability levels (written before they existed, or calibrated without corruptions or on"
+                        + " one validation case); only the absolute levels, which rarely fire, were checked (run"
+                        + " `cloe calibrate --model ... --data COHORT` to add them)");
+            }
             String json = reportJson(r, files, g, cloe.labelScheme() != LabelScheme.BRATS ? cloe.labelScheme().name().toLowerCase(java.util.Locale.ROOT)
-                    : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)", flags);
+                    : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)", flags, levels);
             if (report != null) AtomicFiles.writeString(report, json);
             spec.commandLine().getOut().println("wrote " + out + (report != null ? " and " + report : ""));
             spec.commandLine().getOut().println(summary(r));
@@ -127,7 +134,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     static String reportJson(Cloe.Result r, Map<Modality, Path> files, StudyGeometry g, String convention,
-                             List<ReliabilityThresholds.Flag> flags) throws Exception {
+                             List<ReliabilityThresholds.Flag> flags, ReliabilityThresholds levels) throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("sequences", r.mask().label());
@@ -143,12 +150,30 @@ public final class PredictCommand implements Callable<Integer> {
         Map<Modality, String> names = new LinkedHashMap<>();
         files.forEach((m, f) -> names.put(m, String.valueOf(f)));
         ArrayNode arr = rel.writeTo(root, names);
+        boolean relative = levels != null && levels.relativeApplies(rel.modalities());
+        double[][] scores = relative ? levels.relativeScores(rel.modalities(), rel.u(), rel.w()) : null;
         for (int i = 0; i < rel.modalities().size(); i++) {
             Modality mod = rel.modalities().get(i);
             ReliabilityThresholds.Flag flag = flags.stream().filter(f -> f.modality().equals(mod)).findFirst().orElse(null);
             ObjectNode m = (ObjectNode) arr.get(i);
+            if (relative) m.put("relative_u", scores[0][i]).put("relative_w", scores[1][i]);
             m.put("flagged", flag != null);
             if (flag != null) m.put("flag", flag.message());
+        }
+        ObjectNode rule = root.putObject("flag_rule");
+        if (levels == null) {
+            rule.put("rule", "none: the model has no " + ReliabilityThresholds.FILE + " (trained without validation cases)");
+        } else if (relative) {
+            rule.put("rule", "relative: relative_u (u minus the median of the other sequences' u, less its clean validation"
+                    + " mean) below threshold_relative_u, or relative_w (k·w less its clean validation mean) below"
+                    + " threshold_relative_w");
+            rule.put("threshold_relative_u", levels.relative().thresholdU()).put("threshold_relative_w", levels.relative().thresholdW());
+            rule.put("calibration", levels.relativeRates());
+        } else {
+            rule.put("rule", levels.needsRecalibration()
+                    ? "absolute (mean − 3·max(sd, 0.02) of u and w): the model's " + ReliabilityThresholds.FILE
+                            + " has no relative levels; run `cloe calibrate`"
+                    : "absolute (mean − 3·max(sd, 0.02) of u and w): the relative rule needs every sequence of the model");
         }
         return json.writeValueAsString(root);
     }

@@ -80,6 +80,11 @@ public final class TrainCommand implements Callable<Integer> {
             "consistency losses, to teach the gate to weigh an unreliable sequence down (default: the preset's, 0.5; 0: off)"})
     Float reliabilityAugmentation;
 
+    @Option(names = "--flag-conditions", split = ",", defaultValue = CalibrateCommand.DEFAULT_FLAG_CONDITIONS,
+            description = {"corruptions the reliability flag is calibrated with at the end, as `cloe calibrate`'s",
+                "(default: ${DEFAULT-VALUE}; 'none': absolute levels only)"})
+    List<String> flagConditions;
+
     @Option(names = "--gate-input", description = {"what the gate sees: centred (u and v minus their mean over the",
             "given sequences, times 10; the presets') or raw (u and v as they are, as checkpoints trained before it existed)"})
     String gateInput;
@@ -90,6 +95,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        var flagConds = CalibrateCommand.conditions(flagConditions); // a bad list fails before the training
         Cohort cohort = cohortOptions.open();
         Split s = CaseLoader.split(cohort, split);
         CloeConfig cfg = config(cohort);
@@ -107,7 +113,8 @@ public final class TrainCommand implements Callable<Integer> {
                 r.steps(), r.lastEpochLoss(), r.checkpoint(), r.logCsv(), r.curvesPng());
         if (!s.val().isEmpty()) {
             // the levels below which `cloe predict` flags a sequence, stored with the checkpoint
-            CalibrateCommand.calibrate(r.model(), r.checkpoint(), cohortOptions.load(cohort, s.val()), spec.commandLine().getOut());
+            CalibrateCommand.calibrate(r.model(), r.checkpoint(), cohort.cases(s.val()),
+                    flagConds, 1, spec.commandLine().getOut());
         }
         return 0;
     }

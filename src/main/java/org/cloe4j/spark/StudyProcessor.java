@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -19,6 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.cloe4j.api.Cloe;
 import org.cloe4j.backend.Backends;
+import org.cloe4j.eval.ReliabilityThresholds;
 import org.cloe4j.infer.Reliability;
 import org.cloe4j.io.AtomicFiles;
 import org.cloe4j.data.LabelScheme;
@@ -67,14 +69,23 @@ public final class StudyProcessor {
         return studyDir(out, id).resolve("row.json");
     }
 
+    /** Each loaded model's reliability flag levels (empty: the checkpoint has none), keyed as {@link #MODELS}. */
+    private static final Map<String, Optional<ReliabilityThresholds>> LEVELS = new ConcurrentHashMap<>();
+
+    private static String key(ModelBlob blob, Settings s) {
+        return blob.key() + "/" + s.gaussian() + "/" + s.etMinVoxels();
+    }
+
     /** The model of {@code blob} in this JVM, loaded on first use from a private copy of the shipped files. */
     static Cloe model(ModelBlob blob, Settings s) {
-        String key = blob.key() + "/" + s.gaussian() + "/" + s.etMinVoxels();
-        return MODELS.computeIfAbsent(key, k -> {
+        return MODELS.computeIfAbsent(key(blob, s), k -> {
             Path tmp = null;
             try {
                 tmp = Files.createTempDirectory("cloe4j-model-");
-                return Cloe.load(blob.writeTo(tmp), Backends.pick(), s.gaussian(), s.etMinVoxels());
+                Path dir = blob.writeTo(tmp);
+                Cloe c = Cloe.load(dir, Backends.pick(), s.gaussian(), s.etMinVoxels());
+                LEVELS.put(k, Optional.ofNullable(ReliabilityThresholds.read(dir)));
+                return c;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the shipped checkpoint: " + e.getMessage(), e);
             } finally {
@@ -155,6 +166,12 @@ public final class StudyProcessor {
         if (!missing.isEmpty()) flags.add("missing:" + String.join("+", missing));
         if (r.etSuppressed()) flags.add("et_suppressed");
         if (wt != null && wt == 0) flags.add("no_tumour");
+        Optional<ReliabilityThresholds> levels = LEVELS.getOrDefault(key(blob, s), Optional.empty());
+        if (levels.isPresent()) { // the sequences `cloe predict` would flag as unreliable
+            for (ReliabilityThresholds.Flag f : levels.get().flags(q.modalities(), q.u(), q.w())) {
+                flags.add("unreliable:" + f.modality().name());
+            }
+        }
 
         NiftiWriter.write(labels, segFile(out, study.id()), NiftiDatatype.UINT8);
         AtomicFiles.writeString(reportFile(out, study.id()), report(r, files, wt, tc, et));

@@ -17,6 +17,10 @@ import org.cloe4j.data.Cohort;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.PhantomGenerator;
 import org.cloe4j.eval.ReliabilityThresholds;
+import org.cloe4j.spark.ModelBlob;
+import org.cloe4j.spark.Study;
+import org.cloe4j.spark.StudyProcessor;
+import org.cloe4j.spark.StudyRow;
 import org.cloe4j.train.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,15 +45,23 @@ class ReliabilityFlagTest {
     @Test
     void aSequenceBelowTheStoredLevelsIsFlagged(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("data"), run = tmp.resolve("run");
-        Cohort cohort = new PhantomGenerator(40, 40, 32, 3).writeCohort(data, 5, false);
+        Cohort cohort = new PhantomGenerator(40, 40, 32, 3).writeCohort(data, 8, false); // 5 train, 2 val, 1 test
         Outcome t = cli("train", "--data", data.toString(), "--out", run.toString(), "--epochs", "1", "--iters", "1",
-                "--quiet", "--backend", "cpu");
+                "--quiet", "--backend", "cpu", "--flag-conditions", "bias:1.5,wrong-sequence"); // two to keep it short
         assertEquals(0, t.code(), t.err());
         Path ckpt = ModelCheckpoint.latest(run);
         ReliabilityThresholds calibrated = ReliabilityThresholds.read(ckpt);
         assertEquals(Modality.BRATS, calibrated.modalities(), "train calibrates on its validation case");
-        assertEquals(1, calibrated.cases());
+        assertEquals(2, calibrated.cases());
         for (double u : calibrated.meanU()) assertTrue(Double.isFinite(u) && u >= -1 && u <= 1, "u " + u);
+        // and the relative rule, on the validation cases clean and with each default corruption on each sequence
+        assertFalse(calibrated.needsRecalibration());
+        assertEquals(java.util.List.of("bias 1.5", "wrong-sequence"), calibrated.relative().conditions());
+        assertEquals(2, calibrated.relative().inSample().cleanStudies());
+        assertEquals(2 * 2 * 4, calibrated.relative().inSample().corruptedStudies());
+        assertEquals(0, calibrated.relative().inSample().cleanFlagged(), "no clean validation case is flagged in-sample");
+        assertEquals(2, calibrated.relative().leaveOneOut().cleanStudies());
+        assertTrue(Double.isFinite(calibrated.relative().thresholdU()) && Double.isFinite(calibrated.relative().thresholdW()));
 
         // the test case with T2 replaced by its FLAIR (the wrong sequence under T2's name)
         Path bad = tmp.resolve("bad");
@@ -59,7 +71,7 @@ class ReliabilityFlagTest {
         String id = CaseLoader.split(cohort, null).test().get(0);
         Path dir = bad.resolve(id);
 
-        // levels set explicitly (a one-step model's agreements say nothing): T2 must agree at 0.9 ± 0.02, which a
+        // absolute levels only (as an older reliability.json has them), set explicitly (a one-step model's agreements say nothing): T2 must agree at 0.9 ± 0.02, which a
         // cosine agreement of a wrong sequence cannot reach here; the others may go down to −1
         new ReliabilityThresholds(calibrated.modalities(), new double[] {-0.5, -0.5, -0.5, 2.0}, new double[4],
                 new double[] {-1, -1, -1, -1}, new double[4], 1, 3, 0.02).write(ckpt);
@@ -70,11 +82,21 @@ class ReliabilityFlagTest {
                 "--report", report.toString(), "--backend", "cpu");
         assertEquals(0, p.code(), p.err());
         assertTrue(p.err().contains("WARNING") && p.err().contains("sequence t2 looks unreliable"), p.err());
+        assertTrue(p.err().contains("has no relative reliability levels"), "levels without the relative rule: " + p.err());
         assertFalse(p.err().contains("sequence flair looks"), p.err());
         JsonNode r = new ObjectMapper().readTree(report.toFile());
+        assertTrue(r.get("flag_rule").get("rule").asText().contains("has no relative levels"), r.get("flag_rule").toString());
         for (JsonNode m : r.get("modalities")) {
             assertEquals(m.get("name").asText().equals("t2"), m.get("flagged").asBoolean(), m.toString());
         }
         assertTrue(Files.isRegularFile(tmp.resolve("seg.nii.gz")), "the label map is still written");
+
+        // segment-cohort's row flags the same sequence
+        java.util.LinkedHashMap<String, Study.Source> seqs = new java.util.LinkedHashMap<>();
+        for (String m : new String[] {"flair", "t1ce", "t1", "t2"}) seqs.put(m, new Study.Source(dir.resolve(id + "_" + m + ".nii.gz").toString(), 0));
+        StudyRow row = StudyProcessor.process(new Study(id, seqs, null), ModelBlob.read(ckpt),
+                new StudyProcessor.Settings(tmp.resolve("cohort").toString(), false, 0));
+        assertTrue(row.ok(), row.error());
+        assertTrue(row.flags().contains("unreliable:t2") && !row.flags().contains("unreliable:flair"), row.flags());
     }
 }
