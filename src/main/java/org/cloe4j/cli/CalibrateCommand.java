@@ -62,7 +62,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         Cohort cohort = cohortOptions.open();
         List<String> val = CaseLoader.split(cohort, null).val();
         if (val.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation cases to calibrate on");
-        calibrate(m, ckpt, cohort.cases(val), conds, seed, spec.commandLine().getOut());
+        calibrate(m, ckpt, cohort.cases(val), conds, seed, cohortOptions.progress(), spec.commandLine().getOut());
         return 0;
     }
 
@@ -72,11 +72,12 @@ public final class CalibrateCommand implements Callable<Integer> {
         return specs.stream().map(CorruptionStudy.Condition::parse).toList();
     }
 
-    /** Calibrates {@code model} on {@code val}, writes the levels into {@code ckpt} and prints them. */
+    /** Calibrates {@code model} on {@code val} (a progress bar on stderr when {@code progress}), writes the levels into {@code ckpt} and prints them. */
     static ReliabilityThresholds calibrate(CloeModel model, Path ckpt, List<CaseRecord> val,
-                                           List<CorruptionStudy.Condition> conditions, long seed, PrintWriter out) throws IOException {
+                                           List<CorruptionStudy.Condition> conditions, long seed, boolean progress,
+                                           PrintWriter out) throws IOException {
         ReliabilityThresholds t = ReliabilityThresholds.calibrate(new Segmenter(model, false), model.config().modalities(),
-                val, conditions, seed);
+                val, conditions, seed, progress);
         t.write(ckpt);
         out.printf("reliability levels from %d validation cases in %s:%n", t.cases(), ckpt.resolve(ReliabilityThresholds.FILE));
         for (int i = 0; i < t.modalities().size(); i++) {

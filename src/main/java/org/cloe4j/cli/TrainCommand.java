@@ -114,7 +114,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (!s.val().isEmpty()) {
             // the levels below which `cloe predict` flags a sequence, stored with the checkpoint
             CalibrateCommand.calibrate(r.model(), r.checkpoint(), cohort.cases(s.val()),
-                    flagConds, 1, spec.commandLine().getOut());
+                    flagConds, 1, cohortOptions.progress(), spec.commandLine().getOut());
         }
         return 0;
     }

@@ -22,6 +22,7 @@ import org.cloe4j.data.Volume;
 import org.cloe4j.infer.Reliability;
 import org.cloe4j.infer.Segmenter;
 import org.cloe4j.io.AtomicFiles;
+import org.cloe4j.io.Progress;
 import org.cloe4j.model.ModalityMask;
 
 /**
@@ -185,10 +186,23 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
      */
     public static ReliabilityThresholds calibrate(Segmenter segmenter, List<Modality> modalities, List<CaseRecord> validation,
                                                   List<CorruptionStudy.Condition> conditions, long seed) {
+        return calibrate(segmenter, modalities, validation, conditions, seed, false);
+    }
+
+    /**
+     * As {@link #calibrate(Segmenter, List, List, List, long)}, with a progress bar (rate and ETA) on stderr when
+     * {@code progress}: one step per segmentation, 1 + conditions × sequences per validation case.
+     */
+    public static ReliabilityThresholds calibrate(Segmenter segmenter, List<Modality> modalities, List<CaseRecord> validation,
+                                                  List<CorruptionStudy.Condition> conditions, long seed, boolean progress) {
         if (validation.isEmpty()) throw new IllegalArgumentException("calibration needs validation cases");
         // with one validation case every clean relative score is 0 by construction and the level would sit at 0
         if (validation.size() < MIN_RELATIVE_CASES) conditions = List.of();
-        List<RelativeFlagRule.Measurement> ms = measure(segmenter, modalities, validation, conditions, seed);
+        List<RelativeFlagRule.Measurement> ms;
+        long total = (long) validation.size() * (1 + (long) conditions.size() * modalities.size());
+        try (Progress bar = Progress.start("calibrate", total, "segmentation", progress)) {
+            ms = measure(segmenter, modalities, validation, conditions, seed, bar);
+        }
         List<RelativeFlagRule.Measurement> clean = ms.stream().filter(RelativeFlagRule.Measurement::clean).toList();
         int n = modalities.size(), m = clean.size();
         double[][] u = new double[n][m], w = new double[n][m];
@@ -218,6 +232,15 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
     public static List<RelativeFlagRule.Measurement> measure(Segmenter segmenter, List<Modality> modalities,
                                                              List<CaseRecord> validation,
                                                              List<CorruptionStudy.Condition> conditions, long seed) {
+        try (Progress none = Progress.start("calibrate", 0, "segmentation", false)) {
+            return measure(segmenter, modalities, validation, conditions, seed, none);
+        }
+    }
+
+    private static List<RelativeFlagRule.Measurement> measure(Segmenter segmenter, List<Modality> modalities,
+                                                              List<CaseRecord> validation,
+                                                              List<CorruptionStudy.Condition> conditions, long seed,
+                                                              Progress bar) {
         ModalityMask full = ModalityMask.full(modalities);
         Preprocessor pre = new Preprocessor();
         List<RelativeFlagRule.Measurement> out = new ArrayList<>();
@@ -230,6 +253,7 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
             }
             Volume label = r.label() == null ? null : NiftiReader.read(r.label());
             out.add(measureOne(segmenter, modalities, full, pre, r, raw, label, c, null, -1));
+            bar.step(r.id() + " clean");
             int run = 0;
             for (CorruptionStudy.Condition cond : conditions) {
                 for (int i = 0; i < modalities.size(); i++) {
@@ -237,6 +261,7 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
                     in.put(modalities.get(i), cond.kind().apply(raw, modalities.get(i), cond.strength(),
                             seed * 1_000_003L + 1_009L * c + (++run)));
                     out.add(measureOne(segmenter, modalities, full, pre, r, in, label, c, cond.label(), i));
+                    bar.step(r.id() + " " + cond.label() + " on " + modalities.get(i));
                 }
             }
         }
