@@ -182,16 +182,8 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
     /**
      * Measures u and w on {@code validation} (every sequence given) with {@code segmenter}'s model, clean, and, for the
      * relative rule, with each of {@code conditions} applied to each sequence in turn (none, or fewer than
-     * {@value #MIN_RELATIVE_CASES} cases: absolute levels only).
-     */
-    public static ReliabilityThresholds calibrate(Segmenter segmenter, List<Modality> modalities, List<CaseRecord> validation,
-                                                  List<CorruptionStudy.Condition> conditions, long seed) {
-        return calibrate(segmenter, modalities, validation, conditions, seed, false);
-    }
-
-    /**
-     * As {@link #calibrate(Segmenter, List, List, List, long)}, with a progress bar (rate and ETA) on stderr when
-     * {@code progress}: one step per segmentation, 1 + conditions × sequences per validation case.
+     * {@value #MIN_RELATIVE_CASES} cases: absolute levels only); a progress bar (rate and ETA) on stderr when
+     * {@code progress}, one step per segmentation: 1 + conditions × sequences per validation case.
      */
     public static ReliabilityThresholds calibrate(Segmenter segmenter, List<Modality> modalities, List<CaseRecord> validation,
                                                   List<CorruptionStudy.Condition> conditions, long seed, boolean progress) {
@@ -229,18 +221,10 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
      * in turn ({@link org.cloe4j.data.Corruption#apply} on the raw images, seeded from {@code seed}, the case and the
      * run), each prepared as the clean case is. u and w come back in {@code modalities}' order.
      */
-    public static List<RelativeFlagRule.Measurement> measure(Segmenter segmenter, List<Modality> modalities,
-                                                             List<CaseRecord> validation,
-                                                             List<CorruptionStudy.Condition> conditions, long seed) {
-        try (Progress none = Progress.start("calibrate", 0, "segmentation", false)) {
-            return measure(segmenter, modalities, validation, conditions, seed, none);
-        }
-    }
-
-    private static List<RelativeFlagRule.Measurement> measure(Segmenter segmenter, List<Modality> modalities,
-                                                              List<CaseRecord> validation,
-                                                              List<CorruptionStudy.Condition> conditions, long seed,
-                                                              Progress bar) {
+    static List<RelativeFlagRule.Measurement> measure(Segmenter segmenter, List<Modality> modalities,
+                                                     List<CaseRecord> validation,
+                                                     List<CorruptionStudy.Condition> conditions, long seed,
+                                                     Progress bar) {
         ModalityMask full = ModalityMask.full(modalities);
         Preprocessor pre = new Preprocessor();
         List<RelativeFlagRule.Measurement> out = new ArrayList<>();
