@@ -112,6 +112,19 @@ public interface Backend extends AutoCloseable {
     void instanceNormBackward(Tensor x, Tensor gy, Tensor mean, Tensor rstd, Tensor gamma,
                               Tensor gx, Tensor ggamma, Tensor gbeta);
 
+    /**
+     * CLoE's block after its conv in one call: y = leakyRelu(instanceNorm(x), slope) + residual (no affine; residual
+     * may be null, else of x's shape), writing {@code mean} and {@code rstd} [N,C] as {@link #instanceNorm} does. The
+     * result must equal that composition; this default runs it (y serves as the intermediate buffer). Its gradient is
+     * the composition's (the graph's rule, {@code Ops.NormLeakyRelu}, runs the unfused backward ops).
+     */
+    default void instanceNormLeakyRelu(Tensor x, Tensor residual, Tensor y, Tensor mean, Tensor rstd, float eps,
+                                       float slope) {
+        instanceNorm(x, null, null, y, mean, rstd, eps);
+        pointwise(Pointwise.LEAKY_RELU, slope, y, y);
+        if (residual != null) add(y, residual, y);
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // element-wise
 

@@ -81,6 +81,16 @@ public final class GraphBuilder {
         return apply(new Ops.InstanceNorm(eps), x, gamma, beta);
     }
 
+    /** leakyRelu(instanceNorm(x, eps), slope) as one op (no affine): see {@link Ops.NormLeakyRelu}. */
+    public Value instanceNormLeakyRelu(Value x, float eps, float slope) {
+        return apply(new Ops.NormLeakyRelu(eps, slope), x);
+    }
+
+    /** leakyRelu(instanceNorm(x, eps), slope) + residual as one op: see {@link Ops.NormLeakyRelu}. */
+    public Value instanceNormLeakyRelu(Value x, Value residual, float eps, float slope) {
+        return apply(new Ops.NormLeakyRelu(eps, slope), x, residual);
+    }
+
     /** y = f(x) for every element, for any pointwise function without a parameter. */
     public Value pointwise(Pointwise f, Value x) {
         return pointwise(f, 0f, x);

@@ -10,7 +10,7 @@ import org.cloe4j.tensor.Tensor;
  * subclasses and runs each rule, as {@link Ops} ships it, through the graph runtime against central differences of a
  * double-precision reference, and fails when an op has no case.
  */
-public sealed interface Op permits Ops.Conv3d, Ops.Upsample2x, Ops.InstanceNorm, Ops.Unary, Ops.Scale, Ops.Add,
+public sealed interface Op permits Ops.Conv3d, Ops.Upsample2x, Ops.InstanceNorm, Ops.NormLeakyRelu, Ops.Unary, Ops.Scale, Ops.Add,
         Ops.Mul, Ops.SumTo, Ops.SoftmaxChannels, Ops.Concat, Ops.Dense, Ops.MaskedSoftmax, Ops.PairwiseCosine, Ops.WeightedSum, Ops.WeightedCrossEntropy, Ops.SoftDice, Ops.BinaryCrossEntropy,
         Ops.Reshape, Ops.StopGradient {
 

@@ -114,6 +114,56 @@ public final class Ops {
     }
 
     /**
+     * CLoE's block after its conv, fused: y = leakyRelu(instanceNorm(x), slope), plus {@code residual} when given
+     * (inputs: x, optional residual of x's shape; aux: mean and rstd [N,C]). Equal to the composition of
+     * {@link InstanceNorm}, {@link Unary} leaky ReLU and {@link Add} (the backend's {@code instanceNormLeakyRelu}), without
+     * their intermediate tensors. The backward recomputes the normalised x into a temporary (same statistics, so the
+     * same values) and runs leaky ReLU's and the norm's backward; the residual's gradient is the output's.
+     */
+    public record NormLeakyRelu(float eps, float slope) implements Op {
+        public NormLeakyRelu {
+            Pointwise.LEAKY_RELU.checkParameter(slope);
+        }
+
+        public String name() {
+            return "instanceNormLeakyRelu";
+        }
+
+        public Shape outputShape(Shape[] in) {
+            arity(name(), in, 1, 2);
+            rank(name(), in, 0, 5);
+            if (in.length == 2 && !in[1].equals(in[0])) throw bad(name(), "the residual must have x's shape", in);
+            return in[0];
+        }
+
+        public Shape[] auxShapes(Shape[] in) {
+            Shape st = Shape.of(in[0].n(), in[0].c());
+            return new Shape[]{st, st};
+        }
+
+        public void forward(Backend be, Tensor[] in, Tensor[] aux, Tensor out) {
+            be.instanceNormLeakyRelu(in[0], in.length > 1 ? in[1] : null, out, aux[0], aux[1], eps, slope);
+        }
+
+        public void backward(Backend be, Tensor[] in, Tensor[] aux, Tensor out, Tensor g, Tensor[] gIn) {
+            if (gIn.length > 1 && gIn[1] != null) be.copy(g, gIn[1]);
+            if (gIn[0] == null) return;
+            Shape s = in[0].shape();
+            Tensor z = be.allocate(s);
+            Tensor m = be.allocate(aux[0].shape());
+            Tensor r = be.allocate(aux[1].shape());
+            be.instanceNorm(in[0], null, null, z, m, r, eps);
+            be.release(m);
+            be.release(r);
+            Tensor gz = be.allocate(s);
+            be.pointwiseBackward(Pointwise.LEAKY_RELU, slope, z, null, g, gz);
+            be.release(z);
+            be.instanceNormBackward(in[0], gz, aux[0], aux[1], null, gIn[0], null, null);
+            be.release(gz);
+        }
+    }
+
+    /**
      * y = f(x; a) for every element, for any {@link Pointwise} function (leaky ReLU, sigmoid, ...): the gradient rule
      * is the function's own derivative ({@link Backend#pointwiseBackward}), reading the input and/or output as the
      * function says, so the runtime keeps alive only those.

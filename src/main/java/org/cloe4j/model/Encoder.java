@@ -35,7 +35,7 @@ final class Encoder {
         Value h = x;
         for (int l = 0; l < 4; l++) {
             h = entry[l].apply(g, h);
-            h = g.add(h, second[l].apply(g, first[l].apply(g, h)));
+            h = second[l].apply(g, first[l].apply(g, h), h); // h + block(block(h)), the add fused into the norm
             e[l] = h;
         }
         return e;

@@ -31,7 +31,7 @@ class GradCheckCoverageTest {
 
     /** Ops whose backward is made of other ops (the graph runtime's rule), checked with that composition. */
     private static final Set<String> BACKWARD_BY_OTHER_OPS =
-            Set.of("scale", "add", "mul", "sumTo", "concatChannels", "sliceChannels");
+            Set.of("scale", "add", "mul", "sumTo", "concatChannels", "sliceChannels", "instanceNormLeakyRelu");
 
     /** Methods of Backend that are not differentiable ops: identity, memory, and the optimiser (AdamStepTest). */
     private static final Set<String> NOT_DIFFERENTIABLE = Set.of("name", "priority", "isAvailable",

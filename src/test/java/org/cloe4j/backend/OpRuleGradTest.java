@@ -191,6 +191,28 @@ class OpRuleGradTest {
                     .check()));
         }
 
+        for (boolean residual : new boolean[]{false, true}) {
+            Shape xs = Shape.ncdhw(2, 3, 3, 2, 5);
+            Random rnd = new Random(residual ? 120 : 121);
+            float slope = 0.01f;
+            Builder b = graph(new Ops.NormLeakyRelu(ResampleNormGradTest.EPS, slope), residual ? "residual" : "plain")
+                    .input("x", xs, uniform(rnd, xs, -2, 3));
+            if (residual) b.input("residual", xs, uniform(rnd, xs, -1, 1));
+            all.add(new OpCase(Ops.NormLeakyRelu.class, residual ? "residual" : "plain", () -> b
+                    .run(xs, in -> {
+                        double[] y = ResampleNormGradTest.instanceNorm(in[0], null, null, 2, 3, 30, ResampleNormGradTest.EPS);
+                        for (int i = 0; i < y.length; i++) {
+                            y[i] = y[i] > 0 ? y[i] : slope * y[i];
+                            if (residual) y[i] += in[1][i];
+                        }
+                        return y;
+                    })
+                    // the norm's tolerances: leaky ReLU scales by 1 or the slope, the residual add is one rounding
+                    .forwardTol(GradCheck.Tol.ofMax(1e-5, 1e-5, "float32 normalisation of O(1) values"))
+                    .gradTol(GradCheck.Tol.ofMax(5e-5, 1e-4, "float32, cancelling terms of the norm's backward"))
+                    .check()));
+        }
+
         // every pointwise function (each parameter value of its cases) through the one generic op
         int seed = 106;
         for (PointwiseCases.Case pc : PointwiseCases.all()) {

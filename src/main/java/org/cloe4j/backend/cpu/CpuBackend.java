@@ -172,6 +172,12 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void instanceNormLeakyRelu(Tensor x, Tensor residual, Tensor y, Tensor mean, Tensor rstd, float eps,
+                                      float slope) {
+        CpuNorm.forwardLeakyRelu(x, residual, y, mean, rstd, eps, slope);
+    }
+
+    @Override
     public void instanceNormBackward(Tensor x, Tensor gy, Tensor mean, Tensor rstd, Tensor gamma, Tensor gx,
                                      Tensor ggamma, Tensor gbeta) {
         CpuNorm.backward(x, gy, mean, rstd, gamma, gx, ggamma, gbeta);
