@@ -89,14 +89,26 @@ final class CpuChannels {
         }
         int sp = ys.spatialSize();
         float[] out = y.data();
-        for (int n = 0; n < ys.n(); n++) {
-            int off = 0;
-            for (Tensor x : xs) {
-                int c = x.shape().c();
-                System.arraycopy(x.data(), n * c * sp, out, (n * ys.c() + off) * sp, c * sp);
-                off += c;
-            }
+        // one copy per (sample, input), split into runs of CpuElementwise.GRAIN floats spread over the cores
+        int parts = xs.length * ys.n();
+        long[] first = new long[parts + 1];
+        for (int p = 0; p < parts; p++) {
+            first[p + 1] = first[p] + ((long) xs[p % xs.length].shape().c() * sp + CpuElementwise.GRAIN - 1) / CpuElementwise.GRAIN;
         }
+        Parallel.forRange((int) first[parts], 1, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int p = 0;
+                while (first[p + 1] <= r) p++;
+                int n = p / xs.length;
+                int j = p % xs.length;
+                int off = 0;
+                for (int q = 0; q < j; q++) off += xs[q].shape().c();
+                int len = xs[j].shape().c() * sp;
+                int from = (int) (r - first[p]) * CpuElementwise.GRAIN;
+                int count = Math.min(CpuElementwise.GRAIN, len - from);
+                System.arraycopy(xs[j].data(), n * len + from, out, (n * ys.c() + off) * sp + from, count);
+            }
+        });
     }
 
     static void slice(Tensor x, int offset, Tensor y) {

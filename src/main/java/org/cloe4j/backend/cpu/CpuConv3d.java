@@ -5,6 +5,9 @@ import org.cloe4j.backend.ConvSpec.Padding;
 import java.util.ArrayList;
 import java.util.List;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * 3D convolution (PyTorch nn.Conv3d semantics: cross-correlation, padding_mode 'zeros' or 'reflect') on float32
  * NCDHW arrays, forward and both backward passes, vectorised along W and spread over {@link Parallel}'s pool.
@@ -46,6 +49,10 @@ public final class CpuConv3d {
         if (bias != null) length("bias", bias, co, shapes);
         length("y", y, (long) n * co * dO * hO * wO, shapes);
 
+        if (k == 1 && stride == 1 && co < OB) {
+            pointwiseFewOutputs(x, w, bias, y, n, ci, d * h * wd, co);
+            return;
+        }
         int[] taps = range(k);
         int mapLen = mapLength(d, h, wd, pad, stride, wO);
         int[] mapD = sourceMap(d, pad, padding, mapLen), mapH = sourceMap(h, pad, padding, mapLen),
@@ -64,6 +71,47 @@ public final class CpuConv3d {
                 int r0 = tile * ConvCorrelation.ROW_TILE, tr = Math.min(ConvCorrelation.ROW_TILE, hO - r0);
                 cc.tile(b * ci * d * h * wd, od, r0, tr, bias, buf, acc);
                 cc.copyOut(acc, r0, tr, y, b * co * planeOut + od * hO * wO, planeOut);
+            }
+        });
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Voxels per work item of {@link #pointwiseFewOutputs}. */
+    private static final int RUN = 2048;
+
+    /**
+     * A 1³ stride-1 conv with fewer output channels than a kernel block (the decoders' class logits, the region head):
+     * memory-bound, so each output vector of voxels is the bias plus the source channels' vectors times their weights,
+     * summed over the source channels in order (FMA), with the sources of a run of voxels read from the cache. The
+     * block kernel would compute a whole block of 8 outputs, most of them discarded.
+     */
+    private static void pointwiseFewOutputs(float[] x, float[] w, float[] bias, float[] y, int n, int ci, int sp, int co) {
+        int runs = ceilDiv(sp, RUN);
+        Parallel.forRange(n * runs, 1, (lo, hi) -> {
+            for (int it = lo; it < hi; it++) {
+                int b = it / runs;
+                int v0 = (it % runs) * RUN;
+                int v1 = Math.min(sp, v0 + RUN);
+                int xb = b * ci * sp;
+                int yb = b * co * sp;
+                for (int o = 0; o < co; o++) {
+                    float b0 = bias == null ? 0f : bias[o];
+                    FloatVector vb = FloatVector.broadcast(F, b0);
+                    int wo = o * ci;
+                    int v = v0;
+                    for (int end = v0 + F.loopBound(v1 - v0); v < end; v += F.length()) {
+                        FloatVector acc = vb;
+                        for (int c = 0; c < ci; c++) {
+                            acc = FloatVector.fromArray(F, x, xb + c * sp + v).fma(FloatVector.broadcast(F, w[wo + c]), acc);
+                        }
+                        acc.intoArray(y, yb + o * sp + v);
+                    }
+                    for (; v < v1; v++) {
+                        float acc = b0;
+                        for (int c = 0; c < ci; c++) acc = Math.fma(x[xb + c * sp + v], w[wo + c], acc);
+                        y[yb + o * sp + v] = acc;
+                    }
+                }
             }
         });
     }

@@ -1,11 +1,15 @@
 package org.cloe4j.backend.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
 /** The gate's small ops (dense layer, masked softmax) and the reliability-weighted fusion of feature maps. */
 final class CpuGate {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private CpuGate() {
     }
 
@@ -119,10 +123,19 @@ final class CpuGate {
         float[] wv = w.data();
         float[] out = y.data();
         int m = xs.length;
+        float[][] maps = new float[m][];
+        for (int k = 0; k < m; k++) maps[k] = xs[k].data();
+        // vectors along the voxels, the maps added in order (mul, then add: the scalar loop's roundings)
         Parallel.forRange(out.length, CpuElementwise.GRAIN, (lo, hi) -> {
-            for (int i = lo; i < hi; i++) {
+            int i = lo;
+            for (int end = lo + F.loopBound(hi - lo); i < end; i += F.length()) {
+                FloatVector s = FloatVector.zero(F);
+                for (int k = 0; k < m; k++) s = s.add(FloatVector.fromArray(F, maps[k], i).mul(wv[k]));
+                s.intoArray(out, i);
+            }
+            for (; i < hi; i++) {
                 float s = 0;
-                for (int k = 0; k < m; k++) s += wv[k] * xs[k].data()[i];
+                for (int k = 0; k < m; k++) s += wv[k] * maps[k][i];
                 out[i] = s;
             }
         });

@@ -128,4 +128,76 @@ class CpuFusedOpsTest {
             assertTrue(want.length > 0);
         }
     }
+
+    @Test
+    void pointwiseConvWithFewOutputsMatchesADoubleReference() {
+        // 16 -> 4 and 8 -> 1 (the decoders' logits, the region head) on maps of 6·9·41 = 2214 voxels: two runs of the
+        // few-output path, the second with a tail past the vectors, two samples
+        SplittableRandom r = new SplittableRandom(10);
+        for (int[] c : new int[][]{{16, 4}, {8, 1}, {3, 7}}) {
+            int n = 2, ci = c[0], co = c[1], sp = 6 * 9 * 41;
+            float[] x = gaussian(r, n * ci * sp, 0, 1), w = gaussian(r, co * ci, 0, 0.5), b = gaussian(r, co, 0, 1);
+            float[] y = new float[n * co * sp];
+            CpuConv3d.forward(x, w, b, y, n, ci, 6, 9, 41, co, 1, 1, 0, org.cloe4j.backend.ConvSpec.Padding.REFLECT);
+            for (int s = 0; s < n; s++) {
+                for (int o = 0; o < co; o++) {
+                    for (int v = 0; v < sp; v++) {
+                        double want = b[o], mag = Math.abs(b[o]);
+                        for (int k = 0; k < ci; k++) {
+                            double t = (double) x[(s * ci + k) * sp + v] * w[o * ci + k];
+                            want += t;
+                            mag += Math.abs(t);
+                        }
+                        // float32 FMA chain of ci + 1 terms: each step rounds once, relative to the running magnitude
+                        assertEquals(want, y[(s * co + o) * sp + v], 1e-6 * (ci + 1) * mag, "y at " + s + "," + o + "," + v);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void weightedSumEqualsTheScalarSumBitForBit() {
+        Shape s = Shape.ncdhw(1, 3, 5, 7, 1001); // several parallel ranges and a tail past the vectors
+        SplittableRandom r = new SplittableRandom(11);
+        float[][] maps = new float[4][];
+        Tensor[] xs = new Tensor[4];
+        for (int k = 0; k < 4; k++) {
+            maps[k] = gaussian(r, s.intSize(), 0, 1);
+            xs[k] = be.fromHost(s, maps[k]);
+        }
+        float[] wv = {0.1f, 0.35f, -0.2f, 0.75f};
+        Tensor y = be.allocate(s);
+        be.weightedSum(xs, be.fromHost(Shape.of(4), wv), y);
+        float[] want = new float[s.intSize()];
+        for (int i = 0; i < want.length; i++) {
+            float acc = 0;
+            for (int k = 0; k < 4; k++) acc += wv[k] * maps[k][i];
+            want[i] = acc;
+        }
+        assertArrayEquals(want, be.toHost(y));
+    }
+
+    @Test
+    void concatOfLargeMapsPlacesEveryChannel() {
+        // two samples, inputs of 3 and 2 channels of 40 000 voxels: copies split into several runs each
+        int sp = 40_000;
+        float[] a = new float[2 * 3 * sp], b = new float[2 * 2 * sp];
+        for (int i = 0; i < a.length; i++) a[i] = i;
+        for (int i = 0; i < b.length; i++) b[i] = -1 - i;
+        Tensor y = be.allocate(Shape.ncdhw(2, 5, 1, 1, sp));
+        be.concatChannels(new Tensor[]{be.fromHost(Shape.ncdhw(2, 3, 1, 1, sp), a), be.fromHost(Shape.ncdhw(2, 2, 1, 1, sp), b)}, y);
+        float[] got = be.toHost(y);
+        for (int n = 0; n < 2; n++) {
+            for (int c = 0; c < 5; c++) {
+                for (int v = 0; v < sp; v += 997) {
+                    float want = c < 3 ? a[(n * 3 + c) * sp + v] : b[(n * 2 + c - 3) * sp + v];
+                    assertEquals(want, got[(n * 5 + c) * sp + v], "sample " + n + " channel " + c + " voxel " + v);
+                }
+                int last = sp - 1;
+                float want = c < 3 ? a[(n * 3 + c) * sp + last] : b[(n * 2 + c - 3) * sp + last];
+                assertEquals(want, got[(n * 5 + c) * sp + last], "sample " + n + " channel " + c + " last voxel");
+            }
+        }
+    }
 }
