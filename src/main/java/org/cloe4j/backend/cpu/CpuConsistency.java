@@ -1,14 +1,27 @@
 package org.cloe4j.backend.cpu;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
 /**
  * MEC/REC agreement: all pairwise cosine similarities of the experts' maps, optionally inside a region map r.
- * With u_m = r ⊙ x_m, every dot product u_a·u_b = Σ r² x_a x_b is gathered in one pass over memory.
+ * With u_m = r ⊙ x_m, every dot product u_a·u_b = Σ r² x_a x_b is gathered in one pass over memory (runs of voxels
+ * held in the L1 cache while every pair is summed over them, in double lanes, in a fixed order).
  */
 final class CpuConsistency {
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats of as many lanes as {@link #D}. */
+    private static final VectorSpecies<Float> HALF = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /** Voxels per run of the Gram accumulation: every map's run (and r²) stays in the L1 cache across the pairs. */
+    private static final int SUB = 1024;
     private CpuConsistency() {
     }
 
@@ -38,18 +51,40 @@ final class CpuConsistency {
         int pairs = m * (m + 1) / 2;
         int total = s.n() * sp;
         double[] acc = CpuReduce.blocks(total, pairs, (lo, hi, out) -> {
-            for (int v = lo; v < hi; v++) {
-                int n = v / sp;
-                int i = v % sp;
-                float rr = r == null ? 1f : r[v] * r[v];
+            float[] rr = new float[SUB];
+            double[] lanes = new double[D.length()];
+            for (int v0 = lo; v0 < hi; ) {
+                int n = v0 / sp;
+                int i0 = v0 % sp;
+                int len = Math.min(SUB, Math.min(hi - v0, sp - i0)); // a run inside one sample
+                if (r != null) for (int j = 0; j < len; j++) rr[j] = r[v0 + j] * r[v0 + j];
+                int vend = HALF.loopBound(len);
                 for (int ch = 0; ch < c; ch++) {
-                    int idx = (n * c + ch) * sp + i;
+                    int base = (n * c + ch) * sp + i0;
                     int p = 0;
                     for (int a = 0; a < m; a++) {
-                        float xa = x[a][idx] * rr;
-                        for (int b = a; b < m; b++) out[p++] += xa * x[b][idx];
+                        for (int b = a; b < m; b++) {
+                            // lanes of float products x_a·r²·x_b, widened and summed in double; the run stays in L1
+                            DoubleVector sum = DoubleVector.zero(D);
+                            int j = 0;
+                            for (; j < vend; j += HALF.length()) {
+                                FloatVector xa = FloatVector.fromArray(HALF, x[a], base + j);
+                                if (r != null) xa = xa.mul(FloatVector.fromArray(HALF, rr, j));
+                                FloatVector prod = xa.mul(FloatVector.fromArray(HALF, x[b], base + j));
+                                sum = sum.add((DoubleVector) prod.convertShape(VectorOperators.F2D, D, 0));
+                            }
+                            double t = 0;
+                            for (; j < len; j++) {
+                                float xa = r == null ? x[a][base + j] : x[a][base + j] * rr[j];
+                                t += xa * x[b][base + j];
+                            }
+                            sum.intoArray(lanes, 0);
+                            for (double l : lanes) t += l;
+                            out[p++] += t;
+                        }
                     }
                 }
+                v0 += len;
             }
         });
         double[][] g = new double[m][m];
