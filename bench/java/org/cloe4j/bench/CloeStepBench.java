@@ -39,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Run: {@code scripts/bench CloeStepBench -p preset=tiny} (the paper preset takes minutes per step on two cores:
  * {@code scripts/bench CloeStepBench -p preset=paper -wi 0 -i 1}). With {@code -jvmArgsAppend -Dcloe.profile=true} each
- * benchmark's fork prints the per-op profile of its invocations at the end.
+ * benchmark's fork prints the per-op profile of its last iteration's invocations at the end.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -87,6 +87,15 @@ public class CloeStepBench {
         inferOne = model.inference(ModalityMask.of(cfg.modalities(), java.util.List.of(Modality.FLAIR)), p, true);
     }
 
+    /**
+     * With the profile on, each iteration starts it afresh, so the table printed at the end covers the last iteration
+     * only: the steady state, without the first invocation's interpretation and JIT compilation.
+     */
+    @Setup(Level.Iteration)
+    public void resetProfile() {
+        if (OpProfile.enabled()) OpProfile.reset();
+    }
+
     private static float[] gaussian(SplittableRandom r, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
@@ -99,9 +108,9 @@ public class CloeStepBench {
                         + "inference (4 seq) planned peak %.1f MiB%n", preset, be, step.graph().forwardOps(),
                 step.graph().backwardOps(), step.graph().plannedPeakBytes() / 1048576.0,
                 inferAll.graph().plannedPeakBytes() / 1048576.0);
-        // -jvmArgsAppend -Dcloe.profile=true: where this benchmark's time went, op by op (every invocation of the fork,
-        // warm-up included), so the next bottleneck is visible.
-        if (OpProfile.enabled()) System.out.printf("[%s on %s] per-op profile (all invocations of this fork):%n%s", preset, be, OpProfile.table());
+        // -jvmArgsAppend -Dcloe.profile=true: where this benchmark's time went, op by op (the invocations of the last
+        // iteration), so the next bottleneck is visible.
+        if (OpProfile.enabled()) System.out.printf("[%s on %s] per-op profile (the last iteration's invocations):%n%s", preset, be, OpProfile.table());
     }
 
     @Benchmark

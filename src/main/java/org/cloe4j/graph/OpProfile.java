@@ -25,6 +25,11 @@ public final class OpProfile {
         if (!backward) a[2].increment();
     }
 
+    /** Forgets every time recorded so far (a benchmark calls it after its warm-up, to profile the steady state). */
+    public static void reset() {
+        TIMES.clear();
+    }
+
     public static boolean enabled() {
         return ENABLED;
     }

@@ -1,15 +1,11 @@
 package org.cloe4j.backend.cpu;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-
 import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
 /** The gate's small ops (dense layer, masked softmax) and the reliability-weighted fusion of feature maps. */
 final class CpuGate {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private CpuGate() {
     }
 
@@ -125,18 +121,19 @@ final class CpuGate {
         int m = xs.length;
         float[][] maps = new float[m][];
         for (int k = 0; k < m; k++) maps[k] = xs[k].data();
-        // vectors along the voxels, the maps added in order (mul, then add: the scalar loop's roundings)
+        // per run of 1024 voxels (kept in L1), the maps added in order: plain loops the JIT vectorises, and that run
+        // fast before it has (the first window of a process); the scalar formula's roundings, in its order
         Parallel.forRange(out.length, CpuElementwise.GRAIN, (lo, hi) -> {
-            int i = lo;
-            for (int end = lo + F.loopBound(hi - lo); i < end; i += F.length()) {
-                FloatVector s = FloatVector.zero(F);
-                for (int k = 0; k < m; k++) s = s.add(FloatVector.fromArray(F, maps[k], i).mul(wv[k]));
-                s.intoArray(out, i);
-            }
-            for (; i < hi; i++) {
-                float s = 0;
-                for (int k = 0; k < m; k++) s += wv[k] * maps[k][i];
-                out[i] = s;
+            for (int r0 = lo; r0 < hi; r0 += 1024) {
+                int r1 = Math.min(hi, r0 + 1024);
+                float w0 = wv[0];
+                float[] x0 = maps[0];
+                for (int i = r0; i < r1; i++) out[i] = 0f + w0 * x0[i];
+                for (int k = 1; k < m; k++) {
+                    float wk = wv[k];
+                    float[] xk = maps[k];
+                    for (int i = r0; i < r1; i++) out[i] += wk * xk[i];
+                }
             }
         });
     }
