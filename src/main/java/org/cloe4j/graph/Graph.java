@@ -266,10 +266,10 @@ public final class Graph {
                 owned[out.id] = true;
                 if (OpProfile.ENABLED) {
                     be.synchronize();
-                    long t0 = System.nanoTime();
+                    long t0 = OpProfile.now();
                     n.op().forward(be, in, a, o);
                     be.synchronize();
-                    OpProfile.add(profileName(n), false, System.nanoTime() - t0);
+                    OpProfile.add(profileName(n), false, OpProfile.now() - t0);
                 } else {
                     n.op().forward(be, in, a, o);
                 }
@@ -299,10 +299,10 @@ public final class Graph {
                     Tensor o = n.op().savesOutput() ? vals[out.id] : null;
                     if (OpProfile.ENABLED) {
                         be.synchronize();
-                        long t0 = System.nanoTime();
+                        long t0 = OpProfile.now();
                         n.op().backward(be, in, aux[n.index()], o, g, gIn);
                         be.synchronize();
-                        OpProfile.add(profileName(n), true, System.nanoTime() - t0);
+                        OpProfile.add(profileName(n), true, OpProfile.now() - t0);
                     } else {
                         n.op().backward(be, in, aux[n.index()], o, g, gIn);
                     }

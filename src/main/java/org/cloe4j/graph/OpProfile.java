@@ -8,15 +8,27 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Wall time spent in each op's forward and backward, summed over every run, when {@code -Dcloe.profile=true}: a
- * researcher changing an op sees where a step's time goes. The backend is synchronised around each op so the times
+ * Wall time (or CPU time, see {@link #CPU_CLOCK}) spent in each op's forward and backward, summed over every run, when
+ * {@code -Dcloe.profile=true}: a researcher changing an op sees where a step's time goes. The backend is synchronised around each op so the times
  * belong to it (which slows an asynchronous backend down; leave it off for benchmarks).
  */
 public final class OpProfile {
     static final boolean ENABLED = Boolean.getBoolean("cloe.profile");
+    /**
+     * {@code -Dcloe.profile.clock=cpu}: time ops by the calling thread's CPU time instead of wall time, which other
+     * load on the machine disturbs much less; it counts only work on that thread, so use it with
+     * {@code -Dcloe.cpu.threads=1} (the CPU backend then runs every op on the caller).
+     */
+    static final boolean CPU_CLOCK = "cpu".equals(System.getProperty("cloe.profile.clock"));
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
     private static final Map<String, LongAdder[]> TIMES = new ConcurrentHashMap<>();
 
     private OpProfile() {
+    }
+
+    /** The profile's clock, in nanoseconds: wall time, or the thread's CPU time with {@code cloe.profile.clock=cpu}. */
+    static long now() {
+        return CPU_CLOCK ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
     }
 
     static void add(String op, boolean backward, long nanos) {
