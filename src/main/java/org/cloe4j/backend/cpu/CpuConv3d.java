@@ -5,6 +5,9 @@ import org.cloe4j.backend.ConvSpec.Padding;
 import java.util.ArrayList;
 import java.util.List;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 
 /**
  * 3D convolution (PyTorch nn.Conv3d semantics: cross-correlation, padding_mode 'zeros' or 'reflect') on float32
@@ -73,15 +76,15 @@ public final class CpuConv3d {
         });
     }
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Voxels per work item of {@link #pointwiseFewOutputs}. */
     private static final int RUN = 2048;
 
     /**
      * A 1³ stride-1 conv with fewer output channels than a kernel block (the decoders' class logits, the region head):
-     * memory-bound, so per run of voxels each output is the bias plus each source channel times its weight, added in
-     * source-channel order into the output run (held in the L1 cache with the source runs). Plain loops: the JIT
-     * vectorises them, and they run fast before it has. The block kernel would compute a whole block of 8 outputs,
-     * most of them discarded.
+     * memory-bound, so per run of voxels each output vector is the bias plus the source channels' vectors times their
+     * weights, FMA in source-channel order (the run's sources stay in the cache across the outputs). The block kernel
+     * would compute a whole block of 8 outputs, most of them discarded.
      */
     private static void pointwiseFewOutputs(float[] x, float[] w, float[] bias, float[] y, int n, int ci, int sp, int co) {
         int runs = ceilDiv(sp, RUN);
@@ -89,19 +92,32 @@ public final class CpuConv3d {
             for (int it = lo; it < hi; it++) {
                 int b = it / runs;
                 int v0 = (it % runs) * RUN;
-                int len = Math.min(sp, v0 + RUN) - v0;
-                int xb = b * ci * sp + v0;
-                for (int o = 0; o < co; o++) {
-                    int yo = (b * co + o) * sp + v0;
-                    java.util.Arrays.fill(y, yo, yo + len, bias == null ? 0f : bias[o]);
-                    for (int c = 0; c < ci; c++) {
-                        float wc = w[o * ci + c];
-                        int xo = xb + c * sp;
-                        for (int j = 0; j < len; j++) y[yo + j] += x[xo + j] * wc;
-                    }
-                }
+                fewOutputsRun(x, w, bias, y, b * ci * sp, b * co * sp, v0, Math.min(sp, v0 + RUN), ci, co, sp);
             }
         });
+    }
+
+    /** One run [v0, v1) of voxels of {@link #pointwiseFewOutputs} (its own method: compiled early, by call count). */
+    private static void fewOutputsRun(float[] x, float[] w, float[] bias, float[] y, int xb, int yb, int v0, int v1,
+                                      int ci, int co, int sp) {
+        for (int o = 0; o < co; o++) {
+            float b0 = bias == null ? 0f : bias[o];
+            int wo = o * ci;
+            int yo = yb + o * sp;
+            int v = v0;
+            for (int end = v0 + F.loopBound(v1 - v0); v < end; v += F.length()) {
+                FloatVector acc = FloatVector.broadcast(F, b0);
+                for (int c = 0; c < ci; c++) {
+                    acc = FloatVector.fromArray(F, x, xb + c * sp + v).fma(FloatVector.broadcast(F, w[wo + c]), acc);
+                }
+                acc.intoArray(y, yo + v);
+            }
+            for (; v < v1; v++) {
+                float acc = b0;
+                for (int c = 0; c < ci; c++) acc = Math.fma(x[xb + c * sp + v], w[wo + c], acc);
+                y[yo + v] = acc;
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
