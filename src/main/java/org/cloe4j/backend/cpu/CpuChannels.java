@@ -1,11 +1,16 @@
 package org.cloe4j.backend.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import org.cloe4j.backend.ShapeChecks;
 import org.cloe4j.tensor.Shape;
 import org.cloe4j.tensor.Tensor;
 
 /** Ops across the channel dimension of NCDHW tensors: softmax, concat, slice. */
 final class CpuChannels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private CpuChannels() {
     }
 
@@ -17,18 +22,88 @@ final class CpuChannels {
         int sp = s.spatialSize();
         float[] in = x.data();
         float[] out = y.data();
-        forEachVoxel(s, (base, v) -> {
-            float max = Float.NEGATIVE_INFINITY;
-            for (int k = 0; k < c; k++) max = Math.max(max, in[base + k * sp + v]);
-            double sum = 0;
+        int blocks = (sp + 1023) / 1024;
+        Parallel.forRange(s.n() * blocks, 1, (lo, hi) -> {
+            for (int job = lo; job < hi; job++) {
+                int n = job / blocks;
+                int from = (job % blocks) * 1024;
+                softmaxRun(in, out, n * c * sp, from, Math.min(sp, from + 1024), c, sp);
+            }
+        });
+    }
+
+    /**
+     * Softmax over the c channels at voxels [from, to) of the sample starting at {@code base}: vectors along the
+     * voxels, exp by {@link #expNonPositive} (the same float operations in the vector and the scalar tail).
+     */
+    private static void softmaxRun(float[] in, float[] out, int base, int from, int to, int c, int sp) {
+        int v = from;
+        for (int end = from + F.loopBound(to - from); v < end; v += F.length()) {
+            int i = base + v;
+            FloatVector max = FloatVector.fromArray(F, in, i);
+            for (int k = 1; k < c; k++) max = max.max(FloatVector.fromArray(F, in, i + k * sp));
+            FloatVector sum = FloatVector.zero(F);
             for (int k = 0; k < c; k++) {
-                float e = (float) Math.exp(in[base + k * sp + v] - max);
-                out[base + k * sp + v] = e;
+                FloatVector e = expNonPositive(FloatVector.fromArray(F, in, i + k * sp).sub(max));
+                e.intoArray(out, i + k * sp);
+                sum = sum.add(e);
+            }
+            FloatVector inv = FloatVector.broadcast(F, 1f).div(sum);
+            for (int k = 0; k < c; k++) FloatVector.fromArray(F, out, i + k * sp).mul(inv).intoArray(out, i + k * sp);
+        }
+        for (; v < to; v++) {
+            int i = base + v;
+            float max = in[i];
+            for (int k = 1; k < c; k++) max = Math.max(max, in[i + k * sp]);
+            float sum = 0f;
+            for (int k = 0; k < c; k++) {
+                float e = expNonPositive(in[i + k * sp] - max);
+                out[i + k * sp] = e;
                 sum += e;
             }
-            float inv = (float) (1.0 / sum);
-            for (int k = 0; k < c; k++) out[base + k * sp + v] *= inv;
-        });
+            float inv = 1f / sum;
+            for (int k = 0; k < c; k++) out[i + k * sp] *= inv;
+        }
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    /** 1.5·2²³: adding it rounds a float of magnitude below 2²² to an integer, held in the low mantissa bits. */
+    private static final float MAGIC = 12582912f;
+    private static final int MAGIC_BITS = 0x4B400000;
+    /** ln 2 split in two (Cody–Waite): n·C1 is exact for the n that occur. */
+    private static final float C1 = 0.693359375f;
+    private static final float C2 = -2.12194440e-4f;
+    /** Below this, exp is under the smallest normal float: 0. */
+    private static final float UNDER = -87.33654f;
+    /** The polynomial of Cephes' expf (minimax on [−ln2/2, ln2/2]): exp(r) ≈ 1 + r + r²·P(r). */
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /**
+     * exp(x) in float for x <= 0 (softmax's shifted logits): x = n·ln2 + r, exp(r) by a degree-7 polynomial, times
+     * 2ⁿ; within 2 ulp of the exact value (0 below {@link #UNDER}, NaN for NaN). Only float multiplications and
+     * additions in a fixed order (no FMA), so this scalar form and the vector form give the same bits, compiled or not.
+     */
+    static float expNonPositive(float x) {
+        if (x < UNDER) return 0f;
+        float t = x * LOG2E + MAGIC;
+        float n = t - MAGIC;
+        float r = x - n * C1 - n * C2;
+        float p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5;
+        float e = p * r * r + r + 1f;
+        return e * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (MAGIC_BITS - 127)) << 23);
+    }
+
+    /** The vector form of {@link #expNonPositive(float)}. */
+    static FloatVector expNonPositive(FloatVector x) {
+        FloatVector t = x.mul(LOG2E).add(MAGIC);
+        FloatVector n = t.sub(MAGIC);
+        FloatVector r = x.sub(n.mul(C1)).sub(n.mul(C2));
+        FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5);
+        FloatVector e = p.mul(r).mul(r).add(r).add(1f);
+        FloatVector scale = t.reinterpretAsInts().sub(MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return e.mul(scale).blend(0f, x.compare(VectorOperators.LT, UNDER));
     }
 
     /** What runs at one voxel {@code v} of the sample whose first channel starts at {@code base}. */

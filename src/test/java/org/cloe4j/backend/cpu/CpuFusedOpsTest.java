@@ -200,4 +200,37 @@ class CpuFusedOpsTest {
             }
         }
     }
+
+    @Test
+    void softmaxExpIsWithinTwoUlpAndTheVectorFormGivesTheScalarBits() {
+        jdk.incubator.vector.VectorSpecies<Float> sp = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        int n = 200_000 / sp.length() * sp.length();
+        float[] x = new float[n];
+        SplittableRandom r = new SplittableRandom(12);
+        for (int i = 0; i < n; i++) x[i] = i < n / 2 ? (float) (-88 * r.nextDouble()) : (float) (-1 * r.nextDouble());
+        x[0] = 0f;
+        x[1] = -0f;
+        x[2] = -87.3f;
+        x[3] = -87.4f;
+        x[4] = Float.NEGATIVE_INFINITY;
+        x[5] = Float.NaN;
+        x[6] = -1e30f;
+        float[] v = new float[n];
+        for (int i = 0; i < n; i += sp.length()) {
+            CpuChannels.expNonPositive(jdk.incubator.vector.FloatVector.fromArray(sp, x, i)).intoArray(v, i);
+        }
+        for (int i = 0; i < n; i++) {
+            float s = CpuChannels.expNonPositive(x[i]);
+            assertEquals(Float.floatToRawIntBits(s), Float.floatToRawIntBits(v[i]), "vector and scalar exp of " + x[i]);
+            double want = Math.exp(x[i]);
+            if (Float.isNaN(x[i])) {
+                assertTrue(Float.isNaN(s), "exp(NaN)");
+            } else if (want < Float.MIN_NORMAL) {
+                assertTrue(s == 0f || Math.abs(s - want) <= Float.MIN_NORMAL, "exp(" + x[i] + ") = " + s + ", tiny or 0");
+            } else {
+                // Cephes' expf: about 1 ulp; 2 allowed
+                assertEquals(want, s, 2 * Math.ulp((float) want), "exp(" + x[i] + ")");
+            }
+        }
+    }
 }
