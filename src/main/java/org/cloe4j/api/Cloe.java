@@ -46,10 +46,10 @@ public final class Cloe implements AutoCloseable {
     private final TrainingGeometry geometry;
     private volatile boolean closed;
 
-    private Cloe(CloeModel model, TrainingGeometry geometry, boolean gaussian, int minEnhancing) {
+    private Cloe(CloeModel model, TrainingGeometry geometry, boolean gaussian, int minEnhancing, int window) {
         this.model = model;
         this.geometry = geometry;
-        this.segmenter = new Segmenter(model, gaussian);
+        this.segmenter = new Segmenter(model, gaussian, true, window);
         this.scheme = schemeOf(model.config());
         this.preprocessor = new Preprocessor(model.config().patch(), Preprocessor.DEFAULT_AFFINE_TOLERANCE);
         this.minEnhancing = minEnhancing;
@@ -67,8 +67,18 @@ public final class Cloe implements AutoCloseable {
 
     /** As {@link #load(Path, Backend, boolean)}, with the ET post-processing threshold (voxels; 500 for BraTS). */
     public static Cloe load(Path checkpoint, Backend backend, boolean gaussian, int minEnhancing) throws IOException {
+        return load(checkpoint, backend, gaussian, minEnhancing, 0);
+    }
+
+    /**
+     * As {@link #load(Path, Backend, boolean, int)}, with the sliding window's edge in voxels, a multiple of 8
+     * ({@code 0}: {@link Segmenter#defaultWindow}, the training patch).
+     */
+    public static Cloe load(Path checkpoint, Backend backend, boolean gaussian, int minEnhancing, int window)
+            throws IOException {
         Path ckpt = ModelCheckpoint.resolve(checkpoint);
-        return new Cloe(ModelCheckpoint.loadModel(ckpt, backend), TrainingGeometry.read(ckpt), gaussian, minEnhancing);
+        return new Cloe(ModelCheckpoint.loadModel(ckpt, backend), TrainingGeometry.read(ckpt), gaussian, minEnhancing,
+                window);
     }
 
     /** The label scheme a model's classes are written in. */

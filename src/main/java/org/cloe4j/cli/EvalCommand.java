@@ -69,7 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
         long moved = tests.stream().filter(t -> t.geometry() != null && !t.geometry().isIdentity()).count();
         spec.commandLine().getOut().printf("test cases segmented as cloe predict does (model grid %s; %d of %d resampled "
                 + "or reoriented to it), scored on their own grid%n", grid, moved, tests.size());
-        Evaluator.Report r = new Evaluator(m, segmentation.gaussian, segmentation.etMinVoxels, !keepAllComponents).evaluateTests(tests, cohortOptions.progress());
+        Evaluator.Report r = new Evaluator(m, segmentation.gaussian, segmentation.etMinVoxels, !keepAllComponents, segmentation.window).evaluateTests(tests, cohortOptions.progress());
         String md = Evaluator.write(r, out, "CLoE " + m.config().preset() + " — " + cohort.root().getFileName());
         spec.commandLine().getOut().println(md);
         spec.commandLine().getOut().println("tables and chart in " + out);

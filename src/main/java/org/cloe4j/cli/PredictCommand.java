@@ -89,7 +89,7 @@ public final class PredictCommand implements Callable<Integer> {
             case "brats2023" -> true;
             default -> throw new IllegalArgumentException("--labels must be auto, brats2021 or brats2023, not '" + labels + "'");
         };
-        try (Cloe cloe = Cloe.load(model, backend.get(), segmentation.gaussian, segmentation.etMinVoxels)) {
+        try (Cloe cloe = Cloe.load(model, backend.get(), segmentation.gaussian, segmentation.etMinVoxels, segmentation.window)) {
             Map<Modality, Volume> volumes = new LinkedHashMap<>();
             files.forEach((m, f) -> volumes.put(m, NiftiReader.read(f)));
             StudyGeometry g = StudyGeometry.of(volumes, cloe.geometry(), Preprocessor.DEFAULT_AFFINE_TOLERANCE);

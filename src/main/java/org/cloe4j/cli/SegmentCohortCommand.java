@@ -58,7 +58,7 @@ public final class SegmentCohortCommand implements Callable<Integer> {
             System.setProperty("log4j2.configurationFile", "org/cloe4j/spark/log4j2-cohort.properties");
         }
         PrintWriter log = spec.commandLine().getOut();
-        var o = new org.cloe4j.spark.CohortJob.Options(model, data, out, master, segmentation.gaussian, segmentation.etMinVoxels, threads, conf);
+        var o = new org.cloe4j.spark.CohortJob.Options(model, data, out, master, segmentation.gaussian, segmentation.etMinVoxels, threads, conf, segmentation.window);
         var s = org.cloe4j.spark.CohortJob.run(o, log);
         log.println(String.format(Locale.ROOT, "%d studies: %d skipped (finished earlier), %d segmented now, %d failed; "
                 + "%.1f s%nwrote %s and %s", s.studies(), s.skipped(), s.segmented(), s.failed(), s.seconds(), s.csv(), s.parquet()));

@@ -56,8 +56,13 @@ public final class Evaluator {
      * are reported beside in either case.
      */
     public Evaluator(CloeModel model, boolean gaussian, int minEnhancing, boolean removeSmallComponents) {
+        this(model, gaussian, minEnhancing, removeSmallComponents, 0);
+    }
+
+    /** As above, with the sliding window's edge ({@code 0}: {@link Segmenter#defaultWindow}). */
+    public Evaluator(CloeModel model, boolean gaussian, int minEnhancing, boolean removeSmallComponents, int window) {
         this.model = model;
-        this.segmenter = new Segmenter(model, gaussian, false);
+        this.segmenter = new Segmenter(model, gaussian, false, window);
         this.minEnhancing = minEnhancing;
         this.removeSmallComponents = removeSmallComponents;
     }
@@ -71,7 +76,7 @@ public final class Evaluator {
      */
     public record CaseScore(String caseId, ModalityMask mask, double[] dice, double etPostDice, double[] hd95,
                             double[] gateWeights, int outsideHead, int outsideHeadRaw, double wtDiceAllComponents,
-                            double wtHd95AllComponents) {
+                            double wtHd95AllComponents, double wtDiceLargestComponent, double wtHd95LargestComponent) {
     }
 
     /** Mean scores of one mask over the cases. */
@@ -160,9 +165,13 @@ public final class Evaluator {
         }
         double etPost = regions.brats() ? RegionDice.dice(regions.mask(post, 2), regions.mask(ref, 2)) : Double.NaN;
         boolean[] wtAll = regions.mask(unfiltered, 0), wtRef = regions.mask(ref, 0);
+        byte[] largest = unfiltered.clone();
+        LabelMaps.removeSmallTumourComponents(largest, c.width(), c.height(), c.depth(), 1.0);
+        boolean[] wtLargest = regions.mask(largest, 0);
         return new CaseScore(c.id(), s.mask(), dice, etPost, hd, s.reliability().w(), outsideHead(pred, c),
                 s.outsideHead(), RegionDice.dice(wtAll, wtRef),
-                SurfaceDistance.hd95(wtAll, wtRef, c.width(), c.height(), c.depth(), spacing));
+                SurfaceDistance.hd95(wtAll, wtRef, c.width(), c.height(), c.depth(), spacing),
+                RegionDice.dice(wtLargest, wtRef), SurfaceDistance.hd95(wtLargest, wtRef, c.width(), c.height(), c.depth(), spacing));
     }
 
     /** A class map of {@code onGrid}'s crop (the model's grid) as a class map of {@code own}'s crop (the case's grid). */
@@ -232,7 +241,7 @@ public final class Evaluator {
         for (String n : r.regions()) cases.append(",dice_").append(n);
         if (r.brats()) cases.append(",dice_ET_post");
         for (String n : r.regions()) cases.append(",hd95_").append(n);
-        cases.append(",gate_weights,outside_head,outside_head_raw,dice_WT_all_components,hd95_WT_all_components\n");
+        cases.append(",gate_weights,outside_head,outside_head_raw,dice_WT_all_components,hd95_WT_all_components,dice_WT_largest_component,hd95_WT_largest_component\n");
         for (CaseScore c : r.cases()) {
             cases.append(c.caseId()).append(',').append(c.mask().label());
             for (double d : c.dice()) cases.append(',').append(f4(d));
@@ -244,6 +253,7 @@ public final class Evaluator {
             }
             cases.append(',').append(c.outsideHead()).append(',').append(c.outsideHeadRaw());
             cases.append(',').append(f4(c.wtDiceAllComponents())).append(',').append(f2(c.wtHd95AllComponents()));
+            cases.append(',').append(f4(c.wtDiceLargestComponent())).append(',').append(f2(c.wtHd95LargestComponent()));
             cases.append('\n');
         }
         AtomicFiles.writeString(dir.resolve("cases.csv"), cases.toString());

@@ -15,8 +15,8 @@ import org.cloe4j.model.ModalityMask;
 import org.cloe4j.tensor.Tensor;
 
 /**
- * Sliding-window inference of a trained model over a prepared case (docs/MODEL.md): windows of the patch size with
- * 50 % overlap, softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax, then every voxel
+ * Sliding-window inference of a trained model over a prepared case (docs/MODEL.md): cubic windows of the patch size
+ * (or a given size, cut to the case's longest edge) with 50 % overlap, softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax, then every voxel
  * where all given sequences are background set to 0 ({@link #restrictToHead}), then tumour components smaller than a
  * tenth of the largest removed ({@link LabelMaps#removeSmallTumourComponents}; off with the three-argument
  * constructor). Besides the class
@@ -27,6 +27,7 @@ public final class Segmenter {
     private final CloeModel model;
     private final boolean gaussian;
     private final boolean removeSmallComponents;
+    private final int window;
 
     public Segmenter(CloeModel model, boolean gaussian) {
         this(model, gaussian, true);
@@ -34,9 +35,50 @@ public final class Segmenter {
 
     /** {@code removeSmallComponents}: whether the component post-processing runs (the evaluator scores both). */
     public Segmenter(CloeModel model, boolean gaussian, boolean removeSmallComponents) {
+        this(model, gaussian, removeSmallComponents, 0);
+    }
+
+    /**
+     * {@code window}: the sliding window's edge in voxels, a multiple of 8; 0 for {@link #defaultWindow} of the
+     * model's config.
+     */
+    public Segmenter(CloeModel model, boolean gaussian, boolean removeSmallComponents, int window) {
         this.model = model;
         this.gaussian = gaussian;
         this.removeSmallComponents = removeSmallComponents;
+        this.window = window == 0 ? defaultWindow(model.config().patch()) : checkWindow(window);
+    }
+
+    /**
+     * The inference window of a model trained on {@code patch}³ patches: the patch, as the paper infers. A larger one
+     * ({@code --window}) gives the network more context; which size is better depends on how large the tumours are
+     * beside the window (docs/GENERALISATION.md, cause 8).
+     */
+    public static int defaultWindow(int patch) {
+        return patch;
+    }
+
+    private static int checkWindow(int window) {
+        if (window < 8 || window % 8 != 0) {
+            throw new IllegalArgumentException("the inference window must be a positive multiple of 8 voxels (the network"
+                    + " halves it three times), got " + window);
+        }
+        return window;
+    }
+
+    /** The sliding window's edge, voxels. */
+    public int window() {
+        return window;
+    }
+
+    /**
+     * The window used on {@code c}: {@link #window()}, but no larger than the case's longest edge rounded up to a
+     * multiple of 8 (a larger one would only add zero padding) unless that is below the training patch (the patch is
+     * what inference has always used).
+     */
+    public int windowFor(PreparedCase c) {
+        int longest = Math.max(c.depth(), Math.max(c.height(), c.width()));
+        return Math.min(window, Math.max(model.config().patch(), (longest + 7) / 8 * 8));
     }
 
     /**
@@ -79,19 +121,19 @@ public final class Segmenter {
     /** Segments with the present modalities only (the absent ones' encoders never run). */
     public Segmentation segment(PreparedCase c, ModalityMask mask) {
         for (Modality m : mask.presentModalities()) requireChannel(c, m);
-        CloeModel.Built b = model.inference(mask, model.config().patch(), true);
+        CloeModel.Built b = model.inference(mask, windowFor(c), true);
         return run(c, List.of(mask), List.of(b)).get(0);
     }
 
     /** Segments the case once per mask, sharing the encoders and experts (the case must have every modality). */
     public List<Segmentation> segmentAll(PreparedCase c, List<ModalityMask> masks) {
         for (Modality m : model.config().modalities()) requireChannel(c, m);
-        return run(c, masks, model.inferenceAllMasks(masks, model.config().patch()));
+        return run(c, masks, model.inferenceAllMasks(masks, windowFor(c)));
     }
 
     private List<Segmentation> run(PreparedCase c, List<ModalityMask> masks, List<CloeModel.Built> built) {
         Backend be = model.backend();
-        int p = model.config().patch();
+        int p = built.get(0).window();
         int classes = model.config().classes();
         int[] patch = {p, p, p};
         SlidingWindow grid = SlidingWindow.over(c, patch);

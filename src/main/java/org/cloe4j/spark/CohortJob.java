@@ -45,7 +45,12 @@ public final class CohortJob {
 
     /** The job's parameters; {@code master} null means spark.master from spark-submit, else local[*]. */
     public record Options(Path model, Path data, Path out, String master, boolean gaussian, int etMinVoxels,
-                          Integer threads, Map<String, String> conf) {
+                          Integer threads, Map<String, String> conf, int window) {
+        /** Options with the model's default inference window. */
+        public Options(Path model, Path data, Path out, String master, boolean gaussian, int etMinVoxels,
+                       Integer threads, Map<String, String> conf) {
+            this(model, data, out, master, gaussian, etMinVoxels, threads, conf, 0);
+        }
     }
 
     /** What a run did. */
@@ -86,7 +91,7 @@ public final class CohortJob {
             if (!todo.isEmpty()) {
                 ModelBlob blob = ModelBlob.read(ckpt);
                 Broadcast<ModelBlob> model = sc.broadcast(blob);
-                StudyProcessor.Settings settings = new StudyProcessor.Settings(out.toString(), o.gaussian(), o.etMinVoxels());
+                StudyProcessor.Settings settings = new StudyProcessor.Settings(out.toString(), o.gaussian(), o.etMinVoxels(), o.window());
                 for (StudyRow r : segment(sc, todo, model, settings, log)) rows.put(r.studyId(), r);
                 model.destroy();
             }

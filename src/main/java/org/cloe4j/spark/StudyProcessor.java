@@ -47,7 +47,11 @@ public final class StudyProcessor {
     private static final Map<String, Cloe> MODELS = new ConcurrentHashMap<>();
 
     /** What every task needs besides its study. */
-    public record Settings(String out, boolean gaussian, int etMinVoxels) implements Serializable {
+    public record Settings(String out, boolean gaussian, int etMinVoxels, int window) implements Serializable {
+        /** Settings with the model's default inference window. */
+        public Settings(String out, boolean gaussian, int etMinVoxels) {
+            this(out, gaussian, etMinVoxels, 0);
+        }
     }
 
     private StudyProcessor() {
@@ -73,7 +77,7 @@ public final class StudyProcessor {
     private static final Map<String, Optional<ReliabilityThresholds>> LEVELS = new ConcurrentHashMap<>();
 
     private static String key(ModelBlob blob, Settings s) {
-        return blob.key() + "/" + s.gaussian() + "/" + s.etMinVoxels();
+        return blob.key() + "/" + s.gaussian() + "/" + s.etMinVoxels() + "/" + s.window();
     }
 
     /** The model of {@code blob} in this JVM, loaded on first use from a private copy of the shipped files. */
@@ -83,7 +87,7 @@ public final class StudyProcessor {
             try {
                 tmp = Files.createTempDirectory("cloe4j-model-");
                 Path dir = blob.writeTo(tmp);
-                Cloe c = Cloe.load(dir, Backends.pick(), s.gaussian(), s.etMinVoxels());
+                Cloe c = Cloe.load(dir, Backends.pick(), s.gaussian(), s.etMinVoxels(), s.window());
                 LEVELS.put(k, Optional.ofNullable(ReliabilityThresholds.read(dir)));
                 return c;
             } catch (IOException e) {

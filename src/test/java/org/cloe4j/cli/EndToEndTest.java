@@ -182,6 +182,14 @@ class EndToEndTest {
             double wt = Double.parseDouble(line.split(",")[1]);
             assertTrue(wt >= 0 && wt <= 1, line);
         }
+        // per case: the whole tumour also as nnU-Net's largest-component-only post-processing would leave it
+        List<String> cases = Files.readAllLines(out.resolve("cases.csv"));
+        assertTrue(cases.get(0).endsWith(",dice_WT_largest_component,hd95_WT_largest_component"), cases.get(0));
+        for (String line : cases.subList(1, cases.size())) {
+            String[] f = line.split(",");
+            double largest = Double.parseDouble(f[f.length - 2]);
+            assertTrue(largest >= 0 && largest <= 1, line);
+        }
     }
 
     @Test
@@ -224,6 +232,21 @@ class EndToEndTest {
         assertEquals(2, r.get("modalities").size());
         double w = r.get("modalities").get(0).get("w").asDouble() + r.get("modalities").get(1).get("w").asDouble();
         assertEquals(1.0, w, 1e-5);
+    }
+
+    @Test
+    void predictAndEvalRefuseAWindowThatIsNotAMultipleOf8NamingTheOption() {
+        String id = cohort.ids().get(0);
+        Path seg = tmp.resolve("badwindow/seg.nii.gz");
+        Outcome o = cli("predict", "--model", run.toString(), "--flair", caseFile(id, "flair").toString(), "--window", "20",
+                "--out", seg.toString());
+        assertEquals(2, o.code(), o.err());
+        assertTrue(o.err().contains("--window") && o.err().contains("20"), o.err());
+        assertTrue(Files.notExists(seg), "no output may be left behind");
+        Outcome e = cli("eval", "--model", run.toString(), "--data", data.toString(), "--window", "0x", "--out",
+                tmp.resolve("badwindow/eval").toString());
+        assertEquals(2, e.code(), e.err());
+        assertTrue(e.err().contains("--window"), e.err());
     }
 
     @Test
