@@ -16,15 +16,30 @@ final class SegmentationOptions {
 
     @Spec(Spec.Target.MIXEE) CommandSpec spec;
 
-    /** The sliding window's edge in voxels; 0: the model's default ({@code Segmenter.defaultWindow}). */
+    /** The sliding window's edge in voxels; 0: the model's default ({@code Segmenter.defaultWindow}); -1: automatic. */
     int window;
 
-    @Option(names = "--window", defaultValue = "0", paramLabel = "VOXELS",
-            description = {"sliding window edge in voxels, a multiple of 8 (default: the training patch); a larger one",
-                    "gives more context, which helps where tumours are as large as the patch (docs/GENERALISATION.md)"})
-    void window(int voxels) {
-        if (voxels != 0 && (voxels < 8 || voxels % 8 != 0)) {
-            throw new ParameterException(spec.commandLine(), "--window: expected a positive multiple of 8 voxels, got " + voxels);
+    @Option(names = "--window", defaultValue = "patch", paramLabel = "VOXELS|auto|patch",
+            description = {"sliding window edge in voxels, a multiple of 8; patch: the training patch (default); auto:",
+                    "the patch, and twice it where the tumour is longer than the patch (docs/GENERALISATION.md)"})
+    void window(String value) {
+        if (value.equals("patch")) {
+            window = 0;
+            return;
+        }
+        if (value.equals("auto")) {
+            window = org.cloe4j.infer.Segmenter.AUTO_WINDOW;
+            return;
+        }
+        int voxels;
+        try {
+            voxels = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            voxels = -2;
+        }
+        if (voxels < 8 || voxels % 8 != 0) {
+            throw new ParameterException(spec.commandLine(),
+                    "--window: expected a positive multiple of 8 voxels, auto or patch, got '" + value + "'");
         }
         window = voxels;
     }

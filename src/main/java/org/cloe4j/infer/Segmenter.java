@@ -28,6 +28,7 @@ public final class Segmenter {
     private final boolean gaussian;
     private final boolean removeSmallComponents;
     private final int window;
+    private final boolean auto;
 
     public Segmenter(CloeModel model, boolean gaussian) {
         this(model, gaussian, true);
@@ -46,8 +47,16 @@ public final class Segmenter {
         this.model = model;
         this.gaussian = gaussian;
         this.removeSmallComponents = removeSmallComponents;
-        this.window = window == 0 ? defaultWindow(model.config().patch()) : checkWindow(window);
+        this.auto = window == AUTO_WINDOW;
+        this.window = window == 0 || auto ? defaultWindow(model.config().patch()) : checkWindow(window);
     }
+
+    /**
+     * {@code window} value of the automatic choice: segment with the default window, and again with one twice as
+     * large (cut to the case) for each sequence set whose largest tumour component does not fit in the window
+     * (docs/GENERALISATION.md, cause 8).
+     */
+    public static final int AUTO_WINDOW = -1;
 
     /**
      * The inference window of a model trained on {@code patch}³ patches: the patch, as the paper infers. A larger one
@@ -121,14 +130,58 @@ public final class Segmenter {
     /** Segments with the present modalities only (the absent ones' encoders never run). */
     public Segmentation segment(PreparedCase c, ModalityMask mask) {
         for (Modality m : mask.presentModalities()) requireChannel(c, m);
-        CloeModel.Built b = model.inference(mask, windowFor(c), true);
-        return run(c, List.of(mask), List.of(b)).get(0);
+        List<Segmentation> first = run(c, List.of(mask), List.of(model.inference(mask, windowFor(c), true)));
+        return auto ? enlargeWhereTheTumourFillsTheWindow(c, List.of(mask), first, false).get(0) : first.get(0);
     }
 
     /** Segments the case once per mask, sharing the encoders and experts (the case must have every modality). */
     public List<Segmentation> segmentAll(PreparedCase c, List<ModalityMask> masks) {
         for (Modality m : model.config().modalities()) requireChannel(c, m);
-        return run(c, masks, model.inferenceAllMasks(masks, windowFor(c)));
+        List<Segmentation> first = run(c, masks, model.inferenceAllMasks(masks, windowFor(c)));
+        return auto ? enlargeWhereTheTumourFillsTheWindow(c, masks, first, true) : first;
+    }
+
+    /** Whether the window is chosen per case and sequence set ({@link #AUTO_WINDOW}). */
+    public boolean automaticWindow() {
+        return auto;
+    }
+
+    /** The automatic choice: masks whose largest tumour component is longer than the window, again with twice the window. */
+    private List<Segmentation> enlargeWhereTheTumourFillsTheWindow(PreparedCase c, List<ModalityMask> masks,
+                                                                   List<Segmentation> first, boolean shareEncoders) {
+        int w = windowFor(c);
+        int longest = Math.max(c.depth(), Math.max(c.height(), c.width()));
+        int big = Math.min(2 * w, Math.max(w, (longest + 7) / 8 * 8));
+        if (big <= w) return first;
+        List<Integer> redo = new ArrayList<>();
+        for (int i = 0; i < first.size(); i++) {
+            if (tumourExtent(first.get(i).classes(), c.width(), c.height(), c.depth()) > w) redo.add(i);
+        }
+        if (redo.isEmpty()) return first;
+        List<ModalityMask> sub = redo.stream().map(masks::get).toList();
+        List<Segmentation> second = shareEncoders ? run(c, sub, model.inferenceAllMasks(sub, big))
+                : run(c, sub, List.of(model.inference(sub.get(0), big, true)));
+        List<Segmentation> out = new ArrayList<>(first);
+        for (int k = 0; k < redo.size(); k++) out.set(redo.get(k), second.get(k));
+        return out;
+    }
+
+    /**
+     * The longest edge, in voxels, of the bounding box of the largest 6-connected tumour component of a class map of
+     * {@code nx·ny·nz} voxels (x fastest); 0 without tumour.
+     */
+    public static int tumourExtent(byte[] classes, int nx, int ny, int nz) {
+        byte[] largest = classes.clone();
+        LabelMaps.removeSmallTumourComponents(largest, nx, ny, nz, 1.0);
+        int x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
+        for (int i = 0; i < largest.length; i++) {
+            if (largest[i] == 0) continue;
+            int x = i % nx, y = (i / nx) % ny, z = i / (nx * ny);
+            x0 = Math.min(x0, x); x1 = Math.max(x1, x);
+            y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+            z0 = Math.min(z0, z); z1 = Math.max(z1, z);
+        }
+        return x1 < 0 ? 0 : Math.max(x1 - x0, Math.max(y1 - y0, z1 - z0)) + 1;
     }
 
     private List<Segmentation> run(PreparedCase c, List<ModalityMask> masks, List<CloeModel.Built> built) {
