@@ -72,7 +72,7 @@ public final class Cloe implements AutoCloseable {
 
     /**
      * As {@link #load(Path, Backend, boolean, int)}, with the sliding window's edge in voxels, a multiple of 8
-     * ({@code 0}: {@link Segmenter#defaultWindow}, the training patch).
+     * ({@code 0}: {@link Segmenter#defaultWindow}, the training patch; {@link Segmenter#AUTO_WINDOW}: chosen per study).
      */
     public static Cloe load(Path checkpoint, Backend backend, boolean gaussian, int minEnhancing, int window)
             throws IOException {
