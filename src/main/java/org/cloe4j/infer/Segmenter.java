@@ -16,7 +16,8 @@ import org.cloe4j.tensor.Tensor;
 
 /**
  * Sliding-window inference of a trained model over a prepared case (docs/MODEL.md): cubic windows of the patch size
- * (or a given size, cut to the case's longest edge) with 50 % overlap, softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax, then every voxel
+ * (or a given size, cut to the case's longest edge, or chosen per case with {@link #AUTO_WINDOW}) with 50 % overlap,
+ * softmax averaged over overlaps (optionally with nnU-Net's Gaussian weights), argmax, then every voxel
  * where all given sequences are background set to 0 ({@link #restrictToHead}), then tumour components smaller than a
  * tenth of the largest removed ({@link LabelMaps#removeSmallTumourComponents}; off with the three-argument
  * constructor). Besides the class
@@ -41,7 +42,7 @@ public final class Segmenter {
 
     /**
      * {@code window}: the sliding window's edge in voxels, a multiple of 8; 0 for {@link #defaultWindow} of the
-     * model's config.
+     * model's config; {@link #AUTO_WINDOW} for the choice per case and sequence set.
      */
     public Segmenter(CloeModel model, boolean gaussian, boolean removeSmallComponents, int window) {
         this.model = model;
@@ -168,7 +169,7 @@ public final class Segmenter {
 
     /**
      * The longest edge, in voxels, of the bounding box of the largest 6-connected tumour component of a class map of
-     * {@code nx·ny·nz} voxels (x fastest); 0 without tumour.
+     * {@code nx·ny·nz} voxels (x fastest; components tied for the largest are boxed together); 0 without tumour.
      */
     public static int tumourExtent(byte[] classes, int nx, int ny, int nz) {
         byte[] largest = classes.clone();
