@@ -31,16 +31,15 @@ final class SegmentationOptions {
             window = org.cloe4j.infer.Segmenter.AUTO_WINDOW;
             return;
         }
+        ParameterException bad = new ParameterException(spec.commandLine(),
+                "--window: expected a positive multiple of 8 voxels, auto or patch, got '" + value + "'");
         int voxels;
         try {
             voxels = Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            voxels = -2;
+            throw bad;
         }
-        if (voxels < 8 || voxels % 8 != 0) {
-            throw new ParameterException(spec.commandLine(),
-                    "--window: expected a positive multiple of 8 voxels, auto or patch, got '" + value + "'");
-        }
+        if (voxels < 8 || voxels % 8 != 0) throw bad;
         window = voxels;
     }
 }

@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Wall time (or CPU time, see {@link #CPU_CLOCK}) spent in each op's forward and backward, summed over every run, when
- * {@code -Dcloe.profile=true}: a researcher changing an op sees where a step's time goes. The backend is synchronised around each op so the times
- * belong to it (which slows an asynchronous backend down; leave it off for benchmarks).
+ * {@code -Dcloe.profile=true}: a researcher changing an op sees where a step's time goes. The backend is synchronised
+ * around each op so the times belong to it (which slows an asynchronous backend down; leave it off for benchmarks).
  */
 public final class OpProfile {
     static final boolean ENABLED = Boolean.getBoolean("cloe.profile");
@@ -20,7 +20,6 @@ public final class OpProfile {
      * {@code -Dcloe.cpu.threads=1} (the CPU backend then runs every op on the caller).
      */
     static final boolean CPU_CLOCK = "cpu".equals(System.getProperty("cloe.profile.clock"));
-    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
     private static final Map<String, LongAdder[]> TIMES = new ConcurrentHashMap<>();
 
     private OpProfile() {
@@ -28,7 +27,12 @@ public final class OpProfile {
 
     /** The profile's clock, in nanoseconds: wall time, or the thread's CPU time with {@code cloe.profile.clock=cpu}. */
     static long now() {
-        return CPU_CLOCK ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+        return CPU_CLOCK ? Threads.BEAN.getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
+    /** The thread bean, loaded only when the CPU clock is used (not at every graph run's start). */
+    private static final class Threads {
+        static final java.lang.management.ThreadMXBean BEAN = java.lang.management.ManagementFactory.getThreadMXBean();
     }
 
     static void add(String op, boolean backward, long nanos) {

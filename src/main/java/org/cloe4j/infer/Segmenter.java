@@ -87,8 +87,13 @@ public final class Segmenter {
      * what inference has always used).
      */
     public int windowFor(PreparedCase c) {
+        return cutToCase(window, c);
+    }
+
+    /** {@code size}, but no larger than {@code c}'s longest edge rounded up to a multiple of 8, nor that below the patch. */
+    private int cutToCase(int size, PreparedCase c) {
         int longest = Math.max(c.depth(), Math.max(c.height(), c.width()));
-        return Math.min(window, Math.max(model.config().patch(), (longest + 7) / 8 * 8));
+        return Math.min(size, Math.max(model.config().patch(), (longest + 7) / 8 * 8));
     }
 
     /**
@@ -151,8 +156,7 @@ public final class Segmenter {
     private List<Segmentation> enlargeWhereTheTumourFillsTheWindow(PreparedCase c, List<ModalityMask> masks,
                                                                    List<Segmentation> first, boolean shareEncoders) {
         int w = windowFor(c);
-        int longest = Math.max(c.depth(), Math.max(c.height(), c.width()));
-        int big = Math.min(2 * w, Math.max(w, (longest + 7) / 8 * 8));
+        int big = cutToCase(2 * w, c);
         if (big <= w) return first;
         List<Integer> redo = new ArrayList<>();
         for (int i = 0; i < first.size(); i++) {

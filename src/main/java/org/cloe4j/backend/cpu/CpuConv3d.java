@@ -8,7 +8,6 @@ import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-
 /**
  * 3D convolution (PyTorch nn.Conv3d semantics: cross-correlation, padding_mode 'zeros' or 'reflect') on float32
  * NCDHW arrays, forward and both backward passes, vectorised along W and spread over {@link Parallel}'s pool.
