@@ -8,6 +8,7 @@ import java.util.Objects;
 
 import org.cloe4j.backend.Backend;
 import org.cloe4j.backend.Backends;
+import org.cloe4j.data.ImageStats;
 import org.cloe4j.data.LabelMaps;
 import org.cloe4j.data.LabelScheme;
 import org.cloe4j.data.Modality;
@@ -104,9 +105,12 @@ public final class Cloe implements AutoCloseable {
 
     /**
      * A label map in the input's geometry (BraTS labels 0/1/2/4 for brain models), the modality set used, the
-     * reliability report, and whether ET post-processing turned a small ET prediction into NCR.
+     * reliability report, whether ET post-processing turned a small ET prediction into NCR, and the label-free image
+     * measurements of the given sequences on the model's grid (pairwise correlation in the head, noise estimate;
+     * {@link ImageStats}), which {@code ReliabilityThresholds.imageChecks} turns into flags.
      */
-    public record Result(Volume labels, ModalityMask mask, Reliability reliability, boolean etSuppressed) {
+    public record Result(Volume labels, ModalityMask mask, Reliability reliability, boolean etSuppressed,
+                         ImageStats images) {
     }
 
     /** The label scheme results are written in: {@link LabelScheme#BRATS} (0/1/2/4) for brain-tumour models. */
@@ -134,11 +138,15 @@ public final class Cloe implements AutoCloseable {
         }
         ModalityMask mask = ModalityMask.of(model.config().modalities(), sequences.keySet());
         StudyGeometry g = StudyGeometry.of(sequences, geometry, Preprocessor.DEFAULT_AFFINE_TOLERANCE);
-        PreparedCase c = preprocessor.prepare("study", modalities(), g.toModel(sequences), null, scheme);
+        Map<Modality, Volume> onGrid = g.toModel(sequences);
+        PreparedCase c = preprocessor.prepare("study", modalities(), onGrid, null, scheme);
+        Map<Modality, Volume> given = new java.util.LinkedHashMap<>();
+        for (Modality m : modalities()) if (onGrid.containsKey(m)) given.put(m, onGrid.get(m));
         Segmenter.Segmentation s = segmenter.segment(c, mask);
         byte[] classes = s.classes();
         boolean suppressed = scheme == LabelScheme.BRATS && LabelMaps.suppressSmallEnhancing(classes, minEnhancing);
-        return new Result(g.labelsToInput(LabelMaps.restore(classes, c)), mask, s.reliability(), suppressed);
+        return new Result(g.labelsToInput(LabelMaps.restore(classes, c)), mask, s.reliability(), suppressed,
+                ImageStats.measure(given));
     }
 
     /** Frees the model's weights (device memory on a GPU). Calls still running finish first only if the caller waits. */

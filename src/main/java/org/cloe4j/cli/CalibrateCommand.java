@@ -11,6 +11,7 @@ import org.cloe4j.model.ModelCheckpoint;
 import org.cloe4j.data.Cohort;
 import org.cloe4j.data.CaseRecord;
 import org.cloe4j.eval.CorruptionStudy;
+import org.cloe4j.eval.ImageCheckLevels;
 import org.cloe4j.eval.RelativeFlagRule;
 import org.cloe4j.eval.ReliabilityThresholds;
 import org.cloe4j.infer.Segmenter;
@@ -50,6 +51,11 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "seed of the corruptions (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--image-checks-only", description = {"only (re)calibrate the label-free image checks (duplicated",
+        "or wrong sequences, noise) on the validation cases' images and add them to the checkpoint's existing",
+        "reliability.json, keeping its agreement levels; needs no segmentation"})
+    boolean imageChecksOnly;
+
     @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
@@ -58,12 +64,46 @@ public final class CalibrateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<CorruptionStudy.Condition> conds = conditions(flagConditions);
         Path ckpt = ModelCheckpoint.resolve(model);
+        if (imageChecksOnly) return calibrateImages(ckpt);
         CloeModel m = ModelCheckpoint.loadModel(ckpt, backend.get());
         Cohort cohort = cohortOptions.open();
         List<String> val = CaseLoader.split(cohort, null).val();
         if (val.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation cases to calibrate on");
         calibrate(m, ckpt, cohort.cases(val), conds, seed, cohortOptions.progress(), spec.commandLine().getOut());
         return 0;
+    }
+
+    private int calibrateImages(Path ckpt) throws IOException {
+        ReliabilityThresholds t = ReliabilityThresholds.read(ckpt);
+        if (t == null) {
+            throw new IllegalArgumentException(ckpt + " has no " + ReliabilityThresholds.FILE + " to add the image checks to;"
+                    + " run `cloe calibrate` without --image-checks-only");
+        }
+        Cohort cohort = cohortOptions.open();
+        List<String> val = CaseLoader.split(cohort, null).val();
+        if (val.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation cases to calibrate on");
+        ReliabilityThresholds with = t.withImages(ReliabilityThresholds.calibrateImages(t.modalities(), cohort.cases(val)));
+        with.write(ckpt);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("image-check levels from %d validation cases added to %s (agreement levels kept):%n", val.size(),
+                ckpt.resolve(ReliabilityThresholds.FILE));
+        printImages(out, with.images());
+        return 0;
+    }
+
+    private static void printImages(PrintWriter out, ImageCheckLevels l) {
+        for (int i = 0; i < l.modalities().size(); i++) {
+            out.printf(Locale.ROOT, "  %-6s noise %.3f ± %.3f (flag above %.3f)%n", l.modalities().get(i), l.noiseMean()[i],
+                    l.noiseSd()[i], l.noiseLevel(i));
+        }
+        for (int i = 0; i < l.modalities().size(); i++) {
+            for (int j = i + 1; j < l.modalities().size(); j++) {
+                double m = l.rMean()[i][j], e = l.rMargin(i, j);
+                out.printf(Locale.ROOT, "  r %s-%s %.3f ± %.3f (flag outside [%.3f, %.3f])%n", l.modalities().get(i),
+                        l.modalities().get(j), m, l.rSd()[i][j], m - e, m + e);
+            }
+        }
+        out.printf(Locale.ROOT, "  duplicate: any pair with |r| > %.2f%n", ImageCheckLevels.DUPLICATE_R);
     }
 
     /** The parsed --flag-conditions ("none": empty). */
@@ -93,6 +133,10 @@ public final class CalibrateCommand implements Callable<Integer> {
                     + " or k·w − offset < %.4f%n", r.thresholdU(), r.thresholdW());
             print(out, "in-sample", r.inSample());
             if (r.leaveOneOut() != null) print(out, "leaving each case out", r.leaveOneOut());
+        }
+        if (t.images() != null) {
+            out.println("  image checks (label-free, on the validation cases' images):");
+            printImages(out, t.images());
         }
         return t;
     }

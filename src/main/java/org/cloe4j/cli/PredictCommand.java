@@ -21,6 +21,7 @@ import org.cloe4j.data.NiftiDatatype;
 import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.NiftiWriter;
 import org.cloe4j.data.Volume;
+import org.cloe4j.eval.ImageCheckLevels;
 import org.cloe4j.eval.ReliabilityThresholds;
 import org.cloe4j.infer.Reliability;
 import org.cloe4j.io.AtomicFiles;
@@ -101,6 +102,16 @@ public final class PredictCommand implements Callable<Integer> {
             ReliabilityThresholds levels = ReliabilityThresholds.read(ModelCheckpoint.resolve(model));
             List<ReliabilityThresholds.Flag> flags = flags(r, levels);
             for (ReliabilityThresholds.Flag f : flags) spec.commandLine().getErr().println("cloe predict: WARNING: " + f.message());
+            ImageCheckLevels.Result images = imageChecks(r, levels);
+            for (ImageCheckLevels.Finding f : images.findings()) {
+                spec.commandLine().getErr().println("cloe predict: WARNING: " + f.message());
+            }
+            if (levels != null && !images.calibrated() && r.images().modalities().size() > 1) {
+                spec.commandLine().getErr().println("cloe predict: note: the model's " + ReliabilityThresholds.FILE
+                        + " has no image-check levels (written before they existed); of the image checks only near-exact duplicates (|r| > " + ImageCheckLevels.DUPLICATE_R
+                        + ") were looked for, not noise or a sequence that correlates unlike its own (run `cloe calibrate"
+                        + " --model ... --data COHORT --image-checks-only` to add them)");
+            }
             if (levels != null && levels.needsRecalibration()) {
                 spec.commandLine().getErr().println("cloe predict: note: the model's " + ReliabilityThresholds.FILE + " has no"
                         + " relative reliability levels (written before they existed, or calibrated without corruptions or on"
@@ -108,7 +119,7 @@ public final class PredictCommand implements Callable<Integer> {
                         + " `cloe calibrate --model ... --data COHORT` to add them)");
             }
             String json = reportJson(r, files, g, cloe.labelScheme() != LabelScheme.BRATS ? cloe.labelScheme().name().toLowerCase(java.util.Locale.ROOT)
-                    : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)", flags, levels);
+                    : relabel ? "brats2023 (ET = 3)" : "brats2021 (ET = 4)", flags, levels, images);
             if (report != null) AtomicFiles.writeString(report, json);
             spec.commandLine().getOut().println("wrote " + out + (report != null ? " and " + report : ""));
             spec.commandLine().getOut().println(summary(r));
@@ -133,8 +144,14 @@ public final class PredictCommand implements Callable<Integer> {
         return t.flags(rel.modalities(), rel.u(), rel.w());
     }
 
+    /** The image checks of a segmented study: with the checkpoint's levels, or duplicates only without them. */
+    static ImageCheckLevels.Result imageChecks(Cloe.Result r, ReliabilityThresholds t) {
+        return ImageCheckLevels.check(t == null ? null : t.images(), r.images());
+    }
+
     static String reportJson(Cloe.Result r, Map<Modality, Path> files, StudyGeometry g, String convention,
-                             List<ReliabilityThresholds.Flag> flags, ReliabilityThresholds levels) throws Exception {
+                             List<ReliabilityThresholds.Flag> flags, ReliabilityThresholds levels,
+                             ImageCheckLevels.Result images) throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("sequences", r.mask().label());
@@ -159,6 +176,25 @@ public final class PredictCommand implements Callable<Integer> {
             if (relative) m.put("relative_u", scores[0][i]).put("relative_w", scores[1][i]);
             m.put("flagged", flag != null);
             if (flag != null) m.put("flag", flag.message());
+            ObjectNode ic = m.putObject("image_checks");
+            images.writeTo(ic, mod);
+            ArrayNode msgs = ic.putArray("messages");
+            images.findings().stream().filter(f -> f.sequences().contains(mod)).forEach(f -> msgs.add(f.message()));
+        }
+        ObjectNode irule = root.putObject("image_check_rule");
+        irule.put("calibrated", images.calibrated());
+        irule.put("duplicate_r", ImageCheckLevels.DUPLICATE_R);
+        if (images.calibrated()) {
+            irule.put("rule", "duplicate: |r| > duplicate_r between two sequences' intensities in the head; correlation: a"
+                    + " pair is out of range when |r - validation mean| > max(" + (int) ImageCheckLevels.K + "·sd, "
+                    + ImageCheckLevels.R_FLOOR + "), and the sequence with the most out-of-range pairs (one not a duplicate) is"
+                    + " flagged; noise:"
+                    + " the noise estimate above noise_level");
+            irule.put("validation_cases", images.levels().cases());
+        } else {
+            irule.put("rule", "uncalibrated (" + (levels == null ? "no " + ReliabilityThresholds.FILE
+                    : ReliabilityThresholds.FILE + " without image-check levels; run `cloe calibrate --image-checks-only`")
+                    + "): only near-exact duplicates, |r| > duplicate_r, are flagged");
         }
         ObjectNode rule = root.putObject("flag_rule");
         if (levels == null) {

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.cloe4j.data.CaseRecord;
+import org.cloe4j.data.ImageStats;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.NiftiReader;
 import org.cloe4j.data.PreparedCase;
@@ -48,9 +49,11 @@ import org.cloe4j.model.ModalityMask;
  * @param k          how many standard deviations below the mean flag a sequence
  * @param minSd      floor on the standard deviations (a handful of validation cases underestimates them)
  * @param relative   the relative rule, or null (an older file, or calibrated without corruptions)
+ * @param images     the image checks' levels ({@link ImageCheckLevels}), or null (a file written before they existed)
  */
 public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, double[] sdU, double[] meanW, double[] sdW,
-                                    int cases, double k, double minSd, RelativeFlagRule relative) {
+                                    int cases, double k, double minSd, RelativeFlagRule relative,
+                                    ImageCheckLevels images) {
     /** The file in a checkpoint folder. */
     public static final String FILE = "reliability.json";
     /** Fewest validation cases the relative rule is fitted on. */
@@ -65,13 +68,32 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
     /** Absolute levels only (as before the relative rule). */
     public ReliabilityThresholds(List<Modality> modalities, double[] meanU, double[] sdU, double[] meanW, double[] sdW,
                                  int cases, double k, double minSd) {
-        this(modalities, meanU, sdU, meanW, sdW, cases, k, minSd, null);
+        this(modalities, meanU, sdU, meanW, sdW, cases, k, minSd, null, null);
+    }
+
+    /** Agreement levels without image checks (as before they existed). */
+    public ReliabilityThresholds(List<Modality> modalities, double[] meanU, double[] sdU, double[] meanW, double[] sdW,
+                                 int cases, double k, double minSd, RelativeFlagRule relative) {
+        this(modalities, meanU, sdU, meanW, sdW, cases, k, minSd, relative, null);
+    }
+
+    /** These levels with the image checks' levels {@code levels} (null: none). */
+    public ReliabilityThresholds withImages(ImageCheckLevels levels) {
+        return new ReliabilityThresholds(modalities, meanU, sdU, meanW, sdW, cases, k, minSd, relative, levels);
+    }
+
+    /** The image checks of a study measured as {@code s}: with this file's levels, or duplicates only without them. */
+    public ImageCheckLevels.Result imageChecks(ImageStats s) {
+        return ImageCheckLevels.check(images, s);
     }
 
     public ReliabilityThresholds {
         modalities = List.copyOf(modalities);
         if (relative != null && !relative.modalities().equals(modalities)) {
             throw new IllegalArgumentException("relative rule for " + relative.modalities() + ", levels for " + modalities);
+        }
+        if (images != null && !images.modalities().equals(modalities)) {
+            throw new IllegalArgumentException("image checks for " + images.modalities() + ", levels for " + modalities);
         }
         int n = modalities.size();
         if (meanU.length != n || sdU.length != n || meanW.length != n || sdW.length != n) {
@@ -191,9 +213,10 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
         // with one validation case every clean relative score is 0 by construction and the level would sit at 0
         if (validation.size() < MIN_RELATIVE_CASES) conditions = List.of();
         List<RelativeFlagRule.Measurement> ms;
+        List<ImageStats> images = new ArrayList<>();
         long total = (long) validation.size() * (1 + (long) conditions.size() * modalities.size());
         try (Progress bar = Progress.start("calibrate", total, "segmentation", progress)) {
-            ms = measure(segmenter, modalities, validation, conditions, seed, bar);
+            ms = measure(segmenter, modalities, validation, conditions, seed, bar, images);
         }
         List<RelativeFlagRule.Measurement> clean = ms.stream().filter(RelativeFlagRule.Measurement::clean).toList();
         int n = modalities.size(), m = clean.size();
@@ -213,7 +236,28 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
         }
         RelativeFlagRule rel = conditions.isEmpty() || n < 2 ? null
                 : RelativeFlagRule.fit(modalities, conditions.stream().map(CorruptionStudy.Condition::label).toList(), ms);
-        return new ReliabilityThresholds(modalities, mu, su, mw, sw, m, DEFAULT_K, DEFAULT_MIN_SD, rel);
+        return new ReliabilityThresholds(modalities, mu, su, mw, sw, m, DEFAULT_K, DEFAULT_MIN_SD, rel,
+                ImageCheckLevels.calibrate(modalities, images));
+    }
+
+    /** The image checks' levels from {@code validation}'s clean images (every sequence given; no model needed). */
+    public static ImageCheckLevels calibrateImages(List<Modality> modalities, List<CaseRecord> validation) {
+        if (validation.isEmpty()) throw new IllegalArgumentException("calibration needs validation cases");
+        List<ImageStats> images = new ArrayList<>();
+        for (CaseRecord r : validation) images.add(ImageStats.measure(readImages(r, modalities)));
+        return ImageCheckLevels.calibrate(modalities, images);
+    }
+
+    /** A case's images in {@code modalities}' order. */
+    private static Map<Modality, Volume> readImages(CaseRecord r, List<Modality> modalities) {
+        Map<Modality, Volume> raw = new LinkedHashMap<>();
+        for (Modality m : modalities) {
+            CaseRecord.ImageSource src = r.images().get(m);
+            if (src == null) throw new IllegalArgumentException("validation case " + r.id() + " has no " + m);
+            Volume v = NiftiReader.read(src.file());
+            raw.put(m, v.volumes() == 1 ? v : v.volume(src.volume()));
+        }
+        return raw;
     }
 
     /**
@@ -224,7 +268,7 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
     static List<RelativeFlagRule.Measurement> measure(Segmenter segmenter, List<Modality> modalities,
                                                      List<CaseRecord> validation,
                                                      List<CorruptionStudy.Condition> conditions, long seed,
-                                                     Progress bar) {
+                                                     Progress bar, List<ImageStats> images) {
         ModalityMask full = ModalityMask.full(modalities);
         Preprocessor pre = new Preprocessor();
         List<RelativeFlagRule.Measurement> out = new ArrayList<>();
@@ -236,6 +280,7 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
                 raw.put(e.getKey(), v.volumes() == 1 ? v : v.volume(e.getValue().volume()));
             }
             Volume label = r.label() == null ? null : NiftiReader.read(r.label());
+            images.add(ImageStats.measure(orderedAs(raw, modalities)));
             out.add(measureOne(segmenter, modalities, full, pre, r, raw, label, c, null, -1));
             bar.step(r.id() + " clean");
             int run = 0;
@@ -249,6 +294,12 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
                 }
             }
         }
+        return out;
+    }
+
+    private static Map<Modality, Volume> orderedAs(Map<Modality, Volume> raw, List<Modality> modalities) {
+        Map<Modality, Volume> out = new LinkedHashMap<>();
+        for (Modality m : modalities) if (raw.containsKey(m)) out.put(m, raw.get(m));
         return out;
     }
 
@@ -293,6 +344,7 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
             if (relative != null) o.put("offsetRelativeU", relative.offsetU()[i]).put("offsetRelativeW", relative.offsetW()[i]);
         }
         if (relative != null) writeRelative(root.putObject("relative"));
+        if (images != null) images.writeTo(root.putObject("imageChecks"));
         AtomicFiles.writeString(ckpt.resolve(FILE), JSON.writeValueAsString(root));
     }
 
@@ -327,7 +379,15 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
                     conds, r.path("cases").asInt(), readStats(r.path("inSample")), readStats(r.path("leaveOneCaseOut")));
         }
         return new ReliabilityThresholds(names, mu, su, mw, sw, root.path("cases").asInt(), root.path("k").asDouble(DEFAULT_K),
-                root.path("minSd").asDouble(DEFAULT_MIN_SD), rel);
+                root.path("minSd").asDouble(DEFAULT_MIN_SD), rel, readImageChecks(root.path("imageChecks"), names, f));
+    }
+
+    private static ImageCheckLevels readImageChecks(JsonNode o, List<Modality> names, Path f) throws IOException {
+        try {
+            return ImageCheckLevels.readFrom(o, names);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(f + ": " + e.getMessage() + "; run `cloe calibrate` again", e);
+        }
     }
 
     private static double number(JsonNode o, String field, Path f) throws IOException {

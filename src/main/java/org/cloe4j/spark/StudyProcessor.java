@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.cloe4j.api.Cloe;
 import org.cloe4j.backend.Backends;
+import org.cloe4j.eval.ImageCheckLevels;
 import org.cloe4j.eval.ReliabilityThresholds;
 import org.cloe4j.infer.Reliability;
 import org.cloe4j.io.AtomicFiles;
@@ -175,6 +176,11 @@ public final class StudyProcessor {
             for (ReliabilityThresholds.Flag f : levels.get().flags(q.modalities(), q.u(), q.w())) {
                 flags.add("unreliable:" + f.modality().name());
             }
+        }
+        // the image checks `cloe predict` runs (duplicates only when the checkpoint has no image-check levels)
+        for (ImageCheckLevels.Finding f : ImageCheckLevels.check(levels.map(ReliabilityThresholds::images).orElse(null),
+                r.images()).findings()) {
+            flags.add(f.check() + ":" + String.join("+", f.sequences().stream().map(Modality::name).toList()));
         }
 
         NiftiWriter.write(labels, segFile(out, study.id()), NiftiDatatype.UINT8);

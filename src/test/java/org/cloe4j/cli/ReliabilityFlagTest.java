@@ -2,6 +2,7 @@ package org.cloe4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -90,6 +91,56 @@ class ReliabilityFlagTest {
             assertEquals(m.get("name").asText().equals("t2"), m.get("flagged").asBoolean(), m.toString());
         }
         assertTrue(Files.isRegularFile(tmp.resolve("seg.nii.gz")), "the label map is still written");
+        // the image checks: this file has no levels for them, yet FLAIR given as T2 is the same image under two names
+        assertTrue(p.err().contains("WARNING: sequences flair and t2 look like the same image")
+                && p.err().contains("r = 1.000"), p.err());
+        assertTrue(p.err().contains("has no image-check levels"), p.err());
+        assertFalse(r.get("image_check_rule").get("calibrated").asBoolean());
+        for (JsonNode m : r.get("modalities")) {
+            String name = m.get("name").asText();
+            boolean twin = name.equals("flair") || name.equals("t2");
+            assertEquals(twin, m.get("image_checks").get("flagged").asBoolean(), m.toString());
+            if (twin) assertEquals("duplicate", m.get("image_checks").get("fired").get(0).asText(), m.toString());
+        }
+
+        // with the levels `cloe train` calibrated on its two validation cases: T2 also correlates unlike a T2 with
+        // T1ce and T1 (FLAIR's positive correlations where a T2's are negative); the sound T1 and T1ce stay unflagged
+        assertNotNull(calibrated.images(), "train calibrates the image checks");
+        assertEquals(2, calibrated.images().cases());
+        calibrated.write(ckpt);
+        Outcome q = predict(run, dir, id, tmp, report);
+        assertEquals(0, q.code(), q.err());
+        assertTrue(q.err().contains("WARNING: sequences flair and t2 look like the same image"), q.err());
+        assertTrue(q.err().contains("WARNING: sequence t2 does not correlate with the others as t2 did on 2 validation cases"), q.err());
+        assertFalse(q.err().contains("has no image-check levels"), q.err());
+        r = new ObjectMapper().readTree(report.toFile());
+        assertTrue(r.get("image_check_rule").get("calibrated").asBoolean());
+        for (JsonNode m : r.get("modalities")) {
+            String name = m.get("name").asText();
+            JsonNode ic = m.get("image_checks");
+            assertEquals(name.equals("flair") || name.equals("t2"), ic.get("flagged").asBoolean(), m.toString());
+            if (name.equals("t2")) assertEquals("[\"duplicate\",\"correlation\"]", ic.get("fired").toString());
+            assertEquals(3, ic.get("correlation").size(), "one entry per other sequence");
+        }
+
+        // FLAIR under noise of σ = the mean head intensity: the noise check names it
+        Path noisy = tmp.resolve("noisy");
+        assertEquals(0, cli("corrupt", "--data", data.toString(), "--out", noisy.toString(), "--sequence", "flair",
+                "--kind", "noise", "--strength", "1.0").code());
+        Outcome n = predict(run, noisy.resolve(id), id, tmp, report);
+        assertEquals(0, n.code(), n.err());
+        assertTrue(n.err().contains("WARNING: sequence flair looks noisy"), n.err());
+        assertFalse(n.err().contains("sequence t1 looks noisy") || n.err().contains("sequence t2 looks noisy")
+                || n.err().contains("sequence t1ce looks noisy"), n.err());
+        r = new ObjectMapper().readTree(report.toFile());
+        for (JsonNode m : r.get("modalities")) {
+            boolean isFlair = m.get("name").asText().equals("flair");
+            assertEquals(isFlair, m.get("image_checks").get("fired").toString().contains("noise"), m.toString());
+            if (isFlair) assertTrue(m.get("image_checks").get("noise").asDouble() > m.get("image_checks").get("noise_level").asDouble());
+        }
+        // restore the absolute-only levels for the row below
+        new ReliabilityThresholds(calibrated.modalities(), new double[] {-0.5, -0.5, -0.5, 2.0}, new double[4],
+                new double[] {-1, -1, -1, -1}, new double[4], 1, 3, 0.02).write(ckpt);
 
         // segment-cohort's row flags the same sequence
         java.util.LinkedHashMap<String, Study.Source> seqs = new java.util.LinkedHashMap<>();
@@ -98,5 +149,13 @@ class ReliabilityFlagTest {
                 new StudyProcessor.Settings(tmp.resolve("cohort").toString(), false, 0));
         assertTrue(row.ok(), row.error());
         assertTrue(row.flags().contains("unreliable:t2") && !row.flags().contains("unreliable:flair"), row.flags());
+        assertTrue(row.flags().contains("duplicate:flair+t2"), row.flags());
+    }
+
+    private static Outcome predict(Path run, Path dir, String id, Path tmp, Path report) {
+        return cli("predict", "--model", run.toString(), "--flair", dir.resolve(id + "_flair.nii.gz").toString(),
+                "--t1ce", dir.resolve(id + "_t1ce.nii.gz").toString(), "--t1", dir.resolve(id + "_t1.nii.gz").toString(),
+                "--t2", dir.resolve(id + "_t2.nii.gz").toString(), "--out", tmp.resolve("seg.nii.gz").toString(),
+                "--report", report.toString(), "--backend", "cpu");
     }
 }
