@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.cloe4j.model.ModelCheckpoint;
 import org.cloe4j.data.Cohort;
 import org.cloe4j.data.CaseRecord;
+import org.cloe4j.data.Split;
 import org.cloe4j.eval.CorruptionStudy;
 import org.cloe4j.eval.ImageCheckLevels;
 import org.cloe4j.eval.RelativeFlagRule;
@@ -52,8 +53,8 @@ public final class CalibrateCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--image-checks-only", description = {"only (re)calibrate the label-free image checks (duplicated",
-        "or wrong sequences, noise) on the validation cases' images and add them to the checkpoint's existing",
-        "reliability.json, keeping its agreement levels; needs no segmentation"})
+        "or wrong sequences, noise) on the validation and training cases' images (at most 64) and add them to the",
+        "checkpoint's existing reliability.json, keeping its agreement levels; needs no segmentation"})
     boolean imageChecksOnly;
 
     @Mixin CohortOptions cohortOptions;
@@ -69,8 +70,23 @@ public final class CalibrateCommand implements Callable<Integer> {
         Cohort cohort = cohortOptions.open();
         List<String> val = CaseLoader.split(cohort, null).val();
         if (val.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation cases to calibrate on");
-        calibrate(m, ckpt, cohort.cases(val), conds, seed, cohortOptions.progress(), spec.commandLine().getOut());
+        Split split = CaseLoader.split(cohort, null);
+        calibrate(m, ckpt, cohort.cases(val), imageCases(cohort, split), conds, seed, cohortOptions.progress(),
+                spec.commandLine().getOut());
         return 0;
+    }
+
+    /** Most clean cases the image checks are calibrated on (reading each costs its files' decoding). */
+    static final int MAX_IMAGE_CASES = 64;
+
+    /**
+     * The clean cases the image checks are calibrated on: the validation cases, then the training cases, at most
+     * {@value #MAX_IMAGE_CASES}; the checks need no model, so the training images are as good a sample of the cohort.
+     */
+    static List<CaseRecord> imageCases(Cohort cohort, Split split) {
+        List<String> ids = new java.util.ArrayList<>(split.val());
+        ids.addAll(split.train());
+        return cohort.cases(ids.subList(0, Math.min(ids.size(), MAX_IMAGE_CASES)));
     }
 
     private int calibrateImages(Path ckpt) throws IOException {
@@ -80,14 +96,15 @@ public final class CalibrateCommand implements Callable<Integer> {
                     + " run `cloe calibrate` without --image-checks-only");
         }
         Cohort cohort = cohortOptions.open();
-        List<String> val = CaseLoader.split(cohort, null).val();
-        if (val.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation cases to calibrate on");
-        ReliabilityThresholds with = t.withImages(ReliabilityThresholds.calibrateImages(t.modalities(), cohort.cases(val)));
+        List<CaseRecord> cases = imageCases(cohort, CaseLoader.split(cohort, null));
+        if (cases.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation or training cases to calibrate on");
+        ReliabilityThresholds with = t.withImages(ReliabilityThresholds.calibrateImages(t.modalities(), cases));
         with.write(ckpt);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("image-check levels from %d validation cases added to %s (agreement levels kept):%n", val.size(),
-                ckpt.resolve(ReliabilityThresholds.FILE));
+        out.printf("image-check levels from %d clean cases (validation and training) added to %s (agreement levels kept):%n",
+                cases.size(), ckpt.resolve(ReliabilityThresholds.FILE));
         printImages(out, with.images());
+        if (with.images().looFlagged() >= 0) out.println("  " + with.images().looRate().substring(2));
         return 0;
     }
 
@@ -113,11 +130,14 @@ public final class CalibrateCommand implements Callable<Integer> {
     }
 
     /** Calibrates {@code model} on {@code val} (a progress bar on stderr when {@code progress}), writes the levels into {@code ckpt} and prints them. */
-    static ReliabilityThresholds calibrate(CloeModel model, Path ckpt, List<CaseRecord> val,
+    static ReliabilityThresholds calibrate(CloeModel model, Path ckpt, List<CaseRecord> val, List<CaseRecord> imageCases,
                                            List<CorruptionStudy.Condition> conditions, long seed, boolean progress,
                                            PrintWriter out) throws IOException {
         ReliabilityThresholds t = ReliabilityThresholds.calibrate(new Segmenter(model, false), model.config().modalities(),
                 val, conditions, seed, progress);
+        if (imageCases.size() > val.size()) { // more clean cases than the validation set: the image checks use them all
+            t = t.withImages(ReliabilityThresholds.calibrateImages(model.config().modalities(), imageCases));
+        }
         t.write(ckpt);
         out.printf("reliability levels from %d validation cases in %s:%n", t.cases(), ckpt.resolve(ReliabilityThresholds.FILE));
         for (int i = 0; i < t.modalities().size(); i++) {
@@ -135,7 +155,7 @@ public final class CalibrateCommand implements Callable<Integer> {
             if (r.leaveOneOut() != null) print(out, "leaving each case out", r.leaveOneOut());
         }
         if (t.images() != null) {
-            out.println("  image checks (label-free, on the validation cases' images):");
+            out.printf("  image checks (label-free, on %d clean cases' images%s):%n", t.images().cases(), t.images().looRate());
             printImages(out, t.images());
         }
         return t;

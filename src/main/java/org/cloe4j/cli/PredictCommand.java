@@ -186,11 +186,12 @@ public final class PredictCommand implements Callable<Integer> {
         irule.put("duplicate_r", ImageCheckLevels.DUPLICATE_R);
         if (images.calibrated()) {
             irule.put("rule", "duplicate: |r| > duplicate_r between two sequences' intensities in the head; correlation: a"
-                    + " pair is out of range when |r - validation mean| > max(" + (int) ImageCheckLevels.K + "·sd, "
+                    + " pair is out of range when |r - clean mean| > max(" + (int) ImageCheckLevels.K + "·sd, "
                     + ImageCheckLevels.R_FLOOR + "), and the sequence with the most out-of-range pairs (one not a duplicate) is"
                     + " flagged; noise:"
                     + " the noise estimate above noise_level");
-            irule.put("validation_cases", images.levels().cases());
+            irule.put("clean_cases", images.levels().cases());
+            if (images.levels().looFlagged() >= 0) irule.put("leave_one_out_clean_flagged", images.levels().looFlagged());
         } else {
             irule.put("rule", "uncalibrated (" + (levels == null ? "no " + ReliabilityThresholds.FILE
                     : ReliabilityThresholds.FILE + " without image-check levels; run `cloe calibrate --image-checks-only`")

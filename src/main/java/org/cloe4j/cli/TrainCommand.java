@@ -113,7 +113,7 @@ public final class TrainCommand implements Callable<Integer> {
                 r.steps(), r.lastEpochLoss(), r.checkpoint(), r.logCsv(), r.curvesPng());
         if (!s.val().isEmpty()) {
             // the levels below which `cloe predict` flags a sequence, stored with the checkpoint
-            CalibrateCommand.calibrate(r.model(), r.checkpoint(), cohort.cases(s.val()),
+            CalibrateCommand.calibrate(r.model(), r.checkpoint(), cohort.cases(s.val()), CalibrateCommand.imageCases(cohort, s),
                     flagConds, 1, cohortOptions.progress(), spec.commandLine().getOut());
         }
         return 0;

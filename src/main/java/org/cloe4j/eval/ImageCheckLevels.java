@@ -17,38 +17,42 @@ import org.cloe4j.data.Modality;
  * The image checks beside the agreement flag: label-free and independent of the model's weights, they look at the
  * images themselves ({@link ImageStats}) for what the experts' agreement cannot see — heavy noise, which the experts
  * resist, and a sequence given twice or under another's name, which agrees <em>better</em> with its twin. Levels are
- * calibrated on the clean validation cases and stored in {@code reliability.json} ({@code imageChecks}):
+ * calibrated on the cohort's clean cases and stored in {@code reliability.json} ({@code imageChecks}):
  * <ul>
  * <li><b>duplicate</b> (needs no calibration): two given sequences whose intensities in the head correlate with
  *     |r| &gt; {@value #DUPLICATE_R}; no two different contrasts of one head correlate like that, the same image twice
  *     gives 1. Both are named;
  * <li><b>correlation</b>: a pair is out of range when |r − mean| &gt; max({@value #K}·sd, {@value #R_FLOOR}) of that
- *     pair's r on the validation cases (a duplicate counts as out of range). A sequence is flagged when it has the
- *     most out-of-range pairs of the study, at least one, and one of them is not a duplicate (which its own finding
- *     already names): a sequence given under another's name (or ruined) is off with every partner whose correlation
- *     differs between the two contrasts, a sound one only with it, so the sound third of a study is left alone;
- * <li><b>noise</b>: the sequence's noise estimate ({@link ImageStats#noise}, σ in z-score units) above its
- *     validation mean + max({@value #K}·sd, {@value #NOISE_FLOOR}).
+ *     pair's r on the clean cases (a duplicate counts as out of range). A sequence is flagged when it has the most
+ *     out-of-range pairs of the study, at least one, and one of them is not a duplicate (which its own finding already
+ *     names): a sequence given under another's name (or ruined) is off with every partner whose correlation differs
+ *     between the two contrasts, a sound one only with it, so the sound third of a study is left alone;
+ * <li><b>noise</b>: the sequence's noise estimate ({@link ImageStats#noise}, σ in z-score units) above its clean
+ *     mean + max({@value #K}·sd, {@value #NOISE_FLOOR}).
  * </ul>
  * Why these levels: four standard deviations leave a clean case of a normal spread outside with a chance of 6e-5 per
- * value; but a handful of validation cases underestimates sd, so the floors set the least room: 0.2 in r (the clean
- * pairs of one cohort's validation cases spread by 0.04–0.3; a substituted contrast moves its pairs by 0.3–1.5, a
- * duplicate to 1), 0.1 in noise (clean sequences 0.15–0.46; noise of σ = the mean head intensity gives 0.95).
+ * value, room for the spread's tails and for an sd estimated from a few cases; the floors set the least room where
+ * the cases happen to agree closely: 0.2 in r (a substituted contrast moves its pairs by 0.3–1.5, a duplicate to 1),
+ * 0.1 in noise (clean sequences of the project's cohorts 0.04–0.46; noise of σ = the mean head intensity gives about
+ * 0.95). The clean cases are the validation and training cases ({@code cloe calibrate}): the checks need no model, and
+ * four validation cases alone showed too little of a cohort's spread (docs/GENERALISATION.md).
  *
  * @param modalities the model's sequences
- * @param cases      validation cases the levels come from
+ * @param cases      clean cases the levels come from
  * @param noiseMean  mean noise estimate per sequence
  * @param noiseSd    its standard deviation (0 with one case)
  * @param rMean      mean correlation per pair, symmetric (diagonal unused)
  * @param rSd        its standard deviation
+ * @param looFlagged clean cases that any check flagged with levels fitted on the other cases (each case left out of
+ *                   its own calibration: the honest false-flag estimate); {@code -1} when not measured (fewer than 3)
  */
 public record ImageCheckLevels(List<Modality> modalities, int cases, double[] noiseMean, double[] noiseSd,
-                               double[][] rMean, double[][] rSd) {
-    /** Standard deviations of the validation values a level lies away from their mean. */
+                               double[][] rMean, double[][] rSd, int looFlagged) {
+    /** Standard deviations of the clean values a level lies away from their mean. */
     public static final double K = 4;
-    /** Least margin of a pair's correlation around its validation mean. */
+    /** Least margin of a pair's correlation around its clean mean. */
     public static final double R_FLOOR = 0.2;
-    /** Least margin of a sequence's noise estimate above its validation mean. */
+    /** Least margin of a sequence's noise estimate above its clean mean. */
     public static final double NOISE_FLOOR = 0.1;
     /** |r| above which two given sequences are taken for the same image, calibrated or not. */
     public static final double DUPLICATE_R = 0.99;
@@ -66,14 +70,30 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
         return noiseMean[i] + Math.max(K * noiseSd[i], NOISE_FLOOR);
     }
 
-    /** The margin of pair (i, j)'s correlation around its validation mean. */
+    /** The margin of pair (i, j)'s correlation around its clean mean. */
     public double rMargin(int i, int j) {
         return Math.max(K * rSd[i][j], R_FLOOR);
     }
 
-    /** Levels from the image measurements of clean validation cases (every sequence given); NaN values are skipped. */
+    /**
+     * Levels from the image measurements of clean cases (every sequence given; NaN values are skipped), with the
+     * false-flag count measured by leaving each case out of its own calibration (from 3 cases on).
+     */
     public static ImageCheckLevels calibrate(List<Modality> modalities, List<ImageStats> clean) {
-        if (clean.isEmpty()) throw new IllegalArgumentException("image checks need validation cases");
+        if (clean.isEmpty()) throw new IllegalArgumentException("image checks need clean cases to calibrate on");
+        int loo = -1;
+        if (clean.size() >= 3) {
+            loo = 0;
+            for (int c = 0; c < clean.size(); c++) {
+                List<ImageStats> others = new ArrayList<>(clean);
+                others.remove(c);
+                if (!check(fit(modalities, others, -1), clean.get(c)).findings().isEmpty()) loo++;
+            }
+        }
+        return fit(modalities, clean, loo);
+    }
+
+    private static ImageCheckLevels fit(List<Modality> modalities, List<ImageStats> clean, int loo) {
         int n = modalities.size();
         double[] nm = new double[n], ns = new double[n];
         double[][] rm = new double[n][n], rs = new double[n][n];
@@ -89,7 +109,13 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
                 rs[i][j] = rs[j][i] = t[1];
             }
         }
-        return new ImageCheckLevels(modalities, clean.size(), nm, ns, rm, rs);
+        return new ImageCheckLevels(modalities, clean.size(), nm, ns, rm, rs, loo);
+    }
+
+    /** The leave-one-out false-flag count in words ("" when not measured). */
+    public String looRate() {
+        return looFlagged < 0 ? "" : String.format(Locale.ROOT, "; with each case left out of its own calibration %d of %d "
+                + "clean cases flagged", looFlagged, cases);
     }
 
     /** {mean, sd} of the finite values (sd 0 with one, NaN with none). */
@@ -151,7 +177,7 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
                 putNumber(p, "r", r);
                 int lj = levels == null ? -1 : levels.modalities().indexOf(b);
                 if (li >= 0 && lj >= 0) {
-                    p.put("validation_mean", levels.rMean()[li][lj]).put("validation_sd", levels.rSd()[li][lj]);
+                    p.put("clean_mean", levels.rMean()[li][lj]).put("clean_sd", levels.rSd()[li][lj]);
                     p.put("low", levels.rMean()[li][lj] - levels.rMargin(li, lj))
                             .put("high", levels.rMean()[li][lj] + levels.rMargin(li, lj));
                     p.put("out_of_range", levels.outOfRange(li, lj, r));
@@ -164,7 +190,7 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
         }
     }
 
-    /** Whether r of pair (i, j) lies outside its validation range (a duplicate always does; NaN never). */
+    /** Whether r of pair (i, j) lies outside its clean range (a duplicate always does; NaN never). */
     boolean outOfRange(int i, int j, double r) {
         if (Math.abs(r) > DUPLICATE_R) return true;
         return Double.isFinite(r) && Double.isFinite(rMean[i][j]) && Math.abs(r - rMean[i][j]) > rMargin(i, j);
@@ -183,7 +209,7 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
                 if (levels != null) {
                     int la = levels.modalities().indexOf(mods.get(a)), lb = levels.modalities().indexOf(mods.get(b));
                     if (la >= 0 && lb >= 0) {
-                        range = String.format(Locale.ROOT, "; on %d validation cases this pair's r was %.3f ± %.3f",
+                        range = String.format(Locale.ROOT, "; on %d clean cases of the cohort this pair's r was %.3f ± %.3f",
                                 levels.cases(), levels.rMean()[la][lb], levels.rSd()[la][lb]);
                     }
                 }
@@ -219,12 +245,13 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
                 if (a == b || idx[b] < 0 || !levels.outOfRange(idx[a], idx[b], s.correlation()[a][b])) continue;
                 double m = levels.rMean()[idx[a]][idx[b]], e = levels.rMargin(idx[a], idx[b]);
                 if (!pairs.isEmpty()) pairs.append(", ");
-                pairs.append(String.format(Locale.ROOT, "with %s %.3f (validation %.3f ± %.3f, flagged outside [%.3f, %.3f])",
+                pairs.append(String.format(Locale.ROOT, "with %s %.3f (clean %.3f ± %.3f, flagged outside [%.3f, %.3f])",
                         mods.get(b), s.correlation()[a][b], m, levels.rSd()[idx[a]][idx[b]], m - e, m + e));
             }
             out.add(new Finding("correlation", List.of(mods.get(a)), most, 0, String.format(Locale.ROOT,
-                    "sequence %s does not correlate with the others as %s did on %d validation cases: r %s; it may be "
-                            + "another sequence under this name, or corrupted", mods.get(a), mods.get(a), levels.cases(), pairs)));
+                    "sequence %s does not correlate with the others as %s did on %d clean cases of the cohort: r %s; it "
+                            + "may be another sequence under this name, or corrupted%s", mods.get(a), mods.get(a), levels.cases(),
+                    pairs, levels.looRate())));
         }
         for (int a = 0; a < k; a++) {
             if (idx[a] < 0) continue;
@@ -232,9 +259,9 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
             if (!(v > level)) continue;
             out.add(new Finding("noise", List.of(mods.get(a)), v, level, String.format(Locale.ROOT,
                     "sequence %s looks noisy: noise estimate %.3f (σ in z-score units, from neighbouring-voxel "
-                            + "differences in the head), above %.3f (validation %.3f ± %.3f on %d cases); check it for noise,"
-                            + " or for another sequence under this name (each contrast has its own level)",
-                    mods.get(a), v, level, levels.noiseMean()[idx[a]], levels.noiseSd()[idx[a]], levels.cases())));
+                            + "differences in the head), above %.3f (%.3f ± %.3f on %d clean cases of the cohort%s); check it "
+                            + "for noise, or for another sequence under this name (each contrast has its own level)",
+                    mods.get(a), v, level, levels.noiseMean()[idx[a]], levels.noiseSd()[idx[a]], levels.cases(), levels.looRate())));
         }
         return new Result(s, levels, out);
     }
@@ -244,10 +271,10 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
     /** Writes the levels into {@code o} (the {@code imageChecks} part of {@code reliability.json}). */
     void writeTo(ObjectNode o) {
         o.put("rule", "label-free image checks: a pair of sequences is out of range when |r - mean| > max(k*sd, "
-                + "correlationFloor) of its validation r, or |r| > duplicateR (a duplicate, flagged calibrated or not); a "
+                + "correlationFloor) of its r on the clean cases, or |r| > duplicateR (a duplicate, flagged calibrated or not); a "
                 + "sequence is flagged by correlation when it has the most out-of-range pairs of the study, one of them not "
                 + "a duplicate; by noise when its noise estimate exceeds mean + max(k*sd, noiseFloor)");
-        o.put("cases", cases).put("k", K).put("correlationFloor", R_FLOOR).put("noiseFloor", NOISE_FLOOR)
+        o.put("cases", cases).put("leaveOneOutCleanFlagged", looFlagged).put("k", K).put("correlationFloor", R_FLOOR).put("noiseFloor", NOISE_FLOOR)
                 .put("duplicateR", DUPLICATE_R);
         ArrayNode noise = o.putArray("noise");
         for (int i = 0; i < modalities.size(); i++) {
@@ -289,7 +316,8 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
             rm[i][j] = rm[j][i] = number(p.path("mean"));
             rs[i][j] = rs[j][i] = number(p.path("sd"));
         }
-        return new ImageCheckLevels(modalities, o.path("cases").asInt(), nm, ns, rm, rs);
+        return new ImageCheckLevels(modalities, o.path("cases").asInt(), nm, ns, rm, rs,
+                o.path("leaveOneOutCleanFlagged").asInt(-1));
     }
 
     private static double number(JsonNode v) {

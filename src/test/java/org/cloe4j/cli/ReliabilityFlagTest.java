@@ -103,15 +103,16 @@ class ReliabilityFlagTest {
             if (twin) assertEquals("duplicate", m.get("image_checks").get("fired").get(0).asText(), m.toString());
         }
 
-        // with the levels `cloe train` calibrated on its two validation cases: T2 also correlates unlike a T2 with
-        // T1ce and T1 (FLAIR's positive correlations where a T2's are negative); the sound T1 and T1ce stay unflagged
+        // with the levels `cloe train` calibrated on its 2 validation and 5 training cases' images: T2 also correlates
+        // unlike a T2 with T1ce and T1 (FLAIR's positive correlations where a T2's are negative); the sound T1 and T1ce
+        // stay unflagged
         assertNotNull(calibrated.images(), "train calibrates the image checks");
-        assertEquals(2, calibrated.images().cases());
+        assertEquals(7, calibrated.images().cases(), "validation and training cases");
         calibrated.write(ckpt);
         Outcome q = predict(run, dir, id, tmp, report);
         assertEquals(0, q.code(), q.err());
         assertTrue(q.err().contains("WARNING: sequences flair and t2 look like the same image"), q.err());
-        assertTrue(q.err().contains("WARNING: sequence t2 does not correlate with the others as t2 did on 2 validation cases"), q.err());
+        assertTrue(q.err().contains("WARNING: sequence t2 does not correlate with the others as t2 did on 7 clean cases of the cohort"), q.err());
         assertFalse(q.err().contains("has no image-check levels"), q.err());
         r = new ObjectMapper().readTree(report.toFile());
         assertTrue(r.get("image_check_rule").get("calibrated").asBoolean());

@@ -71,6 +71,31 @@ class ImageCheckLevelsTest {
         assertTrue(levels.rMean()[1][2] > 0.8 && levels.rMean()[2][3] < -0.8, "t1ce–t1 positive, t1–t2 negative");
     }
 
+    /** Measurements made by hand: two sequences, their noise estimates and correlation. */
+    private static ImageStats stats(double noiseT1, double noiseT2, double r) {
+        return new ImageStats(List.of(Modality.T1, Modality.T2), new double[] {noiseT1, noiseT2},
+                new double[][] {{1, r}, {r, 1}}, 1000);
+    }
+
+    @Test
+    void leavingEachCaseOutCountsTheCaseUnlikeTheOthers() {
+        // four cases alike (noise 0.10 and 0.20, r −0.50) and one with T1's noise at 0.50: left out, the other four give
+        // T1 a level of 0.10 + max(4·0, 0.1) = 0.20, which 0.50 exceeds; each of the four alike, left out, sees the
+        // others' mean 0.20 ± 0.20 (0.1, 0.1, 0.1, 0.5), a level of 1.0: not flagged. One of five. All five: mean
+        // 0.18, sd √((4 · 0.08² + 0.32²) / 4) = 0.179.
+        List<ImageStats> cases = new ArrayList<>();
+        for (int i = 0; i < 4; i++) cases.add(stats(0.10, 0.20, -0.50));
+        cases.add(stats(0.50, 0.20, -0.50));
+        ImageCheckLevels l = ImageCheckLevels.calibrate(List.of(Modality.T1, Modality.T2), cases);
+        assertEquals(1, l.looFlagged());
+        assertEquals(5, l.cases());
+        assertEquals(0.18, l.noiseMean()[0], 1e-12);
+        assertEquals(0.18 + 4 * Math.sqrt(4 * 0.08 * 0.08 + 0.32 * 0.32) / 2, l.noiseLevel(0), 1e-12, "sd over 4 degrees of freedom");
+        assertEquals(0.3, l.noiseLevel(1), 1e-12, "no spread: the floor");
+        assertEquals(-1, ImageCheckLevels.calibrate(List.of(Modality.T1, Modality.T2), cases.subList(0, 2)).looFlagged(),
+                "too few cases to leave one out");
+    }
+
     @Test
     void aCleanStudyIsNotFlagged() {
         ImageCheckLevels.Result r = ImageCheckLevels.check(levels, ImageStats.measure(study));
