@@ -187,8 +187,8 @@ public final class PredictCommand implements Callable<Integer> {
         if (images.calibrated()) {
             irule.put("rule", "duplicate: |r| > duplicate_r between two sequences' intensities in the head; correlation: a"
                     + " pair is out of range when |r - clean mean| > max(" + (int) ImageCheckLevels.K + "·sd, "
-                    + ImageCheckLevels.R_FLOOR + "), and the sequence with the most out-of-range pairs (one not a duplicate) is"
-                    + " flagged; noise:"
+                    + ImageCheckLevels.R_FLOOR + "), and the sequence with the most out-of-range pairs, at least two (one, with"
+                    + " two sequences given) and one not a duplicate, is flagged; noise:"
                     + " the noise estimate above noise_level");
             irule.put("clean_cases", images.levels().cases());
             if (images.levels().looFlagged() >= 0) irule.put("leave_one_out_clean_flagged", images.levels().looFlagged());

@@ -24,9 +24,11 @@ import org.cloe4j.data.Modality;
  *     gives 1. Both are named;
  * <li><b>correlation</b>: a pair is out of range when |r − mean| &gt; max({@value #K}·sd, {@value #R_FLOOR}) of that
  *     pair's r on the clean cases (a duplicate counts as out of range). A sequence is flagged when it has the most
- *     out-of-range pairs of the study, at least one, and one of them is not a duplicate (which its own finding already
- *     names): a sequence given under another's name (or ruined) is off with every partner whose correlation differs
- *     between the two contrasts, a sound one only with it, so the sound third of a study is left alone;
+ *     out-of-range pairs of the study, at least two (with only two sequences given, their one pair flags both), and
+ *     one of them is not a duplicate (which its own finding already names): a sequence given under another's name (or
+ *     ruined) is off with every partner whose correlation differs between the two contrasts, a sound one only with
+ *     it, so the sound third of a study is left alone; one odd pair among three or more sequences is shown in the
+ *     report but not attributed to either;
  * <li><b>noise</b>: the sequence's noise estimate ({@link ImageStats#noise}, σ in z-score units) above its clean
  *     mean + max({@value #K}·sd, {@value #NOISE_FLOOR}).
  * </ul>
@@ -230,7 +232,9 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
             }
             most = Math.max(most, off[a]);
         }
-        for (int a = 0; a < k && most > 0; a++) {
+        // among three or more sequences one odd pair does not say which of its two is at fault: not attributed
+        int least = k == 2 ? 1 : 2;
+        for (int a = 0; a < k && most >= least; a++) {
             if (off[a] != most) continue;
             boolean beyondDuplicates = false; // else the duplicate finding already says all there is
             for (int b = 0; b < k; b++) {
@@ -272,8 +276,8 @@ public record ImageCheckLevels(List<Modality> modalities, int cases, double[] no
     void writeTo(ObjectNode o) {
         o.put("rule", "label-free image checks: a pair of sequences is out of range when |r - mean| > max(k*sd, "
                 + "correlationFloor) of its r on the clean cases, or |r| > duplicateR (a duplicate, flagged calibrated or not); a "
-                + "sequence is flagged by correlation when it has the most out-of-range pairs of the study, one of them not "
-                + "a duplicate; by noise when its noise estimate exceeds mean + max(k*sd, noiseFloor)");
+                + "sequence is flagged by correlation when it has the most out-of-range pairs of the study, at least two "
+                + "(both of a study of two sequences at one), one of them not a duplicate; by noise when its noise estimate exceeds mean + max(k*sd, noiseFloor)");
         o.put("cases", cases).put("leaveOneOutCleanFlagged", looFlagged).put("k", K).put("correlationFloor", R_FLOOR).put("noiseFloor", NOISE_FLOOR)
                 .put("duplicateR", DUPLICATE_R);
         ArrayNode noise = o.putArray("noise");

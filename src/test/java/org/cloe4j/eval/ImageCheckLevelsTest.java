@@ -97,6 +97,27 @@ class ImageCheckLevelsTest {
     }
 
     @Test
+    void oneOddPairAmongThreeIsNotAttributedButWithTwoSequencesBothAreFlagged() {
+        // clean: T1–T2 −0.5, T1–FLAIR 0.5, T2–FLAIR −0.2, all alike, so each margin is the floor 0.2
+        List<Modality> mods = List.of(Modality.T1, Modality.T2, Modality.FLAIR);
+        double[] quiet = {0.1, 0.1, 0.1};
+        ImageStats clean = new ImageStats(mods, quiet, new double[][] {{1, -0.5, 0.5}, {-0.5, 1, -0.2}, {0.5, -0.2, 1}}, 1000);
+        ImageCheckLevels l = ImageCheckLevels.calibrate(mods, List.of(clean, clean, clean));
+        // T1–T2 at +0.1 (0.6 from its mean), the other two pairs as usual: one odd pair, nobody flagged
+        ImageStats one = new ImageStats(mods, quiet, new double[][] {{1, 0.1, 0.5}, {0.1, 1, -0.2}, {0.5, -0.2, 1}}, 1000);
+        assertTrue(ImageCheckLevels.check(l, one).findings().isEmpty());
+        // and T2–FLAIR off too: T2 has two odd pairs, T1 and FLAIR one each: T2 alone is flagged
+        ImageStats two = new ImageStats(mods, quiet, new double[][] {{1, 0.1, 0.5}, {0.1, 1, 0.3}, {0.5, 0.3, 1}}, 1000);
+        ImageCheckLevels.Result r = ImageCheckLevels.check(l, two);
+        assertEquals(Set.of("t2"), flagged(r), r.findings().toString());
+        assertEquals(List.of("correlation"), r.checks(Modality.T2));
+        // T1 and T2 alone, their pair odd: nothing tells them apart, both are flagged
+        ImageStats pair = new ImageStats(List.of(Modality.T1, Modality.T2), new double[] {0.1, 0.1},
+                new double[][] {{1, 0.1}, {0.1, 1}}, 1000);
+        assertEquals(Set.of("t1", "t2"), flagged(ImageCheckLevels.check(l, pair)));
+    }
+
+    @Test
     void aCleanStudyIsNotFlagged() {
         ImageCheckLevels.Result r = ImageCheckLevels.check(levels, ImageStats.measure(study));
         assertTrue(r.findings().isEmpty(), r.findings().toString());
