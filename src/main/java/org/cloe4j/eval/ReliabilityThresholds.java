@@ -244,16 +244,20 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
     public static ImageCheckLevels calibrateImages(List<Modality> modalities, List<CaseRecord> validation) {
         if (validation.isEmpty()) throw new IllegalArgumentException("calibration needs validation cases");
         List<ImageStats> images = new ArrayList<>();
-        for (CaseRecord r : validation) images.add(ImageStats.measure(readImages(r, modalities)));
+        for (CaseRecord r : validation) {
+            Map<Modality, Volume> raw = readImages(r, modalities);
+            if (!raw.isEmpty()) images.add(ImageStats.measure(raw));
+        }
+        if (images.isEmpty()) throw new IllegalArgumentException("no case has any of the sequences " + modalities);
         return ImageCheckLevels.calibrate(modalities, images);
     }
 
-    /** A case's images in {@code modalities}' order. */
+    /** A case's images of {@code modalities}, in that order (a sequence the case lacks is left out: its values are not counted). */
     private static Map<Modality, Volume> readImages(CaseRecord r, List<Modality> modalities) {
         Map<Modality, Volume> raw = new LinkedHashMap<>();
         for (Modality m : modalities) {
             CaseRecord.ImageSource src = r.images().get(m);
-            if (src == null) throw new IllegalArgumentException("validation case " + r.id() + " has no " + m);
+            if (src == null) continue;
             Volume v = NiftiReader.read(src.file());
             raw.put(m, v.volumes() == 1 ? v : v.volume(src.volume()));
         }

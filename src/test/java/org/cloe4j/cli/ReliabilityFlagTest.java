@@ -151,6 +151,25 @@ class ReliabilityFlagTest {
         assertTrue(row.ok(), row.error());
         assertTrue(row.flags().contains("unreliable:t2") && !row.flags().contains("unreliable:flair"), row.flags());
         assertTrue(row.flags().contains("duplicate:flair+t2"), row.flags());
+
+        // calibrate --image-checks-only adds the image checks to the file there is and keeps its agreement levels
+        Outcome ic = cli("calibrate", "--model", run.toString(), "--data", data.toString(), "--image-checks-only");
+        assertEquals(0, ic.code(), ic.err());
+        ReliabilityThresholds added = ReliabilityThresholds.read(ckpt);
+        assertEquals(7, added.images().cases());
+        assertEquals(2.0, added.meanU()[3], 0, "the agreement levels written above are kept");
+        assertTrue(ic.out().contains("image-check levels from 7 clean cases"), ic.out());
+        // and refuses a checkpoint without a reliability.json, naming it, with exit code 2
+        Path bare = tmp.resolve("bare");
+        Files.createDirectories(bare);
+        try (var files = Files.list(ckpt)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().equals(ReliabilityThresholds.FILE)) Files.copy(f, bare.resolve(f.getFileName()));
+            }
+        }
+        Outcome none = cli("calibrate", "--model", bare.toString(), "--data", data.toString(), "--image-checks-only");
+        assertEquals(2, none.code(), none.out());
+        assertTrue(none.err().contains("has no " + ReliabilityThresholds.FILE + " to add the image checks to"), none.err());
     }
 
     private static Outcome predict(Path run, Path dir, String id, Path tmp, Path report) {
