@@ -2,6 +2,7 @@ package org.cloe4j.api;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -140,7 +141,7 @@ public final class Cloe implements AutoCloseable {
         StudyGeometry g = StudyGeometry.of(sequences, geometry, Preprocessor.DEFAULT_AFFINE_TOLERANCE);
         Map<Modality, Volume> onGrid = g.toModel(sequences);
         PreparedCase c = preprocessor.prepare("study", modalities(), onGrid, null, scheme);
-        Map<Modality, Volume> given = new java.util.LinkedHashMap<>();
+        Map<Modality, Volume> given = new LinkedHashMap<>(); // the model's order, as the report's
         for (Modality m : modalities()) if (onGrid.containsKey(m)) given.put(m, onGrid.get(m));
         Segmenter.Segmentation s = segmenter.segment(c, mask);
         byte[] classes = s.classes();

@@ -68,9 +68,9 @@ public final class CalibrateCommand implements Callable<Integer> {
         if (imageChecksOnly) return calibrateImages(ckpt);
         CloeModel m = ModelCheckpoint.loadModel(ckpt, backend.get());
         Cohort cohort = cohortOptions.open();
-        List<String> val = CaseLoader.split(cohort, null).val();
-        if (val.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation cases to calibrate on");
         Split split = CaseLoader.split(cohort, null);
+        List<String> val = split.val();
+        if (val.isEmpty()) throw new IllegalArgumentException("cohort " + cohort.root() + " has no validation cases to calibrate on");
         calibrate(m, ckpt, cohort.cases(val), imageCases(cohort, split), conds, seed, cohortOptions.progress(),
                 spec.commandLine().getOut());
         return 0;

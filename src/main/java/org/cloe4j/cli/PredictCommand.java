@@ -108,9 +108,10 @@ public final class PredictCommand implements Callable<Integer> {
             }
             if (levels != null && !images.calibrated() && r.images().modalities().size() > 1) {
                 spec.commandLine().getErr().println("cloe predict: note: the model's " + ReliabilityThresholds.FILE
-                        + " has no image-check levels (written before they existed); of the image checks only near-exact duplicates (|r| > " + ImageCheckLevels.DUPLICATE_R
-                        + ") were looked for, not noise or a sequence that correlates unlike its own (run `cloe calibrate"
-                        + " --model ... --data COHORT --image-checks-only` to add them)");
+                        + " has no image-check levels (written before they existed); of the image checks only near-exact"
+                        + " duplicates (|r| > " + ImageCheckLevels.DUPLICATE_R + ") were looked for, not noise or a sequence"
+                        + " that correlates unlike its own (run `cloe calibrate --model ... --data COHORT --image-checks-only`"
+                        + " to add them)");
             }
             if (levels != null && levels.needsRecalibration()) {
                 spec.commandLine().getErr().println("cloe predict: note: the model's " + ReliabilityThresholds.FILE + " has no"
