@@ -53,7 +53,8 @@ public final class Cloe implements AutoCloseable {
         this.geometry = geometry;
         this.segmenter = new Segmenter(model, gaussian, true, window);
         this.scheme = schemeOf(model.config());
-        this.preprocessor = new Preprocessor(model.config().patch(), Preprocessor.DEFAULT_AFFINE_TOLERANCE);
+        this.preprocessor = new Preprocessor(model.config().patch(), Preprocessor.DEFAULT_AFFINE_TOLERANCE,
+                model.config().inputNormalisation());
         this.minEnhancing = minEnhancing;
     }
 

@@ -40,9 +40,21 @@ final class CaseLoader {
     }
 
     static List<PreparedCase> load(Cohort cohort, List<String> ids, Path cacheDir, boolean progress) {
+        return load(cohort, ids, cacheDir, progress, Preprocessor.Normalisation.ZSCORE);
+    }
+
+    /**
+     * The cases prepared with {@code normalisation}, through the cache: z-scored cases in the cache folder itself (as
+     * before the choice existed), others in a sub-folder named after the normalisation, so that a model of each kind
+     * and the FLAIR baseline can share one cohort without rebuilding each other's entries.
+     */
+    static List<PreparedCase> load(Cohort cohort, List<String> ids, Path cacheDir, boolean progress,
+                                   Preprocessor.Normalisation normalisation) {
         if (ids.isEmpty()) throw new IllegalArgumentException("the chosen split set of " + cohort.root() + " is empty");
         Path dir = cacheDir != null ? cacheDir : cohort.root().resolve(".cloe4j-cache");
-        CaseCache cache = new CaseCache(dir, new Preprocessor());
+        if (normalisation != Preprocessor.Normalisation.ZSCORE) dir = dir.resolve(normalisation.cliName());
+        CaseCache cache = new CaseCache(dir, new Preprocessor(Preprocessor.DEFAULT_MIN_CROP,
+                Preprocessor.DEFAULT_AFFINE_TOLERANCE, normalisation));
         List<PreparedCase> out = new ArrayList<>();
         try (Progress bar = Progress.start("load", ids.size(), "case", progress)) {
             for (CaseRecord c : cohort.cases(ids)) {

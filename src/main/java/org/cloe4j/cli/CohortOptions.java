@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.cloe4j.data.Cohort;
 import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.Preprocessor;
 
 import picocli.CommandLine.Option;
 
@@ -23,8 +24,14 @@ final class CohortOptions {
         return Cohort.open(data);
     }
 
+    /** The cases prepared with the z-score normalisation (the FLAIR baseline's, and RFNet's). */
     List<PreparedCase> load(Cohort cohort, List<String> ids) {
-        return CaseLoader.load(cohort, ids, cache, !quiet);
+        return load(cohort, ids, Preprocessor.Normalisation.ZSCORE);
+    }
+
+    /** The cases prepared with the given normalisation (a model's: its config says which). */
+    List<PreparedCase> load(Cohort cohort, List<String> ids, Preprocessor.Normalisation normalisation) {
+        return CaseLoader.load(cohort, ids, cache, !quiet, normalisation);
     }
 
     boolean progress() {

@@ -92,12 +92,12 @@ public final class DemoCommand implements Callable<Integer> {
         }
         o.flush();
         Split split = CaseLoader.split(cohort, null);
-        List<PreparedCase> train = CaseLoader.load(cohort, split.train(), null, !quiet);
-        List<PreparedCase> test = CaseLoader.load(cohort, split.test(), null, !quiet);
-        Backend be = backend.get();
-
         List<Modality> mods = cohort.modalities();
         CloeConfig cfg = CloeConfig.tiny(mods, cohort.labelScheme().classes()).withSeed(seed);
+        List<PreparedCase> train = CaseLoader.load(cohort, split.train(), null, !quiet, cfg.inputNormalisation());
+        List<PreparedCase> test = CaseLoader.load(cohort, split.test(), null, !quiet, cfg.inputNormalisation());
+        Backend be = backend.get();
+
         cfg = cfg.withTraining(epochs != null ? epochs : cfg.epochs(), iters != null ? iters : cfg.itersPerEpoch(), cfg.lr());
         cfg = TrainCommand.withSegLoss(cfg, segLoss, spec);
         cfg = TrainCommand.withAugmentation(cfg, augmentation, spec);

@@ -62,10 +62,11 @@ public final class EvalCommand implements Callable<Integer> {
         Cohort cohort = cohortOptions.open();
         boolean isSet = List.of("train", "val", "test", "all").contains(split);
         Split s = CaseLoader.split(cohort, isSet ? null : Path.of(split));
-        List<PreparedCase> cases = cohortOptions.load(cohort, CaseLoader.set(s, isSet ? split : "test"));
+        List<PreparedCase> cases = cohortOptions.load(cohort, CaseLoader.set(s, isSet ? split : "test"),
+                m.config().inputNormalisation());
         Files.createDirectories(out);
         TrainingGeometry grid = TrainingGeometry.read(ckpt);
-        List<Evaluator.TestCase> tests = onModelGrid(cohort, cases, grid, m.config().patch());
+        List<Evaluator.TestCase> tests = onModelGrid(cohort, cases, grid, m.config().patch(), m.config().inputNormalisation());
         long moved = tests.stream().filter(t -> t.geometry() != null && !t.geometry().isIdentity()).count();
         spec.commandLine().getOut().printf("test cases segmented as cloe predict does (model grid %s; %d of %d resampled "
                 + "or reoriented to it), scored on their own grid%n", grid, moved, tests.size());
@@ -82,10 +83,11 @@ public final class EvalCommand implements Callable<Integer> {
      * case's own grid. A checkpoint without a recorded grid (written before grids were recorded) evaluates every case
      * as the training cache prepared it.
      */
-    static List<Evaluator.TestCase> onModelGrid(Cohort cohort, List<PreparedCase> cases, TrainingGeometry grid, int patch) {
+    static List<Evaluator.TestCase> onModelGrid(Cohort cohort, List<PreparedCase> cases, TrainingGeometry grid, int patch,
+                                                Preprocessor.Normalisation normalisation) {
         List<Evaluator.TestCase> out = new ArrayList<>();
         NiftiReader reader = new NiftiReader();
-        Preprocessor pre = new Preprocessor(patch, Preprocessor.DEFAULT_AFFINE_TOLERANCE); // as the Cloe API's
+        Preprocessor pre = new Preprocessor(patch, Preprocessor.DEFAULT_AFFINE_TOLERANCE, normalisation); // as the Cloe API's
         for (PreparedCase c : cases) {
             if (!grid.recorded()) {
                 out.add(Evaluator.TestCase.asIs(c));

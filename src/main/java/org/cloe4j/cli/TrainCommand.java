@@ -11,6 +11,7 @@ import org.cloe4j.backend.Backend;
 import org.cloe4j.data.Cohort;
 import org.cloe4j.data.Modality;
 import org.cloe4j.data.PreparedCase;
+import org.cloe4j.data.Preprocessor;
 import org.cloe4j.data.Split;
 import org.cloe4j.data.TrainingGeometry;
 import org.cloe4j.model.Ablation;
@@ -89,6 +90,11 @@ public final class TrainCommand implements Callable<Integer> {
             "given sequences, times 10; the presets') or raw (u and v as they are, as checkpoints trained before it existed)"})
     String gateInput;
 
+    @Option(names = "--normalisation", description = {"how each sequence is normalised over the brain: median",
+            "(3 · (x / median − 1): the presets') or zscore ((x − mean) / sd: RFNet's, that of checkpoints trained",
+            "before the choice existed)"})
+    String normalisation;
+
     @Mixin CohortOptions cohortOptions;
 
     @Mixin BackendOption backend;
@@ -100,7 +106,7 @@ public final class TrainCommand implements Callable<Integer> {
         Split s = CaseLoader.split(cohort, split);
         CloeConfig cfg = config(cohort);
         Backend be = backend.get();
-        List<PreparedCase> cases = cohortOptions.load(cohort, s.train());
+        List<PreparedCase> cases = cohortOptions.load(cohort, s.train(), cfg.inputNormalisation());
         spec.commandLine().getOut().printf("training %s on %d cases (%s) with %s: %d epochs × %d steps, patch %d³, base %d%n",
                 cfg.preset(), cases.size(), cfg.modalities().stream().map(Modality::name).collect(java.util.stream.Collectors.joining(", ")), be, cfg.epochs(), cfg.itersPerEpoch(),
                 cfg.patch(), cfg.base());
@@ -128,7 +134,16 @@ public final class TrainCommand implements Callable<Integer> {
         if (seed != null) cfg = cfg.withSeed(seed);
         if (unsupervisedRegion) cfg = cfg.withRegionSupervised(false);
         cfg = withAugmentation(withSegLoss(cfg, segLoss, spec), augmentation, spec);
-        return withReliability(cfg, reliabilityAugmentation, gateInput, spec);
+        cfg = withReliability(cfg, reliabilityAugmentation, gateInput, spec);
+        if (normalisation != null) {
+            try {
+                cfg = cfg.withNormalisation(Preprocessor.Normalisation.named(normalisation).cliName());
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--normalisation: expected median or zscore, got '"
+                        + normalisation + "'");
+            }
+        }
+        return cfg;
     }
 
     /** {@code --reliability-augmentation} and {@code --gate-input}, each keeping the preset's value when absent. */

@@ -58,6 +58,9 @@ public final class CaseCache {
         try {
             JsonNode j = JSON.readTree(side.toFile());
             if (j.path("format").asInt() != FORMAT || j.path("minCropSize").asInt() != preprocessor.minCropSize()) return false;
+            // an entry written before the normalisation was recorded is a z-scored one
+            if (!j.path("normalisation").asText(Preprocessor.Normalisation.ZSCORE.cliName())
+                    .equals(preprocessor.normalisation().cliName())) return false;
             if (!j.path("sources").toString().equals(sources(c).toString())) return false; // as text: int vs long nodes
             return Files.isRegularFile(imageFile(c.id())) && (!c.hasLabel() || Files.isRegularFile(labelFile(c.id())));
         } catch (IOException e) {
@@ -100,6 +103,7 @@ public final class CaseCache {
             j.put("format", FORMAT);
             j.put("id", p.id());
             j.put("minCropSize", preprocessor.minCropSize());
+            j.put("normalisation", preprocessor.normalisation().cliName());
             ArrayNode mods = j.putArray("modalities");
             ArrayNode avail = j.putArray("available");
             for (int i = 0; i < p.channels(); i++) {

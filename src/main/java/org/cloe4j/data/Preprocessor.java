@@ -9,13 +9,52 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * RFNet's preprocessing, as docs/MODEL.md states it: stack the modalities as float32, crop to the bounding box of the
  * non-zero voxels of the maximum over modalities enlarged to at least {@code minCropSize} per side (clamped to the
- * volume), z-score each modality with the mean and standard deviation over the brain mask (sum over modalities &gt; 0;
- * voxels outside the mask stay 0; a constant channel gets standard deviation 1), labels to classes (BraTS 4 → 3).
+ * volume), normalise each modality over the brain mask (sum over modalities &gt; 0; voxels outside the mask stay 0),
+ * labels to classes (BraTS 4 → 3). Two normalisations ({@link Normalisation}): RFNet's z-score (mean and standard
+ * deviation over the brain; a constant channel gets standard deviation 1), and the presets' ratio to the brain's
+ * median, {@code MEDIAN_SCALE · (x / median − 1)}, whose scale does not depend on the tumour's size or the noise
+ * (docs/GENERALISATION.md, cause 9).
  *
  * <p>Modalities must agree in dims and in their voxel-to-world affine within {@code affineToleranceMm} per entry;
  * otherwise a {@link DataException} names both files.
  */
 public final class Preprocessor {
+
+    /** How each modality's intensities are normalised over the brain mask. */
+    public enum Normalisation {
+        /** (x − mean) / sd over the brain: RFNet's, and what a checkpoint trained before the choice existed used. */
+        ZSCORE("zscore"),
+        /**
+         * {@code MEDIAN_SCALE · (x − median) / median} over the brain: an MR image's intensity unit is arbitrary but
+         * its zero is not (the background is 0), so a ratio to the brain's typical value is the same for a tissue
+         * whatever the scanner's gain, the tumour's share of the brain and the noise, all of which move a standard
+         * deviation. A channel whose median is not positive (not a magnitude image) falls back to the z-score.
+         */
+        MEDIAN("median");
+
+        private final String cliName;
+
+        Normalisation(String cliName) {
+            this.cliName = cliName;
+        }
+
+        public String cliName() {
+            return cliName;
+        }
+
+        /** The normalisation named {@code name} ("zscore" or "median"); null reads as the z-score (older configs). */
+        public static Normalisation named(String name) {
+            if (name == null) return ZSCORE;
+            for (Normalisation n : values()) if (n.cliName.equals(name)) return n;
+            throw new IllegalArgumentException("unknown normalisation '" + name + "' (zscore or median)");
+        }
+    }
+
+    /**
+     * The factor of {@link Normalisation#MEDIAN}: the brain's standard deviation is 0.22–0.55 of its median over the
+     * four BraTS sequences of the project's cohorts, so with 3 the values spread about as z-scores do.
+     */
+    public static final double MEDIAN_SCALE = 3.0;
 
     /** RFNet's minimum crop size per side. */
     public static final int DEFAULT_MIN_CROP = 128;
@@ -24,23 +63,34 @@ public final class Preprocessor {
 
     private final int minCropSize;
     private final double affineToleranceMm;
+    private final Normalisation normalisation;
     private final NiftiReader reader;
 
-    /** The spec's preprocessing (crop at least 128 per side). */
+    /** The spec's preprocessing (crop at least 128 per side, z-score). */
     public Preprocessor() {
         this(DEFAULT_MIN_CROP, DEFAULT_AFFINE_TOLERANCE);
     }
 
-    /** Preprocessing with another minimum crop size (small synthetic volumes) and affine tolerance. */
+    /** Preprocessing with another minimum crop size (small synthetic volumes) and affine tolerance, z-score. */
     public Preprocessor(int minCropSize, double affineToleranceMm) {
+        this(minCropSize, affineToleranceMm, Normalisation.ZSCORE);
+    }
+
+    /** Preprocessing with the given minimum crop size, affine tolerance and normalisation. */
+    public Preprocessor(int minCropSize, double affineToleranceMm, Normalisation normalisation) {
         if (minCropSize < 1) throw new IllegalArgumentException("minCropSize must be >= 1");
         this.minCropSize = minCropSize;
         this.affineToleranceMm = affineToleranceMm;
+        this.normalisation = java.util.Objects.requireNonNull(normalisation, "normalisation");
         this.reader = new NiftiReader();
     }
 
     public int minCropSize() {
         return minCropSize;
+    }
+
+    public Normalisation normalisation() {
+        return normalisation;
     }
 
     /** Reads a case's files (in parallel: gzip decoding is the bulk of the time) and prepares it. */
@@ -92,7 +142,7 @@ public final class Preprocessor {
             available[c] = true;
             copyBox(v.data(), nx, ny, box, out, c * n);
         }
-        normalise(out, channels, n, available);
+        normalise(out, channels, n, available, normalisation);
         byte[] classes = null;
         if (label != null) {
             byte[] all = scheme.toClasses(label);
@@ -172,6 +222,11 @@ public final class Preprocessor {
 
     /** z-score of each available channel over the mask sum > 0; voxels outside the mask are set to 0. */
     static void normalise(float[] image, int channels, int n, boolean[] available) {
+        normalise(image, channels, n, available, Normalisation.ZSCORE);
+    }
+
+    /** Each available channel normalised over the mask sum > 0 as {@code how} says; voxels outside it are set to 0. */
+    static void normalise(float[] image, int channels, int n, boolean[] available, Normalisation how) {
         boolean[] mask = new boolean[n];
         int count = 0;
         for (int i = 0; i < n; i++) {
@@ -181,23 +236,78 @@ public final class Preprocessor {
             if (mask[i]) count++;
         }
         if (count == 0) return;
+        float[] scratch = how == Normalisation.MEDIAN ? new float[count] : null;
         for (int c = 0; c < channels; c++) {
             if (!available[c]) continue;
             int off = c * n;
-            double sum = 0;
-            for (int i = 0; i < n; i++) if (mask[i]) sum += image[off + i];
-            double mean = sum / count;
-            double sq = 0;
-            for (int i = 0; i < n; i++) {
-                if (mask[i]) {
-                    double d = image[off + i] - mean;
-                    sq += d * d;
-                }
+            double centre, scale;
+            double median = Double.NaN;
+            if (scratch != null) {
+                int k = 0;
+                for (int i = 0; i < n; i++) if (mask[i]) scratch[k++] = image[off + i];
+                median = median(scratch, count);
             }
-            double std = Math.sqrt(sq / count);
-            if (!(std > 1e-8)) std = 1;
-            float m = (float) mean, inv = (float) (1 / std);
+            if (median > 0) {
+                centre = median;
+                scale = median / MEDIAN_SCALE;
+            } else {
+                double sum = 0;
+                for (int i = 0; i < n; i++) if (mask[i]) sum += image[off + i];
+                double mean = sum / count;
+                double sq = 0;
+                for (int i = 0; i < n; i++) {
+                    if (mask[i]) {
+                        double d = image[off + i] - mean;
+                        sq += d * d;
+                    }
+                }
+                double std = Math.sqrt(sq / count);
+                if (!(std > 1e-8)) std = 1;
+                centre = mean;
+                scale = std;
+            }
+            float m = (float) centre, inv = (float) (1 / scale);
             for (int i = 0; i < n; i++) image[off + i] = mask[i] ? (image[off + i] - m) * inv : 0f;
         }
+    }
+
+    /**
+     * The median of {@code v[0..n)} (the mean of the two middle values when n is even); reorders v. Quickselect with
+     * a median-of-three pivot: linear time on the average, as a BraTS brain has about 1.5 million voxels.
+     */
+    static double median(float[] v, int n) {
+        int k = (n - 1) / 2;
+        select(v, 0, n - 1, k);
+        double lo = v[k];
+        if (n % 2 == 1) return lo;
+        float hi = Float.POSITIVE_INFINITY; // the smallest value right of k is the (k+1)-th
+        for (int i = k + 1; i < n; i++) if (v[i] < hi) hi = v[i];
+        return 0.5 * (lo + hi);
+    }
+
+    /** Rearranges v[lo..hi] so that v[k] holds the value a sort would put there, smaller or equal values left of it. */
+    private static void select(float[] v, int lo, int hi, int k) {
+        while (hi > lo) {
+            int mid = (lo + hi) >>> 1;
+            if (v[mid] < v[lo]) swap(v, mid, lo);
+            if (v[hi] < v[lo]) swap(v, hi, lo);
+            if (v[hi] < v[mid]) swap(v, hi, mid);
+            float pivot = v[mid];
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (v[i] < pivot) i++;
+                while (v[j] > pivot) j--;
+                if (i <= j) swap(v, i++, j--);
+            }
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return; // j < k < i: v[k] equals the pivot
+        }
+    }
+
+    private static void swap(float[] v, int a, int b) {
+        float t = v[a];
+        v[a] = v[b];
+        v[b] = t;
     }
 }

@@ -52,7 +52,8 @@ public final class CorruptionStudy {
         ModalityMask full = ModalityMask.full(model.config().modalities());
         ModalityMask without = full.without(target);
         EvalRegions regions = EvalRegions.of(cases.get(0).scheme());
-        Preprocessor pre = new Preprocessor();
+        Preprocessor pre = new Preprocessor(Preprocessor.DEFAULT_MIN_CROP, Preprocessor.DEFAULT_AFFINE_TOLERANCE,
+                model.config().inputNormalisation());
         List<String> labels = new ArrayList<>(List.of("clean"));
         for (Condition c : conditions) labels.add(c.label());
         labels.add(target.name() + " left out");

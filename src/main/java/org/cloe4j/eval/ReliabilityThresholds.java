@@ -274,7 +274,8 @@ public record ReliabilityThresholds(List<Modality> modalities, double[] meanU, d
                                                      List<CorruptionStudy.Condition> conditions, long seed,
                                                      Progress bar, List<ImageStats> images) {
         ModalityMask full = ModalityMask.full(modalities);
-        Preprocessor pre = new Preprocessor();
+        Preprocessor pre = new Preprocessor(Preprocessor.DEFAULT_MIN_CROP, Preprocessor.DEFAULT_AFFINE_TOLERANCE,
+                segmenter.model().config().inputNormalisation());
         List<RelativeFlagRule.Measurement> out = new ArrayList<>();
         for (int c = 0; c < validation.size(); c++) {
             CaseRecord r = validation.get(c);

@@ -77,6 +77,11 @@ public final class Segmenter {
     }
 
     /** The sliding window's edge, voxels. */
+    /** The model this segments with. */
+    public CloeModel model() {
+        return model;
+    }
+
     public int window() {
         return window;
     }

@@ -1,6 +1,7 @@
 package org.cloe4j.model;
 
 import org.cloe4j.data.Modality;
+import org.cloe4j.data.Preprocessor;
 
 import java.util.EnumSet;
 import java.util.List;
@@ -45,12 +46,16 @@ import java.util.Set;
  *                         given sequences of u), the same for v; "raw" feeds u_m, v_m as they are (the paper's
  *                         description; a config.json without the field reads as "raw", so older checkpoints
  *                         compute what they were trained to)
+ * @param normalisation    how preprocessing normalises each sequence over the brain ({@code Preprocessor
+ *                         .Normalisation}): "median" in the presets (MEDIAN_SCALE · (x / median − 1)), "zscore"
+ *                         RFNet's ([choice]; a config.json without the field reads as "zscore", so older checkpoints
+ *                         see their inputs as they were trained on them)
  */
 public record CloeConfig(String preset, List<Modality> modalities, int classes, int base, int patch, int batch,
                          int epochs, int itersPerEpoch, float lr, float alpha, float eta, float lambdaRec, float gamma,
                          boolean regionSupervised, boolean detachScores, float slope, Set<Ablation> ablations,
                          long seed, float ceWeightFloor, float diceSmooth, String augmentation,
-                         float reliabilityAugmentation, String gateInput) {
+                         float reliabilityAugmentation, String gateInput, String normalisation) {
 
     /** The segmentation loss of the presets: plain cross-entropy (class-weight floor 1) and Dice smoothed by 1. */
     public static final float CE_WEIGHT_FLOOR = 1f, DICE_SMOOTH = 1f;
@@ -71,7 +76,12 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
     /** The factor on the centred scores: their spread over sequences is 0.01–0.05 on clean cases. */
     public static final float GATE_INPUT_SCALE = 10f;
 
+    /** The presets' normalisation; {@link #ZSCORE_NORMALISATION} is what an older config.json reads as. */
+    public static final String NORMALISATION = "median", ZSCORE_NORMALISATION = "zscore";
+
     public CloeConfig {
+        if (normalisation == null) normalisation = ZSCORE_NORMALISATION;
+        normalisation = Preprocessor.Normalisation.named(normalisation).cliName(); // refuses an unknown name
         if (gateInput == null) gateInput = RAW_GATE_INPUT;
         if (!gateInput.equals(GATE_INPUT) && !gateInput.equals(RAW_GATE_INPUT)) {
             throw new IllegalArgumentException("gateInput must be " + GATE_INPUT + " or " + RAW_GATE_INPUT
@@ -112,21 +122,21 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
     public static CloeConfig paper(List<Modality> modalities, int classes) {
         return new CloeConfig("paper", modalities, classes, 16, 112, 1, 500, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
                 true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION,
-                RELIABILITY_AUGMENTATION, GATE_INPUT);
+                RELIABILITY_AUGMENTATION, GATE_INPUT, NORMALISATION);
     }
 
     /** RFNet's protocol: base 16, patch 80³, batch 2, 300 epochs. */
     public static CloeConfig rfnet(List<Modality> modalities, int classes) {
         return new CloeConfig("rfnet", modalities, classes, 16, 80, 2, 300, 150, 2e-4f, 1f, 0.1f, 1f, 1f,
                 true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION,
-                RELIABILITY_AUGMENTATION, GATE_INPUT);
+                RELIABILITY_AUGMENTATION, GATE_INPUT, NORMALISATION);
     }
 
     /** Small enough to train on two CPU cores in minutes (the demo's preset). */
     public static CloeConfig tiny(List<Modality> modalities, int classes) {
         return new CloeConfig("tiny", modalities, classes, 4, 32, 1, 64, 30, 3e-3f, 1f, 0.1f, 1f, 1f,
                 true, true, 0.2f, Set.of(), 1234, CE_WEIGHT_FLOOR, DICE_SMOOTH, AUGMENTATION,
-                RELIABILITY_AUGMENTATION, GATE_INPUT);
+                RELIABILITY_AUGMENTATION, GATE_INPUT, NORMALISATION);
     }
 
     public static CloeConfig preset(String name, List<Modality> modalities, int classes) {
@@ -145,52 +155,64 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
     public CloeConfig withAblations(Set<Ablation> a) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, regionSupervised, detachScores, slope, a, seed, ceWeightFloor, diceSmooth, augmentation,
-                reliabilityAugmentation, gateInput);
+                reliabilityAugmentation, gateInput, normalisation);
     }
 
     public CloeConfig withTraining(int epochs, int itersPerEpoch, float lr) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation,
-                reliabilityAugmentation, gateInput);
+                reliabilityAugmentation, gateInput, normalisation);
     }
 
     public CloeConfig withArchitecture(int base, int patch) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation,
-                reliabilityAugmentation, gateInput);
+                reliabilityAugmentation, gateInput, normalisation);
     }
 
     public CloeConfig withSeed(long s) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, s, ceWeightFloor, diceSmooth, augmentation,
-                reliabilityAugmentation, gateInput);
+                reliabilityAugmentation, gateInput, normalisation);
     }
 
     public CloeConfig withRegionSupervised(boolean supervised) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, supervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, augmentation,
-                reliabilityAugmentation, gateInput);
+                reliabilityAugmentation, gateInput, normalisation);
     }
 
     /** The segmentation loss: class-weight floor of the cross-entropy and Dice smoothing (0, 0: RFNet's). */
     public CloeConfig withSegLoss(float floor, float smooth) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, floor, smooth, augmentation,
-                reliabilityAugmentation, gateInput);
+                reliabilityAugmentation, gateInput, normalisation);
     }
 
     /** The training augmentation: {@link #AUGMENTATION} or {@link #RFNET_AUGMENTATION}. */
     public CloeConfig withAugmentation(String name) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth, name,
-                reliabilityAugmentation, gateInput);
+                reliabilityAugmentation, gateInput, normalisation);
     }
 
     /** The reliability augmentation's probability (0: off) and the gate's input ({@link #GATE_INPUT} or raw). */
     public CloeConfig withReliability(float probability, String gate) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth,
-                augmentation, probability, gate);
+                augmentation, probability, gate, normalisation);
+    }
+
+    /** The normalisation of the inputs: {@link #NORMALISATION} or {@link #ZSCORE_NORMALISATION}. */
+    public CloeConfig withNormalisation(String name) {
+        return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
+                lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth,
+                augmentation, reliabilityAugmentation, gateInput, name);
+    }
+
+    /** The preprocessing normalisation this model's inputs need. */
+    public Preprocessor.Normalisation inputNormalisation() {
+        return Preprocessor.Normalisation.named(normalisation);
     }
 
     /** Whether the gate sees centred, scaled scores. */

@@ -109,6 +109,11 @@ public final class Trainer {
                             + cfg.reliabilityAugmentation() + " and " + cfg.gateInput() + "; resume it with "
                             + "--reliability-augmentation " + saved.reliabilityAugmentation() + " --gate-input " + saved.gateInput());
                 }
+                if (!saved.normalisation().equals(cfg.normalisation())) {
+                    throw new IllegalStateException("checkpoint " + last + " was trained on inputs normalised by "
+                            + saved.normalisation() + ", not " + cfg.normalisation() + "; resume it with --normalisation "
+                            + saved.normalisation());
+                }
                 ModelCheckpoint.loadWeights(last, model);
                 Checkpoint.loadOptimizer(last, model, adam);
                 startEpoch = Checkpoint.readState(last).epochsDone();

@@ -165,6 +165,25 @@ class EndToEndTest {
     }
 
     @Test
+    void resumingWithAnotherNormalisationIsRefusedNamingTheOneToResumeWith() throws Exception {
+        Path copy = tmp.resolve("normalisation-change");
+        Path ckpt = ModelCheckpoint.latest(run);
+        Path dst = Files.createDirectories(copy.resolve("checkpoints").resolve(ckpt.getFileName()));
+        try (var files = Files.list(ckpt)) {
+            for (Path f : files.toList()) Files.copy(f, dst.resolve(f.getFileName()));
+        }
+        Outcome o = cli("train", "--data", data.toString(), "--out", copy.toString(), "--epochs", "2", "--iters", "1",
+                "--quiet", "--resume", "--normalisation", "zscore", "--backend", "cpu");
+        assertNotEquals(0, o.code());
+        assertTrue(o.err().contains("--normalisation median"), o.err());
+        Outcome bad = cli("train", "--data", data.toString(), "--out", tmp.resolve("bad-norm").toString(), "--normalisation", "minmax");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--normalisation") && bad.err().contains("minmax"), bad.err());
+        // the model's normalisation reaches its cache: the run above trained from the cohort's "median" sub-folder
+        assertTrue(Files.isDirectory(data.resolve(".cloe4j-cache").resolve("median")), "median-normalised cache entries");
+    }
+
+    @Test
     void evalWritesTheFifteenRowTableTheCsvAndTheChart() throws Exception {
         Path out = tmp.resolve("eval");
         Outcome o = cli("eval", "--model", run.toString(), "--data", data.toString(), "--split", "test", "--out",

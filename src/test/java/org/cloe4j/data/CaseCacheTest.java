@@ -53,6 +53,23 @@ class CaseCacheTest {
         cache.get(c);
         assertTrue(cache.isFresh(c), "rebuilt");
         assertFalse(new CaseCache(dir.resolve("cache"), new Preprocessor(8, 1e-3)).isFresh(c), "other crop size");
+        assertFalse(new CaseCache(dir.resolve("cache"), new Preprocessor(16, 1e-3, Preprocessor.Normalisation.MEDIAN))
+                .isFresh(c), "other normalisation");
+    }
+
+    @Test
+    void anEntryWrittenBeforeTheNormalisationWasRecordedIsAZScoredOne() throws IOException {
+        CaseRecord c = smallCohortCase();
+        CaseCache cache = new CaseCache(dir.resolve("cache"), new Preprocessor(16, 1e-3));
+        cache.get(c);
+        Path side = dir.resolve("cache").resolve(c.id() + ".json");
+        String json = Files.readString(side);
+        assertTrue(json.contains("\"normalisation\" : \"zscore\""), json);
+        Files.writeString(side, json.replace("\"normalisation\" : \"zscore\",", ""));
+        assertFalse(Files.readString(side).contains("normalisation"));
+        assertTrue(cache.isFresh(c), "an old z-scored entry stays valid");
+        assertFalse(new CaseCache(dir.resolve("cache"), new Preprocessor(16, 1e-3, Preprocessor.Normalisation.MEDIAN))
+                .isFresh(c), "but not for the median normalisation");
     }
 
     @Test

@@ -84,6 +84,91 @@ class PreprocessorTest {
     }
 
     @Test
+    void medianNormalisationIsThreeTimesTheRatioToTheBrainsMedianMinusOne() {
+        // inside the mask x + 1 for x = 5..9 (times 1 and 3): 12 voxels of each of 6, 7, 8, 9, 10 along y and z, so the
+        // median is 8 and the value 3 · (x + 1 − 8) / 8, by hand; outside 0
+        PreparedCase p = new Preprocessor(8, 1e-3, Preprocessor.Normalisation.MEDIAN).prepare("c",
+                List.of(Modality.FLAIR, Modality.T1), twoModalities(), null, LabelScheme.BRATS);
+        int n = p.voxels();
+        for (int c = 0; c < 2; c++) {
+            for (int i = 0; i < n; i++) {
+                float v = p.image()[c * n + i];
+                int x = i % p.width() + p.crop().x0(), y = i / p.width() % p.height() + p.crop().y0(),
+                        z = i / (p.width() * p.height()) + p.crop().z0();
+                boolean inside = x >= 5 && x <= 9 && y >= 3 && y <= 6 && z >= 2 && z <= 4;
+                // float arithmetic on values of order 1: 1e-6 is a few ulp
+                assertEquals(inside ? 3.0 * (x + 1 - 8) / 8 : 0, v, 1e-6, "channel " + c + " at x=" + x);
+            }
+        }
+    }
+
+    @Test
+    void medianNormalisationDoesNotDependOnATumoursShareOrTheNoiseAsTheZScoreDoes() {
+        // a brain of "tissue" 100 with a bright "tumour" block of 300 over a growing share of it: the tissue's z-score
+        // moves with the share (the tumour inflates the standard deviation); its median-normalised value stays 0 while
+        // the tumour is under half the brain, and the tumour's stays 3 · (300/100 − 1) = 6
+        for (int tumourX : new int[] {1, 3, 6}) {
+            Map<Modality, Volume> m = Map.of(Modality.FLAIR, TestVolumes.of(16, 8, 8, (x, y, z) -> x < tumourX ? 300 : 100));
+            PreparedCase med = new Preprocessor(1, 1e-3, Preprocessor.Normalisation.MEDIAN).prepare("c",
+                    List.of(Modality.FLAIR), m, null, LabelScheme.BRATS);
+            PreparedCase z = new Preprocessor(1, 1e-3).prepare("c", List.of(Modality.FLAIR), m, null, LabelScheme.BRATS);
+            assertEquals(6f, med.image()[0], 1e-6, "tumour, median, share " + tumourX + "/16");
+            assertEquals(0f, med.image()[15], 0f, "tissue, median, share " + tumourX + "/16");
+            double share = tumourX / 16.0, sd = 200 * Math.sqrt(share * (1 - share));
+            assertEquals(-200 * share / sd, z.image()[15], 1e-5, "tissue, z-score, share " + tumourX + "/16");
+        }
+        // a gain and noise: multiplying the image changes nothing (up to float rounding)
+        Map<Modality, Volume> a = Map.of(Modality.FLAIR, TestVolumes.of(9, 7, 5, (x, y, z) -> 50 + x * 7 + y * 3 + z));
+        Map<Modality, Volume> b = Map.of(Modality.FLAIR, TestVolumes.of(9, 7, 5, (x, y, z) -> 3.7f * (50 + x * 7 + y * 3 + z)));
+        Preprocessor pre = new Preprocessor(1, 1e-3, Preprocessor.Normalisation.MEDIAN);
+        assertArrayEquals(pre.prepare("a", List.of(Modality.FLAIR), a, null, LabelScheme.BRATS).image(),
+                pre.prepare("b", List.of(Modality.FLAIR), b, null, LabelScheme.BRATS).image(), 1e-5f);
+    }
+
+    @Test
+    void aChannelWithoutAPositiveMedianFallsBackToTheZScore() {
+        // not a magnitude image (values around 0): the ratio to the median means nothing, the z-score is used
+        Map<Modality, Volume> m = new LinkedHashMap<>();
+        m.put(Modality.FLAIR, brainBox(1));
+        m.put(Modality.T1, TestVolumes.of(20, 16, 12, (x, y, z) ->
+                x >= 5 && x <= 9 && y >= 3 && y <= 6 && z >= 2 && z <= 4 ? x - 7 : 0));
+        PreparedCase p = new Preprocessor(8, 1e-3, Preprocessor.Normalisation.MEDIAN).prepare("c",
+                List.of(Modality.FLAIR, Modality.T1), m, null, LabelScheme.BRATS);
+        int n = p.voxels();
+        for (int i = 0; i < n; i++) {
+            int x = i % p.width() + p.crop().x0(), y = i / p.width() % p.height() + p.crop().y0(),
+                    z = i / (p.width() * p.height()) + p.crop().z0();
+            boolean inside = x >= 5 && x <= 9 && y >= 3 && y <= 6 && z >= 2 && z <= 4;
+            assertEquals(inside ? (x - 7) / Math.sqrt(2) : 0, p.image()[n + i], 1e-5, "T1 at x=" + x);
+        }
+    }
+
+    @Test
+    void theMedianEqualsASortsMiddle() {
+        var rnd = new java.util.Random(3);
+        for (int n : new int[] {1, 2, 3, 10, 11, 1000, 1001, 4096}) {
+            for (int rep = 0; rep < 20; rep++) {
+                float[] v = new float[n];
+                int levels = rep % 2 == 0 ? 5 : Integer.MAX_VALUE; // many ties, or almost none
+                for (int i = 0; i < n; i++) v[i] = rep % 2 == 0 ? rnd.nextInt(levels) : rnd.nextFloat() * 100 - 20;
+                float[] sorted = v.clone();
+                java.util.Arrays.sort(sorted);
+                double want = n % 2 == 1 ? sorted[n / 2] : 0.5 * ((double) sorted[n / 2 - 1] + sorted[n / 2]);
+                assertEquals(want, Preprocessor.median(v, n), 0, "n " + n + ", rep " + rep);
+            }
+        }
+    }
+
+    @Test
+    void normalisationNamesRoundTripAndAnUnknownOneIsRefused() {
+        assertEquals(Preprocessor.Normalisation.ZSCORE, Preprocessor.Normalisation.named(null));
+        assertEquals(Preprocessor.Normalisation.MEDIAN, Preprocessor.Normalisation.named("median"));
+        assertEquals(Preprocessor.Normalisation.ZSCORE, Preprocessor.Normalisation.named("zscore"));
+        var e = assertThrows(IllegalArgumentException.class, () -> Preprocessor.Normalisation.named("minmax"));
+        assertTrue(e.getMessage().contains("minmax"), e.getMessage());
+    }
+
+    @Test
     void missingModalitiesBecomeZeroChannelsMarkedUnavailable() {
         Map<Modality, Volume> m = Map.of(Modality.T1, brainBox(1));
         PreparedCase p = new Preprocessor(1, 1e-3).prepare("c", Modality.BRATS, m, null, LabelScheme.BRATS);
