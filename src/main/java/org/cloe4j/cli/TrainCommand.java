@@ -90,9 +90,9 @@ public final class TrainCommand implements Callable<Integer> {
             "given sequences, times 10; the presets') or raw (u and v as they are, as checkpoints trained before it existed)"})
     String gateInput;
 
-    @Option(names = "--normalisation", description = {"how each sequence is normalised over the brain: median",
-            "(3 · (x / median − 1): the presets') or zscore ((x − mean) / sd: RFNet's, that of checkpoints trained",
-            "before the choice existed)"})
+    @Option(names = "--normalisation", description = {"how each sequence is normalised over the brain: zscore",
+            "((x − mean) / sd: RFNet's and the presets') or median (3 · (x / median − 1): a scale that a tumour's size",
+            "and the noise do not move)"})
     String normalisation;
 
     @Mixin CohortOptions cohortOptions;

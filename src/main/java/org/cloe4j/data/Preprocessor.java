@@ -11,9 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * non-zero voxels of the maximum over modalities enlarged to at least {@code minCropSize} per side (clamped to the
  * volume), normalise each modality over the brain mask (sum over modalities &gt; 0; voxels outside the mask stay 0),
  * labels to classes (BraTS 4 → 3). Two normalisations ({@link Normalisation}): RFNet's z-score (mean and standard
- * deviation over the brain; a constant channel gets standard deviation 1), and the presets' ratio to the brain's
- * median, {@code MEDIAN_SCALE · (x / median − 1)}, whose scale does not depend on the tumour's size or the noise
- * (docs/GENERALISATION.md, cause 9).
+ * deviation over the brain; a constant channel gets standard deviation 1; the presets'), and the ratio to the
+ * brain's median, {@code MEDIAN_SCALE · (x / median − 1)}, whose scale does not depend on the tumour's size or the
+ * noise (docs/GENERALISATION.md, cause 9).
  *
  * <p>Modalities must agree in dims and in their voxel-to-world affine within {@code affineToleranceMm} per entry;
  * otherwise a {@link DataException} names both files.
@@ -22,7 +22,7 @@ public final class Preprocessor {
 
     /** How each modality's intensities are normalised over the brain mask. */
     public enum Normalisation {
-        /** (x − mean) / sd over the brain: RFNet's, and what a checkpoint trained before the choice existed used. */
+        /** (x − mean) / sd over the brain: RFNet's and the presets', and what a checkpoint trained before the choice used. */
         ZSCORE("zscore"),
         /**
          * {@code MEDIAN_SCALE · (x − median) / median} over the brain: an MR image's intensity unit is arbitrary but

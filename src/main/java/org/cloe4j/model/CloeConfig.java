@@ -47,9 +47,9 @@ import java.util.Set;
  *                         description; a config.json without the field reads as "raw", so older checkpoints
  *                         compute what they were trained to)
  * @param normalisation    how preprocessing normalises each sequence over the brain ({@code Preprocessor
- *                         .Normalisation}): "median" in the presets (MEDIAN_SCALE · (x / median − 1)), "zscore"
- *                         RFNet's ([choice]; a config.json without the field reads as "zscore", so older checkpoints
- *                         see their inputs as they were trained on them)
+ *                         .Normalisation}): "zscore" RFNet's and the presets', "median" MEDIAN_SCALE · (x / median − 1)
+ *                         ([choice]; docs/GENERALISATION.md, cause 9: two seeds did not show it better; a config.json
+ *                         without the field reads as "zscore", the normalisation it was trained with)
  */
 public record CloeConfig(String preset, List<Modality> modalities, int classes, int base, int patch, int batch,
                          int epochs, int itersPerEpoch, float lr, float alpha, float eta, float lambdaRec, float gamma,
@@ -76,11 +76,11 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
     /** The factor on the centred scores: their spread over sequences is 0.01–0.05 on clean cases. */
     public static final float GATE_INPUT_SCALE = 10f;
 
-    /** The presets' normalisation; {@link #ZSCORE_NORMALISATION} is what an older config.json reads as. */
-    public static final String NORMALISATION = "median", ZSCORE_NORMALISATION = "zscore";
+    /** The presets' normalisation, also what an older config.json reads as; and the median ratio, selectable. */
+    public static final String NORMALISATION = "zscore", MEDIAN_NORMALISATION = "median";
 
     public CloeConfig {
-        if (normalisation == null) normalisation = ZSCORE_NORMALISATION;
+        if (normalisation == null) normalisation = NORMALISATION;
         normalisation = Preprocessor.Normalisation.named(normalisation).cliName(); // refuses an unknown name
         if (gateInput == null) gateInput = RAW_GATE_INPUT;
         if (!gateInput.equals(GATE_INPUT) && !gateInput.equals(RAW_GATE_INPUT)) {
@@ -203,7 +203,7 @@ public record CloeConfig(String preset, List<Modality> modalities, int classes, 
                 augmentation, probability, gate, normalisation);
     }
 
-    /** The normalisation of the inputs: {@link #NORMALISATION} or {@link #ZSCORE_NORMALISATION}. */
+    /** The normalisation of the inputs: {@link #NORMALISATION} or {@link #MEDIAN_NORMALISATION}. */
     public CloeConfig withNormalisation(String name) {
         return new CloeConfig(preset, modalities, classes, base, patch, batch, epochs, itersPerEpoch, lr, alpha, eta,
                 lambdaRec, gamma, regionSupervised, detachScores, slope, ablations, seed, ceWeightFloor, diceSmooth,

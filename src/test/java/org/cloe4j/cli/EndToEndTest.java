@@ -173,14 +173,19 @@ class EndToEndTest {
             for (Path f : files.toList()) Files.copy(f, dst.resolve(f.getFileName()));
         }
         Outcome o = cli("train", "--data", data.toString(), "--out", copy.toString(), "--epochs", "2", "--iters", "1",
-                "--quiet", "--resume", "--normalisation", "zscore", "--backend", "cpu");
+                "--quiet", "--resume", "--normalisation", "median", "--backend", "cpu");
         assertNotEquals(0, o.code());
-        assertTrue(o.err().contains("--normalisation median"), o.err());
+        assertTrue(o.err().contains("--normalisation zscore"), o.err());
         Outcome bad = cli("train", "--data", data.toString(), "--out", tmp.resolve("bad-norm").toString(), "--normalisation", "minmax");
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains("--normalisation") && bad.err().contains("minmax"), bad.err());
-        // the model's normalisation reaches its cache: the run above trained from the cohort's "median" sub-folder
+        // a median run reads median-normalised cases from their own cache sub-folder and records the choice
+        Path medianRun = tmp.resolve("median-run");
+        Outcome m = cli("train", "--data", data.toString(), "--out", medianRun.toString(), "--epochs", "1", "--iters", "1",
+                "--quiet", "--normalisation", "median", "--flag-conditions", "none", "--backend", "cpu");
+        assertEquals(0, m.code(), m.err());
         assertTrue(Files.isDirectory(data.resolve(".cloe4j-cache").resolve("median")), "median-normalised cache entries");
+        assertEquals("median", ModelCheckpoint.readConfig(ModelCheckpoint.latest(medianRun)).normalisation());
     }
 
     @Test
