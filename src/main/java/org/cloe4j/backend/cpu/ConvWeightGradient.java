@@ -28,10 +28,11 @@ import java.util.Arrays;
  * output plane in a ring, so each input row is staged about once per row tile, not k times (the tiles' order, and so
  * the order in which the tiles' products are added, is row tile by row tile).
  *
- * <p>Micro-kernel. k = 3 with 32·m output channels (every CLoE layer but those with 16 outputs): gy staged
- * transposed, 32 output channels per position; per (ci, kd) 2 output vectors × 9 (kh, kw) = 18 accumulators over the
- * tile, each position 2 gy vector loads and 9 broadcast input values for 18 FMAs; a lane is one output channel's sum,
- * so no lane sum at the end. Other k = 3: 4 output channels × 3 kw = 12 accumulators held in registers over the whole
+ * <p>Micro-kernel. k = 3 with 32·m output channels: gy staged transposed, 32 output channels per position; per
+ * (ci, kd) 2 output vectors × 9 (kh, kw) = 18 accumulators over the tile, each position 2 gy vector loads and 9
+ * broadcast input values for 18 FMAs; a lane is one output channel's sum, so no lane sum at the end. 16 output
+ * channels and an even number of inputs: the same with one output vector and two input channels per call. Other k = 3
+ * (1 input channel, 4 or 8 outputs): 4 output channels × 3 kw = 12 accumulators held in registers over the whole
  * tile for one (ci, kd, kh); each step loads 3 input and 4 gy vectors for 12 FMAs (most of them split across cache
  * lines: Java arrays are not 64-byte aligned), measured 1.3–1.6× slower than the transposed form. k = 1: 4 output × 4 input channels = 16
  * accumulators, 8 loads for 16 FMAs. The accumulators are loaded from and stored to the partial-sum buffer once per
@@ -102,8 +103,8 @@ final class ConvWeightGradient {
         this.e = (k - 1) / s;
         this.rs = wOut + e;
         this.nC = ceilDiv(ci, CC);
-        this.transposed = k == 3 && co % CO_WIDE == 0 && VL == 16;
-        this.cob = transposed || co >= CO_WIDE && hOut * wOut >= 56 * 56 ? CO_WIDE : CO;
+        this.transposed = k == 3 && VL == 16 && (co % CO_WIDE == 0 || co % CO == 0 && ci % 2 == 0);
+        this.cob = transposed ? (co % CO_WIDE == 0 ? CO_WIDE : CO) : co >= CO_WIDE && hOut * wOut >= 56 * 56 ? CO_WIDE : CO;
         this.nO = ceilDiv(co, cob);
         this.ccMax = Math.min(CC, ci);
         this.ocrMax = ConvCorrelation.roundUp(Math.min(cob, co), 4);
@@ -244,7 +245,7 @@ final class ConvWeightGradient {
             for (int c = 0; c < cc; c++) {
                 for (int o = 0; o < oc; o++) {
                     for (int t = 0; t < k3; t++) {
-                        part[((sl * ci + c0 + c) * co + o0 + o) * k3 + t] = buf[acc + (c * k3 + t) * CO_WIDE + o];
+                        part[((sl * ci + c0 + c) * co + o0 + o) * k3 + t] = buf[acc + (c * k3 + t) * cob + o];
                     }
                 }
             }
@@ -297,31 +298,99 @@ final class ConvWeightGradient {
      * {@link #tileT} over the tile's np planes of nq staged positions each.
      */
     private void computeT(float[] buf, int[] xk, int gsb, int acc, int cc, int np, int nq) {
-        for (int c = 0; c < cc; c++) {
-            for (int kd = 0; kd < 3; kd++) {
-                tileT(buf, xk[kd] + c * chanLen, gsb, np, nq, acc + (c * 27 + kd * 9) * CO_WIDE);
+        if (cob == CO_WIDE) {
+            for (int c = 0; c < cc; c++) {
+                for (int kd = 0; kd < 3; kd++) {
+                    tileT(buf, xk[kd] + c * chanLen, gsb, np, nq, acc + (c * 27 + kd * 9) * CO_WIDE);
+                }
+            }
+        } else {
+            // 16 output channels: two input channels per call (cc is even: ci is, and so is CC)
+            for (int c = 0; c < cc; c += 2) {
+                for (int kd = 0; kd < 3; kd++) {
+                    tileT16(buf, xk[kd] + c * chanLen, gsb, np, nq, acc + (c * 27 + kd * 9) * CO);
+                }
             }
         }
     }
 
     /**
-     * Stages gy of the 32 channels [o0, o0+32), planes [od0, od0+np), rows [oh0, oh0+nr) transposed, position-major
-     * with the input's row stride: buf[gsb + ((p*gPlane + r*rs + ow) * 32 + o]; zero in columns wOut..rs-1, so those
-     * positions add nothing whatever input they meet.
+     * Stages gy of the cob (32 or 16) channels [o0, o0+cob), planes [od0, od0+np), rows [oh0, oh0+nr) transposed,
+     * position-major with the input's row stride: buf[gsb + (p*gPlane + r*rs + ow) * cob + o]; zero in columns
+     * wOut..rs-1, so those positions add nothing whatever input they meet.
      */
     private void stageGyT(float[] buf, int gsb, int b, int o0, int od0, int np, int oh0, int nr) {
+        final int ob = cob;
         for (int p = 0; p < np; p++) {
-            int pb = gsb + p * gPlane * CO_WIDE;
+            int pb = gsb + p * gPlane * ob;
             int src0 = (((b * co + o0) * dOut + od0 + p) * hOut + oh0) * wOut, chan = dOut * hOut * wOut;
             for (int r = 0; r < nr; r++) {
-                int rb = pb + r * rs * CO_WIDE, sr = src0 + r * wOut;
-                for (int o = 0; o < CO_WIDE; o++) {
+                int rb = pb + r * rs * ob, sr = src0 + r * wOut;
+                for (int o = 0; o < ob; o++) {
                     int so = sr + o * chan;
-                    for (int ow = 0; ow < wOut; ow++) buf[rb + ow * CO_WIDE + o] = gy[so + ow];
+                    for (int ow = 0; ow < wOut; ow++) buf[rb + ow * ob + o] = gy[so + ow];
                 }
-                Arrays.fill(buf, rb + wOut * CO_WIDE, rb + rs * CO_WIDE, 0f);
+                Arrays.fill(buf, rb + wOut * ob, rb + rs * ob, 0f);
             }
         }
+    }
+
+    /**
+     * {@link #tileT} for 16 output channels (one vector): input channels c and c+1 (x0 and x0 + chanLen) × the 9
+     * (kh, kw) taps = 18 accumulators; per position 1 gy vector load and 18 broadcast input values for 18 FMAs.
+     * Channel c+1's sums go to accBase + 27*16.
+     */
+    private void tileT16(float[] buf, int x0, int gsb, int np, int nq, int accBase) {
+        final int ps = s * planeLen, gp = gPlane * CO, xc = chanLen;
+        final int h1 = (1 % s) * s * blockLen + 1 / s * rs, h2 = (2 % s) * s * blockLen + 2 / s * rs;
+        final int l1 = (1 % s) * blockLen + 1 / s, l2 = (2 % s) * blockLen + 2 / s;
+        FloatVector z = FloatVector.zero(SPECIES);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z, a8 = z;
+        FloatVector b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z, b6 = z, b7 = z, b8 = z;
+        for (int p = 0; p < np; p++) {
+            final int xr = x0 + p * ps, g = gsb + p * gp;
+            for (int q = 0; q < nq; q++) {
+                FloatVector g0 = ld(buf, g + q * CO);
+                int x = xr + q, y = x + xc;
+                a0 = g0.fma(FloatVector.broadcast(SPECIES, buf[x]), a0);
+                b0 = g0.fma(FloatVector.broadcast(SPECIES, buf[y]), b0);
+                a1 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + l1]), a1);
+                b1 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + l1]), b1);
+                a2 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + l2]), a2);
+                b2 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + l2]), b2);
+                a3 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h1]), a3);
+                b3 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h1]), b3);
+                a4 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h1 + l1]), a4);
+                b4 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h1 + l1]), b4);
+                a5 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h1 + l2]), a5);
+                b5 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h1 + l2]), b5);
+                a6 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h2]), a6);
+                b6 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h2]), b6);
+                a7 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h2 + l1]), a7);
+                b7 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h2 + l1]), b7);
+                a8 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h2 + l2]), a8);
+                b8 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h2 + l2]), b8);
+            }
+        }
+        final int t = accBase, u = accBase + 27 * CO;
+        st(ld(buf, t).add(a0), buf, t);
+        st(ld(buf, t + VL).add(a1), buf, t + VL);
+        st(ld(buf, t + 2 * VL).add(a2), buf, t + 2 * VL);
+        st(ld(buf, t + 3 * VL).add(a3), buf, t + 3 * VL);
+        st(ld(buf, t + 4 * VL).add(a4), buf, t + 4 * VL);
+        st(ld(buf, t + 5 * VL).add(a5), buf, t + 5 * VL);
+        st(ld(buf, t + 6 * VL).add(a6), buf, t + 6 * VL);
+        st(ld(buf, t + 7 * VL).add(a7), buf, t + 7 * VL);
+        st(ld(buf, t + 8 * VL).add(a8), buf, t + 8 * VL);
+        st(ld(buf, u).add(b0), buf, u);
+        st(ld(buf, u + VL).add(b1), buf, u + VL);
+        st(ld(buf, u + 2 * VL).add(b2), buf, u + 2 * VL);
+        st(ld(buf, u + 3 * VL).add(b3), buf, u + 3 * VL);
+        st(ld(buf, u + 4 * VL).add(b4), buf, u + 4 * VL);
+        st(ld(buf, u + 5 * VL).add(b5), buf, u + 5 * VL);
+        st(ld(buf, u + 6 * VL).add(b6), buf, u + 6 * VL);
+        st(ld(buf, u + 7 * VL).add(b7), buf, u + 7 * VL);
+        st(ld(buf, u + 8 * VL).add(b8), buf, u + 8 * VL);
     }
 
     /**

@@ -30,7 +30,7 @@ class ConvWeightGradientTilingTest {
         t.backwardWeightAndBiasMatchReference(new Case(1, 5, 20, 6, 28, 28, 3, 1, Padding.ZERO));
     }
 
-    // 3³ kernels with a multiple of 32 output channels take the transposed kernel (gy staged position-major, 32 output
+    // 3³ kernels with a multiple of 32 output channels (or 16 with an even number of inputs) take the transposed kernel (gy staged position-major, 32 output
     // channels in the lanes): row tiles, stride 2, whole-plane tiles of several planes with two output blocks, and
     // two input-channel blocks.
     @Test
@@ -51,6 +51,17 @@ class ConvWeightGradientTilingTest {
     @Test
     void transposedSeveralInputBlocks() {
         t.backwardWeightAndBiasMatchReference(new Case(1, 20, 32, 4, 10, 13, 3, 2, Padding.REFLECT));
+    }
+
+    // 16 output channels and an even number of inputs: the transposed kernel's one-vector form (input channel pairs)
+    @Test
+    void transposedSixteenOutputsStrideOne() {
+        t.backwardWeightAndBiasMatchReference(new Case(2, 4, 16, 5, 40, 40, 3, 1, Padding.REFLECT));
+    }
+
+    @Test
+    void transposedSixteenOutputsStrideTwo() {
+        t.backwardWeightAndBiasMatchReference(new Case(1, 18, 16, 6, 30, 29, 3, 2, Padding.ZERO));
     }
 
     @Test
