@@ -34,7 +34,8 @@ import java.util.concurrent.CyclicBarrier;
  *
  * <p>Peak: a Vector API loop of independent FMA chains (enough to cover latency × ports), on 1 and on 2 threads,
  * best of several tries. Flops of a pass: 2·Ci·Co·k³·Do·Ho·Wo for every pass (the direct-convolution count; bias and
- * the reflect fold are not counted). % of peak uses the measured 2-thread peak.
+ * the reflect fold are not counted). % of peak uses the measured 2-thread peak (with {@code cpu}, one thread each side:
+ * the 1-thread peak).
  *
  * <p>Run: {@code scripts/bench-conv-cpu peer [quick] [cpu] [tiny|paper|all] [match=<label text>]
  * [pass=forward|backwardData|backwardWeight]}; {@code cpu}: one thread each side, timed by thread CPU time (for a
@@ -122,6 +123,11 @@ public final class CpuConvPeerBench {
         double peak1 = fmaPeak(1), peak2 = fmaPeak(2);
         System.out.printf(Locale.ROOT, "Measured FP32 FMA peak (Vector API loop): 1 thread %.1f GFLOP/s, 2 threads %.1f"
                 + " GFLOP/s%n", peak1, peak2);
+        if (cpuClock) {
+            // the same clock as the reps: on a loaded machine the wall-clock peak above measures the wait for a core
+            peak1 = fmaPeakCpu();
+            System.out.printf(Locale.ROOT, "Measured FP32 FMA peak in thread CPU time: 1 thread %.1f GFLOP/s%n", peak1);
+        }
 
         Peer peer = Peer.start();
         if (peer != null && cpuClock) peer.command("threads 1", "clock cpu");
@@ -129,8 +135,10 @@ public final class CpuConvPeerBench {
         System.out.println(peer == null ? "PyTorch: not available (/usr/bin/python3 or -Dcloe.python cannot import torch); ours only"
                 : "PyTorch peer: " + peer.banner);
         System.out.println("Shared machine: absolute times are noisy; the ratio of interleaved medians is the figure.");
+        // cpu: each side runs one thread, so % of peak is of the one-thread peak
+        double peak = cpuClock ? peak1 : peak2;
         System.out.println("ms: median over all reps; ratio: ours/PyTorch of the medians (min: of the fastest reps);"
-                + " %pk: median's flops per second / measured 2-thread peak");
+                + " %pk: median's flops per second / measured " + (cpuClock ? "1" : "2") + "-thread peak");
         System.out.printf("%-24s %-14s %9s %9s %6s %6s %8s %8s%n", "layer", "pass", "ours ms", "torch ms", "ratio",
                 "min", "ours %pk", "torch %pk");
         double sumOurs = 0, sumPeer = 0;
@@ -169,7 +177,7 @@ public final class CpuConvPeerBench {
                     double minRatio = theirs == null ? Double.NaN
                             : Arrays.stream(ours).min().orElseThrow() / Arrays.stream(theirs).min().orElseThrow();
                     System.out.printf(Locale.ROOT, "%-24s %-14s %9.2f %9.2f %6.2f %6.2f %7.1f%% %7.1f%%%n", l.label(),
-                            pass, mo, mt, mo / mt, minRatio, pct(l, mo, peak2), pct(l, mt, peak2));
+                            pass, mo, mt, mo / mt, minRatio, pct(l, mo, peak), pct(l, mt, peak));
                 }
             }
         } finally {
@@ -339,6 +347,20 @@ public final class CpuConvPeerBench {
             double sec = (System.nanoTime() - t0) * 1e-9;
             for (Thread th : ts) th.join();
             best = Math.max(best, threads * iters * 16.0 * SP.length() * 2 / sec / 1e9);
+        }
+        return best;
+    }
+
+    /** GFLOP/s of {@link #fmaLoop} on the calling thread, timed by its CPU time, best of several tries. */
+    static double fmaPeakCpu() {
+        long iters = 4_000_000;
+        for (int i = 0; i < 20; i++) sink += fmaLoop(20_000);
+        double best = 0;
+        for (int attempt = 0; attempt < 7; attempt++) {
+            long t0 = THREAD_MX.getCurrentThreadCpuTime();
+            sink += fmaLoop(iters);
+            double sec = (THREAD_MX.getCurrentThreadCpuTime() - t0) * 1e-9;
+            best = Math.max(best, iters * 16.0 * SP.length() * 2 / sec / 1e9);
         }
         return best;
     }

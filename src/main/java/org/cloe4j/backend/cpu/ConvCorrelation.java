@@ -51,7 +51,8 @@ final class ConvCorrelation {
     private final int[] offD, offH, offW;
     private final int nd, nh, nw, taps, maxOffH;
     private final int[] loadOff; // per column tap: phase*J + offW/s
-    private final boolean unrolledTaps; // three column taps: use chunk2k3
+    private final boolean unrolledTaps; // three row and column taps: chunk2k3 (chunk2k3Phases at stride 2)
+    private final boolean unitCols; // column taps at staged offsets 0, 1, 2 (stride 1): chunk2k3's constants
     private final int outCh;
     final int rows, cols;
     private final int j; // buffer row length per phase
@@ -89,7 +90,8 @@ final class ConvCorrelation {
         this.j = roundUp(cols, VL) + mw / s + 1;
         this.loadOff = new int[nw];
         for (int t = 0; t < nw; t++) loadOff[t] = (offW[t] % s) * j + offW[t] / s;
-        this.unrolledTaps = nw == 3;
+        this.unrolledTaps = nw == 3 && nh == 3;
+        this.unitCols = nw == 3 && loadOff[0] == 0 && loadOff[1] == 1 && loadOff[2] == 2;
         this.runShift = colShift;
         this.runLo = Math.max(0, colShift);
         this.runHi = Math.min(j * s, colShift + srcW);
@@ -218,7 +220,10 @@ final class ConvCorrelation {
         for (; r < tr; r++) {
             int c = 0;
             if (unrolledTaps) {
-                for (; c + VL < cols; c += 2 * VL) kernels.chunk2k3(buf, rows, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
+                for (; c + VL < cols; c += 2 * VL) {
+                    if (unitCols) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
+                    else kernels.chunk2k3Phases(buf, rows, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
+                }
             } else {
                 for (; c + VL < cols; c += 2 * VL) kernels.chunk2(buf, rn, ob, oValid, i0, ic, r, c, VL, VL, tile, first, bias);
             }
@@ -240,7 +245,8 @@ final class ConvCorrelation {
         for (; q + 2 <= total; q += 2) {
             int r0 = q / nf, c0 = q % nf, r1 = (q + 1) / nf, c1 = (q + 1) % nf;
             int d1 = (r1 - r0) * rs + (c1 - c0) * VL, e1 = (r1 - r0) * st + (c1 - c0) * VL;
-            if (unrolledTaps) kernels.chunk2k3(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            if (unrolledTaps && unitCols) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
+            else if (unrolledTaps) kernels.chunk2k3Phases(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
             else if (nw == 1) kernels.chunk2k1(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
             else if (nw == 2) kernels.chunk2k2(buf, rows, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
             else kernels.chunk2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);

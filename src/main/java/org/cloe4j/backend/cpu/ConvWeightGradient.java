@@ -28,8 +28,13 @@ import java.util.Arrays;
  * output plane in a ring, so each input row is staged about once per row tile, not k times (the tiles' order, and so
  * the order in which the tiles' products are added, is row tile by row tile).
  *
- * <p>Micro-kernel. k = 3: 4 output channels × 3 kw = 12 accumulators held in registers over the whole tile for one
- * (ci, kd, kh); each step loads 3 input and 4 gy vectors for 12 FMAs. k = 1: 4 output × 4 input channels = 16
+ * <p>Micro-kernel. k = 3 with 32·m output channels: gy staged transposed, 32 output channels per position; per
+ * (ci, kd) 2 output vectors × 9 (kh, kw) = 18 accumulators over the tile, each position 2 gy vector loads and 9
+ * broadcast input values for 18 FMAs; a lane is one output channel's sum, so no lane sum at the end. 16 output
+ * channels and an even number of inputs: the same with one output vector and two input channels per call. Other k = 3
+ * (1 input channel, 4 or 8 outputs): 4 output channels × 3 kw = 12 accumulators held in registers over the whole
+ * tile for one (ci, kd, kh); each step loads 3 input and 4 gy vectors for 12 FMAs (most of them split across cache
+ * lines: Java arrays are not 64-byte aligned), measured 1.3–1.6× slower than the transposed form. k = 1: 4 output × 4 input channels = 16
  * accumulators, 8 loads for 16 FMAs. The accumulators are loaded from and stored to the partial-sum buffer once per
  * tile, which the tile sizes keep to a few percent of the FMAs.
  */
@@ -70,6 +75,11 @@ final class ConvWeightGradient {
     private final int ccMax, ocrMax;
     /** This shape's output-channel block: {@link #CO} or {@link #CO_WIDE}. */
     private final int cob;
+    /**
+     * k = 3 with a multiple of {@link #CO_WIDE} output channels: gy staged transposed (32 output channels per position,
+     * the vector lanes) and {@link #tileT}'s kernel; otherwise {@link #tile3} with positions in the lanes.
+     */
+    private final boolean transposed;
 
     ConvWeightGradient(float[] x, float[] gy, int n, int ci, int d, int h, int wd, int co, int k, int s, int pad,
                        int dOut, int hOut, int wOut, int[] mapD, int[] mapH, int[] mapW) {
@@ -93,7 +103,8 @@ final class ConvWeightGradient {
         this.e = (k - 1) / s;
         this.rs = wOut + e;
         this.nC = ceilDiv(ci, CC);
-        this.cob = co >= CO_WIDE && hOut * wOut >= 56 * 56 ? CO_WIDE : CO;
+        this.transposed = k == 3 && VL == 16 && (co % CO_WIDE == 0 || co % CO == 0 && ci % 2 == 0);
+        this.cob = transposed ? (co % CO_WIDE == 0 ? CO_WIDE : CO) : co >= CO_WIDE && hOut * wOut >= 56 * 56 ? CO_WIDE : CO;
         this.nO = ceilDiv(co, cob);
         this.ccMax = Math.min(CC, ci);
         this.ocrMax = ConvCorrelation.roundUp(Math.min(cob, co), 4);
@@ -198,9 +209,14 @@ final class ConvWeightGradient {
                     }
                     staged = z0 + k - 1;
                     prevB = b;
-                    stageGy(buf, gsb, b, o0, oc, ocr, od, 1, oh0, nr);
                     for (int kd = 0; kd < k; kd++) xk[kd] = xs + (z0 + kd) % k * planeLen;
-                    compute(buf, xk, gsb, acc, cc, ocr, groups, 1, qLen);
+                    if (transposed) {
+                        stageGyT(buf, gsb, b, o0, od, 1, oh0, nr);
+                        computeT(buf, xk, gsb, acc, cc, 1, nr * rs);
+                    } else {
+                        stageGy(buf, gsb, b, o0, oc, ocr, od, 1, oh0, nr);
+                        compute(buf, xk, gsb, acc, cc, ocr, groups, 1, qLen);
+                    }
                 }
             }
         } else {
@@ -213,11 +229,27 @@ final class ConvWeightGradient {
                     for (int zz = 0; zz < (np - 1) * s + k; zz++) {
                         stageX(buf, xs + zz * planeLen, b, c0, cc, od0 * s + zz, oh0, nr);
                     }
-                    stageGy(buf, gsb, b, o0, oc, ocr, od0, np, oh0, nr);
-                    compute(buf, xk, gsb, acc, cc, ocr, groups, np, qLen);
+                    if (transposed) {
+                        stageGyT(buf, gsb, b, o0, od0, np, oh0, nr);
+                        computeT(buf, xk, gsb, acc, cc, np, nr * rs);
+                    } else {
+                        stageGy(buf, gsb, b, o0, oc, ocr, od0, np, oh0, nr);
+                        compute(buf, xk, gsb, acc, cc, ocr, groups, np, qLen);
+                    }
                 }
                 f += np;
             }
+        }
+        if (transposed) {
+            // one lane per output channel: the sums are complete
+            for (int c = 0; c < cc; c++) {
+                for (int o = 0; o < oc; o++) {
+                    for (int t = 0; t < k3; t++) {
+                        part[((sl * ci + c0 + c) * co + o0 + o) * k3 + t] = buf[acc + (c * k3 + t) * cob + o];
+                    }
+                }
+            }
+            return;
         }
         for (int c = 0; c < cc; c++) {
             for (int o = 0; o < oc; o++) {
@@ -259,6 +291,176 @@ final class ConvWeightGradient {
                 for (; c < cc; c++) tile1(buf, xs + c * chanLen, gBase, np, qLen, acc + (c * ocr + 4 * g) * VL);
             }
         }
+    }
+
+    /**
+     * The transposed form of {@link #compute} (k = 3, 32 output channels): per (input channel, kd) one
+     * {@link #tileT} over the tile's np planes of nq staged positions each.
+     */
+    private void computeT(float[] buf, int[] xk, int gsb, int acc, int cc, int np, int nq) {
+        if (cob == CO_WIDE) {
+            for (int c = 0; c < cc; c++) {
+                for (int kd = 0; kd < 3; kd++) {
+                    tileT(buf, xk[kd] + c * chanLen, gsb, np, nq, acc + (c * 27 + kd * 9) * CO_WIDE);
+                }
+            }
+        } else {
+            // 16 output channels: two input channels per call (cc is even: ci is, and so is CC)
+            for (int c = 0; c < cc; c += 2) {
+                for (int kd = 0; kd < 3; kd++) {
+                    tileT16(buf, xk[kd] + c * chanLen, gsb, np, nq, acc + (c * 27 + kd * 9) * CO);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stages gy of the cob (32 or 16) channels [o0, o0+cob), planes [od0, od0+np), rows [oh0, oh0+nr) transposed,
+     * position-major with the input's row stride: buf[gsb + (p*gPlane + r*rs + ow) * cob + o]; zero in columns
+     * wOut..rs-1, so those positions add nothing whatever input they meet.
+     */
+    private void stageGyT(float[] buf, int gsb, int b, int o0, int od0, int np, int oh0, int nr) {
+        final int ob = cob;
+        for (int p = 0; p < np; p++) {
+            int pb = gsb + p * gPlane * ob;
+            int src0 = (((b * co + o0) * dOut + od0 + p) * hOut + oh0) * wOut, chan = dOut * hOut * wOut;
+            for (int r = 0; r < nr; r++) {
+                int rb = pb + r * rs * ob, sr = src0 + r * wOut;
+                for (int o = 0; o < ob; o++) {
+                    int so = sr + o * chan;
+                    for (int ow = 0; ow < wOut; ow++) buf[rb + ow * ob + o] = gy[so + ow];
+                }
+                Arrays.fill(buf, rb + wOut * ob, rb + rs * ob, 0f);
+            }
+        }
+    }
+
+    /**
+     * {@link #tileT} for 16 output channels (one vector): input channels c and c+1 (x0 and x0 + chanLen) × the 9
+     * (kh, kw) taps = 18 accumulators; per position 1 gy vector load and 18 broadcast input values for 18 FMAs.
+     * Channel c+1's sums go to accBase + 27*16.
+     */
+    private void tileT16(float[] buf, int x0, int gsb, int np, int nq, int accBase) {
+        final int ps = s * planeLen, gp = gPlane * CO, xc = chanLen;
+        final int h1 = (1 % s) * s * blockLen + 1 / s * rs, h2 = (2 % s) * s * blockLen + 2 / s * rs;
+        final int l1 = (1 % s) * blockLen + 1 / s, l2 = (2 % s) * blockLen + 2 / s;
+        FloatVector z = FloatVector.zero(SPECIES);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z, a8 = z;
+        FloatVector b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z, b6 = z, b7 = z, b8 = z;
+        for (int p = 0; p < np; p++) {
+            final int xr = x0 + p * ps, g = gsb + p * gp;
+            for (int q = 0; q < nq; q++) {
+                FloatVector g0 = ld(buf, g + q * CO);
+                int x = xr + q, y = x + xc;
+                a0 = g0.fma(FloatVector.broadcast(SPECIES, buf[x]), a0);
+                b0 = g0.fma(FloatVector.broadcast(SPECIES, buf[y]), b0);
+                a1 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + l1]), a1);
+                b1 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + l1]), b1);
+                a2 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + l2]), a2);
+                b2 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + l2]), b2);
+                a3 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h1]), a3);
+                b3 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h1]), b3);
+                a4 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h1 + l1]), a4);
+                b4 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h1 + l1]), b4);
+                a5 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h1 + l2]), a5);
+                b5 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h1 + l2]), b5);
+                a6 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h2]), a6);
+                b6 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h2]), b6);
+                a7 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h2 + l1]), a7);
+                b7 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h2 + l1]), b7);
+                a8 = g0.fma(FloatVector.broadcast(SPECIES, buf[x + h2 + l2]), a8);
+                b8 = g0.fma(FloatVector.broadcast(SPECIES, buf[y + h2 + l2]), b8);
+            }
+        }
+        final int t = accBase, u = accBase + 27 * CO;
+        st(ld(buf, t).add(a0), buf, t);
+        st(ld(buf, t + VL).add(a1), buf, t + VL);
+        st(ld(buf, t + 2 * VL).add(a2), buf, t + 2 * VL);
+        st(ld(buf, t + 3 * VL).add(a3), buf, t + 3 * VL);
+        st(ld(buf, t + 4 * VL).add(a4), buf, t + 4 * VL);
+        st(ld(buf, t + 5 * VL).add(a5), buf, t + 5 * VL);
+        st(ld(buf, t + 6 * VL).add(a6), buf, t + 6 * VL);
+        st(ld(buf, t + 7 * VL).add(a7), buf, t + 7 * VL);
+        st(ld(buf, t + 8 * VL).add(a8), buf, t + 8 * VL);
+        st(ld(buf, u).add(b0), buf, u);
+        st(ld(buf, u + VL).add(b1), buf, u + VL);
+        st(ld(buf, u + 2 * VL).add(b2), buf, u + 2 * VL);
+        st(ld(buf, u + 3 * VL).add(b3), buf, u + 3 * VL);
+        st(ld(buf, u + 4 * VL).add(b4), buf, u + 4 * VL);
+        st(ld(buf, u + 5 * VL).add(b5), buf, u + 5 * VL);
+        st(ld(buf, u + 6 * VL).add(b6), buf, u + 6 * VL);
+        st(ld(buf, u + 7 * VL).add(b7), buf, u + 7 * VL);
+        st(ld(buf, u + 8 * VL).add(b8), buf, u + 8 * VL);
+    }
+
+    /**
+     * k = 3, one (input channel, kd), 32 output channels in two vectors × the 9 (kh, kw) taps = 18 accumulators over
+     * the tile's np planes of nq positions: per position, 2 vector loads of staged gy and 9 broadcast input values
+     * for 18 FMAs (tile3's form needs 7 vector loads, most of them split across cache lines, per 12). Each output
+     * channel's sum over the tile is one lane, taken in position order from zero and then added to the item's sum
+     * at accBase + (kh*3 + kw) * 32 (a tile's few hundred to few thousand terms first, then tile by tile). x0: the
+     * staged input of plane 0 for this kd.
+     */
+    private void tileT(float[] buf, int x0, int gsb, int np, int nq, int accBase) {
+        final int ps = s * planeLen, gp = gPlane * CO_WIDE;
+        final int h1 = (1 % s) * s * blockLen + 1 / s * rs, h2 = (2 % s) * s * blockLen + 2 / s * rs;
+        final int l1 = (1 % s) * blockLen + 1 / s, l2 = (2 % s) * blockLen + 2 / s;
+        FloatVector z = FloatVector.zero(SPECIES);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z, a8 = z;
+        FloatVector b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z, b6 = z, b7 = z, b8 = z;
+        for (int p = 0; p < np; p++) {
+            final int xr = x0 + p * ps, g = gsb + p * gp;
+            for (int q = 0; q < nq; q++) {
+                FloatVector g0 = ld(buf, g + q * CO_WIDE), g1 = ld(buf, g + q * CO_WIDE + VL);
+                int x = xr + q;
+                FloatVector w = FloatVector.broadcast(SPECIES, buf[x]);
+                a0 = g0.fma(w, a0);
+                b0 = g1.fma(w, b0);
+                w = FloatVector.broadcast(SPECIES, buf[x + l1]);
+                a1 = g0.fma(w, a1);
+                b1 = g1.fma(w, b1);
+                w = FloatVector.broadcast(SPECIES, buf[x + l2]);
+                a2 = g0.fma(w, a2);
+                b2 = g1.fma(w, b2);
+                w = FloatVector.broadcast(SPECIES, buf[x + h1]);
+                a3 = g0.fma(w, a3);
+                b3 = g1.fma(w, b3);
+                w = FloatVector.broadcast(SPECIES, buf[x + h1 + l1]);
+                a4 = g0.fma(w, a4);
+                b4 = g1.fma(w, b4);
+                w = FloatVector.broadcast(SPECIES, buf[x + h1 + l2]);
+                a5 = g0.fma(w, a5);
+                b5 = g1.fma(w, b5);
+                w = FloatVector.broadcast(SPECIES, buf[x + h2]);
+                a6 = g0.fma(w, a6);
+                b6 = g1.fma(w, b6);
+                w = FloatVector.broadcast(SPECIES, buf[x + h2 + l1]);
+                a7 = g0.fma(w, a7);
+                b7 = g1.fma(w, b7);
+                w = FloatVector.broadcast(SPECIES, buf[x + h2 + l2]);
+                a8 = g0.fma(w, a8);
+                b8 = g1.fma(w, b8);
+            }
+        }
+        final int t = accBase, w2 = 2 * VL;
+        st(ld(buf, t).add(a0), buf, t);
+        st(ld(buf, t + VL).add(b0), buf, t + VL);
+        st(ld(buf, t + w2).add(a1), buf, t + w2);
+        st(ld(buf, t + w2 + VL).add(b1), buf, t + w2 + VL);
+        st(ld(buf, t + 2 * w2).add(a2), buf, t + 2 * w2);
+        st(ld(buf, t + 2 * w2 + VL).add(b2), buf, t + 2 * w2 + VL);
+        st(ld(buf, t + 3 * w2).add(a3), buf, t + 3 * w2);
+        st(ld(buf, t + 3 * w2 + VL).add(b3), buf, t + 3 * w2 + VL);
+        st(ld(buf, t + 4 * w2).add(a4), buf, t + 4 * w2);
+        st(ld(buf, t + 4 * w2 + VL).add(b4), buf, t + 4 * w2 + VL);
+        st(ld(buf, t + 5 * w2).add(a5), buf, t + 5 * w2);
+        st(ld(buf, t + 5 * w2 + VL).add(b5), buf, t + 5 * w2 + VL);
+        st(ld(buf, t + 6 * w2).add(a6), buf, t + 6 * w2);
+        st(ld(buf, t + 6 * w2 + VL).add(b6), buf, t + 6 * w2 + VL);
+        st(ld(buf, t + 7 * w2).add(a7), buf, t + 7 * w2);
+        st(ld(buf, t + 7 * w2 + VL).add(b7), buf, t + 7 * w2 + VL);
+        st(ld(buf, t + 8 * w2).add(a8), buf, t + 8 * w2);
+        st(ld(buf, t + 8 * w2 + VL).add(b8), buf, t + 8 * w2 + VL);
     }
 
     /**

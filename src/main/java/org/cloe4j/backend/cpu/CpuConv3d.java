@@ -19,8 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * flipped, channel-transposed kernel — for stride 2 split into 2³ phases (even/odd virtual positions), each a
  * stride-1 correlation with the sub-set of taps of that parity — and the padded-domain gradient is then folded
  * back: interior positions map 1:1, padding positions add into the voxel they reflect (REFLECT) or vanish (ZERO).
- * backwardWeight is {@link ConvWeightGradient}: per block of 16 input × 16 output channels and slab of planes,
- * lane-wise partial dot products of staged padded input rows with staged gy rows, accumulated in registers over
+ * backwardWeight is {@link ConvWeightGradient}: per block of 16 input × 16 or 32 output channels and slab of planes,
+ * products of staged padded input rows with staged gy (3³ kernels with 16 or 32·m outputs: gy transposed, output
+ * channels in the lanes; otherwise lane-wise partial dot products over positions), accumulated in registers over
  * tiles of rows and reduced in a fixed order (independent of the thread count).
  *
  * <p>Supported: k 1 (pad 0) or 3 (pad 1), stride 1 or 2, ZERO or REFLECT padding. Anything else is rejected.
