@@ -11,7 +11,7 @@ import java.util.Map;
  * <ul>
  * <li>{@link #correlation}: for every pair of given sequences, the Pearson correlation of their intensities inside the
  *     head mask the preprocessing uses (voxels where the sum of the given sequences is &gt; 0, {@link Preprocessor}).
- *     The z-score is an affine map per sequence, so this is the correlation of the normalised intensities too. Two
+ *     Either normalisation is an affine map per sequence, so this is the correlation of the normalised intensities too. Two
  *     different MR contrasts of one head correlate in a range characteristic of the pair; the same image twice gives 1;
  * <li>{@link #noise}: per sequence, σ̂ / sd, a robust noise estimate in z-score units: σ̂ = 1.4826 · median
  *     |x(i+1) − x(i)| / √2 over the neighbouring-voxel pairs along x that both lie inside the head mask eroded by
