@@ -48,7 +48,7 @@ import java.util.Set;
  *                         compute what they were trained to)
  * @param normalisation    how preprocessing normalises each sequence over the brain ({@code Preprocessor
  *                         .Normalisation}): "zscore" RFNet's and the presets', "median" MEDIAN_SCALE · (x / median − 1)
- *                         ([choice]; docs/GENERALISATION.md, cause 9: two seeds did not show it better; a config.json
+ *                         ([choice]; docs/GENERALISATION.md, cause 9: three seeds did not show it better; a config.json
  *                         without the field reads as "zscore", the normalisation it was trained with)
  */
 public record CloeConfig(String preset, List<Modality> modalities, int classes, int base, int patch, int batch,
