@@ -220,11 +220,6 @@ public final class Preprocessor {
         }
     }
 
-    /** z-score of each available channel over the mask sum > 0; voxels outside the mask are set to 0. */
-    static void normalise(float[] image, int channels, int n, boolean[] available) {
-        normalise(image, channels, n, available, Normalisation.ZSCORE);
-    }
-
     /** Each available channel normalised over the mask sum > 0 as {@code how} says; voxels outside it are set to 0. */
     static void normalise(float[] image, int channels, int n, boolean[] available, Normalisation how) {
         boolean[] mask = new boolean[n];

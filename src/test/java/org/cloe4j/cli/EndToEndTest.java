@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,14 +131,20 @@ class EndToEndTest {
         assertTrue(o.err().contains("--resume"), o.err());
     }
 
-    @Test
-    void resumingWithAnotherSegmentationLossIsRefusedNamingTheLossToResumeWith() throws Exception {
-        Path copy = tmp.resolve("loss-change");
+    /** A run folder holding a copy of the shared run's latest checkpoint, to resume with other settings. */
+    private Path copyOfRun(String name) throws IOException {
+        Path copy = tmp.resolve(name);
         Path ckpt = ModelCheckpoint.latest(run);
         Path dst = Files.createDirectories(copy.resolve("checkpoints").resolve(ckpt.getFileName()));
         try (var files = Files.list(ckpt)) {
             for (Path f : files.toList()) Files.copy(f, dst.resolve(f.getFileName()));
         }
+        return copy;
+    }
+
+    @Test
+    void resumingWithAnotherSegmentationLossIsRefusedNamingTheLossToResumeWith() throws Exception {
+        Path copy = copyOfRun("loss-change");
         Outcome o = cli("train", "--data", data.toString(), "--out", copy.toString(), "--epochs", "2", "--iters", "1",
                 "--quiet", "--resume", "--seg-loss", "rfnet", "--backend", "cpu");
         assertNotEquals(0, o.code());
@@ -149,12 +156,7 @@ class EndToEndTest {
 
     @Test
     void resumingWithAnotherAugmentationIsRefusedNamingTheAugmentationToResumeWith() throws Exception {
-        Path copy = tmp.resolve("augmentation-change");
-        Path ckpt = ModelCheckpoint.latest(run);
-        Path dst = Files.createDirectories(copy.resolve("checkpoints").resolve(ckpt.getFileName()));
-        try (var files = Files.list(ckpt)) {
-            for (Path f : files.toList()) Files.copy(f, dst.resolve(f.getFileName()));
-        }
+        Path copy = copyOfRun("augmentation-change");
         Outcome o = cli("train", "--data", data.toString(), "--out", copy.toString(), "--epochs", "2", "--iters", "1",
                 "--quiet", "--resume", "--augmentation", "rfnet", "--backend", "cpu");
         assertNotEquals(0, o.code());
@@ -166,12 +168,7 @@ class EndToEndTest {
 
     @Test
     void resumingWithAnotherNormalisationIsRefusedNamingTheOneToResumeWith() throws Exception {
-        Path copy = tmp.resolve("normalisation-change");
-        Path ckpt = ModelCheckpoint.latest(run);
-        Path dst = Files.createDirectories(copy.resolve("checkpoints").resolve(ckpt.getFileName()));
-        try (var files = Files.list(ckpt)) {
-            for (Path f : files.toList()) Files.copy(f, dst.resolve(f.getFileName()));
-        }
+        Path copy = copyOfRun("normalisation-change");
         Outcome o = cli("train", "--data", data.toString(), "--out", copy.toString(), "--epochs", "2", "--iters", "1",
                 "--quiet", "--resume", "--normalisation", "median", "--backend", "cpu");
         assertNotEquals(0, o.code());

@@ -74,8 +74,8 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
             a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
             b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + e1);
         }
-        // One flat loop over (source channel, kd, kh) in that order: the weight index is linear in it, so the JIT
-        // checks its bounds once before the loop instead of 24 times per (channel, kd).
+        // A loop over the staged planes (source channel, kd) and in it over the three kh rows: the weight index is
+        // linear in the steps, so the JIT checks its bounds once before the loop instead of 24 times per (channel, kd).
         final int rowBase = r * s * sj + c, np = ic * nd, planeLen = rn * sj;
         final int h0 = offH[0] * sj, h1 = offH[1] * sj, h2 = offH[2] * sj;
         int wb = (ob * srcCh + i0) * taps * OB;
