@@ -39,6 +39,11 @@ final class ConvCorrelation {
     /** Output rows per tile: halo rows ((k-1) per tile) stay a small fraction while the buffer stays in L2. */
     static final int ROW_TILE = 8;
     /**
+     * Output rows per tile in the flat layout ({@link #flatRowStride}): 16 rows of 28 or 56 columns (stride 30 or 58)
+     * are an even number of vectors, so a tile runs in pairs only, and its two halo rows are a smaller share.
+     */
+    static final int FLAT_ROW_TILE = 16;
+    /**
      * Source channels staged per buffer fill for a full 3³ kernel; bounds the buffer to CH_CHUNK*3*(ROW_TILE*s+2)*s*J
      * floats. Correlations with fewer taps (1³ convs, backwardData's stride-2 phases of 1–8 taps) stage more
      * channels per fill ({@link #chChunk}), so that each kernel call still runs about CH_CHUNK*27 taps between
@@ -59,6 +64,7 @@ final class ConvCorrelation {
     // run on across row ends, so rows of 28 or 56 columns no longer pay for 32 or 64.
     private final boolean flat;
     private final int st; // accumulator tile row stride
+    private final int rowTile; // output rows per tile: ROW_TILE, twice that in the flat layout
     private final int outCh;
     final int rows, cols;
     private final int j; // buffer row length per phase
@@ -98,6 +104,7 @@ final class ConvCorrelation {
         int stFlat = flatRowStride(cols);
         this.flat = unrolledTaps && unitCols && outCh % OB == 0 && !(VL == 16 && cols <= 8)
                 && stFlat < roundUp(cols, VL);
+        this.rowTile = flat ? FLAT_ROW_TILE : ROW_TILE;
         this.j = flat ? stFlat : roundUp(cols, VL) + mw / s + 1;
         this.st = flat ? stFlat : roundUp(cols, VL);
         this.loadOff = new int[nw];
@@ -106,8 +113,8 @@ final class ConvCorrelation {
         this.runLo = Math.max(0, colShift);
         this.runHi = Math.min(j * s, colShift + srcW);
         this.chChunk = Math.min(Math.max(CH_CHUNK, CH_CHUNK * 27 / taps), Math.max(CH_CHUNK, srcCh));
-        this.kernels = new ConvUnrolledTapKernels(packedWeights, srcCh, taps, s, j, tileRowStride(), offH, loadOff, nd, nh,
-                nw);
+        this.kernels = new ConvUnrolledTapKernels(packedWeights, srcCh, taps, s, j, st, rowTile * st, offH, loadOff, nd,
+                nh, nw);
     }
 
     static int roundUp(int a, int b) {
@@ -119,10 +126,11 @@ final class ConvCorrelation {
      * halo, and junk in the tile), rounded up so that {@link #ROW_TILE} rows are whole vectors. An output vector then
      * covers flat positions q..q+VL-1 of the tile, row r column c at q = r*st + c, and reads the staged source at
      * q + kh*st + kw: the same flat offset, because staged rows have the same stride. Positions with c >= cols are
-     * junk and are never copied out; the last vector of a tile ends at or before ROW_TILE*st.
+     * junk and are never copied out; {@link #FLAT_ROW_TILE} rows are a whole number of vector pairs, so the last
+     * vector of a tile ends at or before FLAT_ROW_TILE*st and a full tile needs no single-vector kernel.
      */
     static int flatRowStride(int cols) {
-        int m = VL / gcd(ROW_TILE, VL);
+        int m = 2 * VL / gcd(FLAT_ROW_TILE, 2 * VL);
         return roundUp(cols + 2, m);
     }
 
@@ -132,7 +140,7 @@ final class ConvCorrelation {
 
     /** Floats of per-thread buffer {@link #tile} needs. */
     int bufferSize() {
-        int rn = (ROW_TILE - 1) * s + maxOffH + 1;
+        int rn = (rowTile - 1) * s + maxOffH + 1;
         // flat: the last vectors of a tile read up to VL - 1 floats past the last staged row (junk outputs only)
         return chChunk * nd * rn * s * j + (flat ? VL : 0);
     }
@@ -147,14 +155,19 @@ final class ConvCorrelation {
         return st;
     }
 
+    /** Output rows per tile: {@link #ROW_TILE}, or {@link #FLAT_ROW_TILE} in the flat layout. */
+    int rowTile() {
+        return rowTile;
+    }
+
     /** Floats of the per-thread accumulator tile: output channels (whole blocks) × ROW_TILE rows × row stride. */
     int tileSize() {
-        return roundUp(outCh, OB) * ROW_TILE * tileRowStride();
+        return roundUp(outCh, OB) * rowTile * st;
     }
 
     /**
      * Computes rows [r0, r0+tr) of output plane {@code plane} for all output channels o into
-     * tile[o*ROW_TILE*stride + r*stride + c] (r relative to r0; stride = {@link #tileRowStride()}), bias added when
+     * tile[(o*rowTile + r)*stride + c] (r relative to r0; stride = {@link #tileRowStride()}, rowTile = {@link #rowTile()}), bias added when
      * non-null. Columns past {@link #cols} hold junk. The caller copies or folds the tile into its destination.
      */
     void tile(int srcBase, int plane, int r0, int tr, float[] bias, float[] buf, float[] tile) {
@@ -182,7 +195,7 @@ final class ConvCorrelation {
         int st = tileRowStride();
         for (int o = 0; o < outCh; o++) {
             for (int r = 0; r < tr; r++) {
-                System.arraycopy(tile, (o * ROW_TILE + r) * st, out, outBase + o * outChStride + (r0 + r) * cols, cols);
+                System.arraycopy(tile, (o * rowTile + r) * st, out, outBase + o * outChStride + (r0 + r) * cols, cols);
             }
         }
     }

@@ -3,7 +3,6 @@ package org.cloe4j.backend.cpu;
 import jdk.incubator.vector.FloatVector;
 
 import static org.cloe4j.backend.cpu.ConvCorrelation.OB;
-import static org.cloe4j.backend.cpu.ConvCorrelation.ROW_TILE;
 import static org.cloe4j.backend.cpu.ConvCorrelation.SPECIES;
 
 /**
@@ -14,9 +13,9 @@ import static org.cloe4j.backend.cpu.ConvCorrelation.SPECIES;
  * accumulator initialisation or the stores into helpers would move the accumulators into arrays and off registers.
  */
 final class ConvUnrolledTapKernels extends ConvTileKernels {
-    ConvUnrolledTapKernels(float[] pw, int srcCh, int taps, int s, int j, int st, int[] offH, int[] loadOff, int nd,
-                           int nh, int nw) {
-        super(pw, srcCh, taps, s, j, st, offH, loadOff, nd, nh, nw);
+    ConvUnrolledTapKernels(float[] pw, int srcCh, int taps, int s, int j, int st, int cs, int[] offH, int[] loadOff,
+                           int nd, int nh, int nw) {
+        super(pw, srcCh, taps, s, j, st, cs, offH, loadOff, nd, nh, nw);
     }
 
     /**
@@ -36,7 +35,7 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
         final int sj = s * j;
         final float[] pw = this.pw;
         final int nd = this.nd, nh = this.nh;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         final int l0 = 0, l1 = 1, l2 = 2;
         final int[] offH = this.offH;
         int o = ob * OB * cs + r * st + c;
@@ -193,7 +192,7 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
         final float[] pw = this.pw;
         final int[] loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         final int l0 = loadOff[0], l1 = loadOff[1], l2 = loadOff[2];
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
@@ -343,7 +342,7 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
         final float[] pw = this.pw;
         final int[] loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         final int l0 = loadOff[0];
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, a6, b6, a7, b7;
@@ -440,7 +439,7 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
         final float[] pw = this.pw;
         final int[] loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         final int l0 = loadOff[0], l1 = loadOff[1];
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, a6, b6, a7, b7;
