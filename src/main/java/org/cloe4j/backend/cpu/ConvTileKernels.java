@@ -16,7 +16,7 @@ import static org.cloe4j.backend.cpu.ConvCorrelation.VL;
  *
  * <p>Common parameters: buf the staged rows, rn staged rows per (channel, depth tap), ob the output-channel block,
  * oValid its valid channels, [i0, i0+ic) the source-channel chunk, r the tile row, c the first column, tile the
- * accumulator tile ([channel][ROW_TILE][row stride]), first whether this is the chunk that initialises it.
+ * accumulator tile ([channel][rows per tile][row stride]), first whether this is the chunk that initialises it.
  * The variants of chunk2 with the column taps unrolled are in {@link ConvUnrolledTapKernels}.
  */
 class ConvTileKernels {
