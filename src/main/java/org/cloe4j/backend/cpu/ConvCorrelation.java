@@ -20,10 +20,12 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors (adjacent in a row, or the last of one row and the first of the next): 8 output channels × 2 vectors = 16
  * accumulators live in registers across all source channels of the chunk and all taps; each loaded source vector
  * feeds 8 FMAs and each broadcast weight 2 (the micro-kernels are in {@link ConvTileKernels}: chunk2; in {@link ConvUnrolledTapKernels} chunk2k3,
- * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled, walking (source channel, kd, kh) as one
- * flat loop with the staged-row offsets from a per-tile table, so that the weight index is linear in the loop counter
- * and the JIT checks its bounds once per call; chunk1/chunkHalf for a last single vector, quad2/single4 blocks of 4 or
- * 1 valid channels).
+ * chunk2k2, chunk2k1 the same with the three, two or one column taps unrolled, chunk2k3 (stride 1) as a loop over the
+ * chunk's (channel, kd) planes per kh row, the others walking (source channel, kd, kh) as one flat loop with the
+ * staged-row offsets from a per-tile table, so that the weight index is linear in the loop counter; chunk1/chunkHalf
+ * for a last single vector, quad2/single4 blocks of 4 or 1 valid channels). Stride-1 3³ correlations with whole
+ * 8-channel blocks whose rows are narrower than their vector-rounded width (28 or 56 columns) use a flat layout
+ * instead ({@link #flatRowStride}): vectors run on across row ends, so less of each vector is padding.
  * All output-channel blocks reuse one staged fill. Results go to a per-thread tile whose rows are whole
  * vectors long, then are copied (forward) or folded (backwardData) out: masked vector loads/stores for the row tails
  * measured 5× slower overall on JDK 25, so the kernel has none. Weights are packed [ob][i][tap][8] so the 8
@@ -36,6 +38,11 @@ final class ConvCorrelation {
     static final int OB = 8;
     /** Output rows per tile: halo rows ((k-1) per tile) stay a small fraction while the buffer stays in L2. */
     static final int ROW_TILE = 8;
+    /**
+     * Output rows per tile in the flat layout ({@link #flatRowStride}): 16 rows of 28 or 56 columns (stride 30 or 58)
+     * are an even number of vectors, so a tile runs in pairs only, and its two halo rows are a smaller share.
+     */
+    static final int FLAT_ROW_TILE = 16;
     /**
      * Source channels staged per buffer fill for a full 3³ kernel; bounds the buffer to CH_CHUNK*3*(ROW_TILE*s+2)*s*J
      * floats. Correlations with fewer taps (1³ convs, backwardData's stride-2 phases of 1–8 taps) stage more
@@ -53,6 +60,11 @@ final class ConvCorrelation {
     private final int[] loadOff; // per column tap: phase*J + offW/s
     private final boolean unrolledTaps; // three row and column taps: chunk2k3 (chunk2k3Phases at stride 2)
     private final boolean unitCols; // column taps at staged offsets 0, 1, 2 (stride 1): chunk2k3's constants
+    // Flat rows (see flatRowStride): staged rows and tile rows share one stride of cols + 2 (even), and output vectors
+    // run on across row ends, so rows of 28 or 56 columns no longer pay for 32 or 64.
+    private final boolean flat;
+    private final int st; // accumulator tile row stride
+    private final int rowTile; // output rows per tile: ROW_TILE, twice that in the flat layout
     private final int outCh;
     final int rows, cols;
     private final int j; // buffer row length per phase
@@ -87,27 +99,50 @@ final class ConvCorrelation {
         this.maxOffH = mh;
         this.rows = rows;
         this.cols = cols;
-        this.j = roundUp(cols, VL) + mw / s + 1;
+        this.unrolledTaps = nw == 3 && nh == 3;
+        this.unitCols = s == 1 && nw == 3 && offW[0] == 0 && offW[1] == 1 && offW[2] == 2;
+        int stFlat = flatRowStride(cols);
+        this.flat = unrolledTaps && unitCols && outCh % OB == 0 && !(VL == 16 && cols <= 8)
+                && stFlat < roundUp(cols, VL);
+        this.rowTile = flat ? FLAT_ROW_TILE : ROW_TILE;
+        this.j = flat ? stFlat : roundUp(cols, VL) + mw / s + 1;
+        this.st = flat ? stFlat : roundUp(cols, VL);
         this.loadOff = new int[nw];
         for (int t = 0; t < nw; t++) loadOff[t] = (offW[t] % s) * j + offW[t] / s;
-        this.unrolledTaps = nw == 3 && nh == 3;
-        this.unitCols = nw == 3 && loadOff[0] == 0 && loadOff[1] == 1 && loadOff[2] == 2;
         this.runShift = colShift;
         this.runLo = Math.max(0, colShift);
         this.runHi = Math.min(j * s, colShift + srcW);
         this.chChunk = Math.min(Math.max(CH_CHUNK, CH_CHUNK * 27 / taps), Math.max(CH_CHUNK, srcCh));
-        this.kernels = new ConvUnrolledTapKernels(packedWeights, srcCh, taps, s, j, tileRowStride(), offH, loadOff, nd, nh,
-                nw);
+        this.kernels = new ConvUnrolledTapKernels(packedWeights, srcCh, taps, s, j, st, rowTile * st, offH, loadOff, nd,
+                nh, nw);
     }
 
     static int roundUp(int a, int b) {
         return (a + b - 1) / b * b;
     }
 
+    /**
+     * Row stride of the flat layout for a stride-1 3³ correlation: cols + 2 (the two extra columns are the last taps'
+     * halo, and junk in the tile), rounded up so that {@link #ROW_TILE} rows are whole vectors. An output vector then
+     * covers flat positions q..q+VL-1 of the tile, row r column c at q = r*st + c, and reads the staged source at
+     * q + kh*st + kw: the same flat offset, because staged rows have the same stride. Positions with c >= cols are
+     * junk and are never copied out; {@link #FLAT_ROW_TILE} rows are a whole number of vector pairs, so the last
+     * vector of a tile ends at or before FLAT_ROW_TILE*st and a full tile needs no single-vector kernel.
+     */
+    static int flatRowStride(int cols) {
+        int m = 2 * VL / gcd(FLAT_ROW_TILE, 2 * VL);
+        return roundUp(cols + 2, m);
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
     /** Floats of per-thread buffer {@link #tile} needs. */
     int bufferSize() {
-        int rn = (ROW_TILE - 1) * s + maxOffH + 1;
-        return chChunk * nd * rn * s * j;
+        int rn = (rowTile - 1) * s + maxOffH + 1;
+        // flat: the last vectors of a tile read up to VL - 1 floats past the last staged row (junk outputs only)
+        return chChunk * nd * rn * s * j + (flat ? VL : 0);
     }
 
     /** Source channels (the reduction length), for packing. */
@@ -117,17 +152,22 @@ final class ConvCorrelation {
 
     /** Row stride of the accumulator tile: whole vectors, so the kernel never needs a masked load or store. */
     int tileRowStride() {
-        return roundUp(cols, VL);
+        return st;
+    }
+
+    /** Output rows per tile: {@link #ROW_TILE}, or {@link #FLAT_ROW_TILE} in the flat layout. */
+    int rowTile() {
+        return rowTile;
     }
 
     /** Floats of the per-thread accumulator tile: output channels (whole blocks) × ROW_TILE rows × row stride. */
     int tileSize() {
-        return roundUp(outCh, OB) * ROW_TILE * tileRowStride();
+        return roundUp(outCh, OB) * rowTile * st;
     }
 
     /**
      * Computes rows [r0, r0+tr) of output plane {@code plane} for all output channels o into
-     * tile[o*ROW_TILE*stride + r*stride + c] (r relative to r0; stride = {@link #tileRowStride()}), bias added when
+     * tile[(o*rowTile + r)*stride + c] (r relative to r0; stride = {@link #tileRowStride()}, rowTile = {@link #rowTile()}), bias added when
      * non-null. Columns past {@link #cols} hold junk. The caller copies or folds the tile into its destination.
      */
     void tile(int srcBase, int plane, int r0, int tr, float[] bias, float[] buf, float[] tile) {
@@ -155,7 +195,7 @@ final class ConvCorrelation {
         int st = tileRowStride();
         for (int o = 0; o < outCh; o++) {
             for (int r = 0; r < tr; r++) {
-                System.arraycopy(tile, (o * ROW_TILE + r) * st, out, outBase + o * outChStride + (r0 + r) * cols, cols);
+                System.arraycopy(tile, (o * rowTile + r) * st, out, outBase + o * outChStride + (r0 + r) * cols, cols);
             }
         }
     }
@@ -196,6 +236,10 @@ final class ConvCorrelation {
 
     private void accumulate(float[] buf, int rn, int[] rows, int ob, int oValid, int i0, int ic, int tr, float[] tile,
                             boolean first, float[] bias) {
+        if (flat) {
+            accumulateFlat(buf, rn, ob, oValid, i0, ic, tr, tile, first, bias);
+            return;
+        }
         if (oValid > 4 && !(VL == 16 && cols <= 8)) {
             accumulatePairs(buf, rn, rows, ob, oValid, i0, ic, tr, tile, first, bias);
             return;
@@ -252,6 +296,19 @@ final class ConvCorrelation {
             else kernels.chunk2(buf, rn, ob, oValid, i0, ic, r0, c0 * VL, d1, e1, tile, first, bias);
         }
         if (q < total) kernels.chunk1(buf, rn, ob, oValid, i0, ic, q / nf, q % nf * VL, tile, first, bias);
+    }
+
+    /**
+     * The flat layout ({@link #flatRowStride}): the tile's output vectors at flat positions 0, VL, 2VL, ... up to the
+     * last valid column of row tr-1, in pairs for chunk2k3 (the second vector VL further on in both the staged rows
+     * and the tile), an odd last one to chunk1.
+     */
+    private void accumulateFlat(float[] buf, int rn, int ob, int oValid, int i0, int ic, int tr, float[] tile,
+                                boolean first, float[] bias) {
+        int total = ((tr - 1) * st + cols + VL - 1) / VL;
+        int q = 0;
+        for (; q + 2 <= total; q += 2) kernels.chunk2k3(buf, rn, ob, oValid, i0, ic, 0, q * VL, VL, VL, tile, first, bias);
+        if (q < total) kernels.chunk1(buf, rn, ob, oValid, i0, ic, 0, q * VL, tile, first, bias);
     }
 
     /** The last columns [c, cols) of row r, narrower than two vectors. */

@@ -4,7 +4,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import static org.cloe4j.backend.cpu.ConvCorrelation.OB;
-import static org.cloe4j.backend.cpu.ConvCorrelation.ROW_TILE;
 import static org.cloe4j.backend.cpu.ConvCorrelation.SPECIES;
 import static org.cloe4j.backend.cpu.ConvCorrelation.VL;
 
@@ -17,7 +16,7 @@ import static org.cloe4j.backend.cpu.ConvCorrelation.VL;
  *
  * <p>Common parameters: buf the staged rows, rn staged rows per (channel, depth tap), ob the output-channel block,
  * oValid its valid channels, [i0, i0+ic) the source-channel chunk, r the tile row, c the first column, tile the
- * accumulator tile ([channel][ROW_TILE][row stride]), first whether this is the chunk that initialises it.
+ * accumulator tile ([channel][rows per tile][row stride]), first whether this is the chunk that initialises it.
  * The variants of chunk2 with the column taps unrolled are in {@link ConvUnrolledTapKernels}.
  */
 class ConvTileKernels {
@@ -25,23 +24,25 @@ class ConvTileKernels {
     private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256;
 
     final float[] pw;
-    final int srcCh, taps, s, j, st;
+    final int srcCh, taps, s, j, st, cs;
     final int[] offH, loadOff;
     final int nd, nh, nw;
 
     /**
      * @param pw weights packed [ob][source channel][tap][8]; srcCh source channels; taps taps per source channel;
-     *           s stride; j staged row length per column phase; st accumulator tile row stride; offH the row-tap
+     *           s stride; j staged row length per column phase; st accumulator tile row stride; cs its channel
+     *           stride (rows per tile × st); offH the row-tap
      *           offsets; loadOff per column tap its offset in a staged row; nd, nh, nw taps per axis
      */
-    ConvTileKernels(float[] pw, int srcCh, int taps, int s, int j, int st, int[] offH, int[] loadOff, int nd, int nh,
-                    int nw) {
+    ConvTileKernels(float[] pw, int srcCh, int taps, int s, int j, int st, int cs, int[] offH, int[] loadOff, int nd,
+                    int nh, int nw) {
         this.pw = pw;
         this.srcCh = srcCh;
         this.taps = taps;
         this.s = s;
         this.j = j;
         this.st = st;
+        this.cs = cs;
         this.offH = offH;
         this.loadOff = loadOff;
         this.nd = nd;
@@ -56,7 +57,7 @@ class ConvTileKernels {
         final float[] pw = this.pw;
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, a1, a2, a3, b0, b1, b2, b3, p0, p1, p2, p3, q0, q1, q2, q3;
         if (first) {
@@ -147,7 +148,7 @@ class ConvTileKernels {
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
         final int st = this.st;
-        int o = ob * OB * ROW_TILE * st + r * st + c;
+        int o = ob * OB * cs + r * st + c;
         FloatVector a0, b0, a1, b1, a2, b2, a3, b3;
         if (first) {
             a0 = init(bias, ob, 0, oValid);
@@ -200,7 +201,7 @@ class ConvTileKernels {
         final float[] pw = this.pw;
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
         if (first) {
@@ -259,7 +260,7 @@ class ConvTileKernels {
         final float[] pw = this.pw;
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
         if (first) {
@@ -323,7 +324,7 @@ class ConvTileKernels {
         final float[] pw = this.pw;
         final int[] offH = this.offH, loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh, nw = this.nw;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
         if (first) {

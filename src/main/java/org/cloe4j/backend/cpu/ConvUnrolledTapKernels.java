@@ -3,38 +3,39 @@ package org.cloe4j.backend.cpu;
 import jdk.incubator.vector.FloatVector;
 
 import static org.cloe4j.backend.cpu.ConvCorrelation.OB;
-import static org.cloe4j.backend.cpu.ConvCorrelation.ROW_TILE;
 import static org.cloe4j.backend.cpu.ConvCorrelation.SPECIES;
 
 /**
  * {@link ConvTileKernels#chunk2} with the column taps unrolled: three (every 3³ conv), one (1³ convs, backwardData's
- * stride-2 phases) or two (backwardData's stride-2 phases). Same slots, same order of additions as chunk2, so the
- * results are bit-identical to it; the unrolling keeps the 16 accumulators and the tap's loads in registers, which
+ * stride-2 phases) or two (backwardData's stride-2 phases). Same slots and, except chunk2k3 (kh rows outermost, see
+ * there), the same order of additions as chunk2, so their results are bit-identical to it; the unrolling keeps the 16 accumulators and the tap's loads in registers, which
  * the JIT does not do for chunk2's loop over the taps. Each kernel is written out in full on purpose: factoring the
  * accumulator initialisation or the stores into helpers would move the accumulators into arrays and off registers.
  */
 final class ConvUnrolledTapKernels extends ConvTileKernels {
-    ConvUnrolledTapKernels(float[] pw, int srcCh, int taps, int s, int j, int st, int[] offH, int[] loadOff, int nd,
-                           int nh, int nw) {
-        super(pw, srcCh, taps, s, j, st, offH, loadOff, nd, nh, nw);
+    ConvUnrolledTapKernels(float[] pw, int srcCh, int taps, int s, int j, int st, int cs, int[] offH, int[] loadOff,
+                           int nd, int nh, int nw) {
+        super(pw, srcCh, taps, s, j, st, cs, offH, loadOff, nd, nh, nw);
     }
 
     /**
      * chunk2 (same slots) with the three column taps unrolled, for stride 1 (every stride-1 3³ conv, forward and
-     * backwardData): a loop over (source channel, kd), the staged planes, and in it one over the three kh rows; the
-     * row offset is the plane index times the plane length plus the kh row's, with no per-step table read, and the
-     * column taps are the constant offsets 0, 1, 2 from it, so the three loads of a vector share their bound checks
-     * (about 10 % faster at 28³–56³ than the flat (channel, kd, kh) loop with a row table, which chunk2k3Phases keeps).
-     * Unrolling the kh loop as well measured 15–20 % faster once compiled, but C1 cannot compile that 3.9 kB method
-     * ("out of virtual registers"), and in a whole-model run it then ran for minutes with the Vector API boxed.
-     * rn: staged rows per (source channel, depth tap).
+     * backwardData): for each of the three kh rows, a loop over (source channel, kd), the staged planes of the
+     * channel chunk. In that inner loop the row offset (plane × plane length + the kh row's) and the weight index
+     * (plane × 72 + the kh row's) are both linear in the counter, with no per-step table read or select, and the
+     * column taps are the constant offsets 0, 1, 2 from the row, so the three loads of a vector share their bound
+     * checks. The sum of a chunk therefore runs kh-major (all planes of kh row 0, then row 1, then 2), not in
+     * chunk2's (channel, kd, kh) order: deterministic (the chunk size depends on the shape only) but rounded
+     * differently from chunk2 and chunk1. About 10 % faster than the (channel, kd) loop with an inner kh loop, and as
+     * fast as that loop with the kh rows unrolled, which C1 could not compile (3.9 kB: "out of virtual registers");
+     * this one is 1.9 kB. rn: staged rows per (source channel, depth tap).
      */
     void chunk2k3(float[] buf, int rn, int ob, int oValid, int i0, int ic, int r, int c, int d1, int e1,
                   float[] tile, boolean first, float[] bias) {
         final int sj = s * j;
         final float[] pw = this.pw;
         final int nd = this.nd, nh = this.nh;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         final int l0 = 0, l1 = 1, l2 = 2;
         final int[] offH = this.offH;
         int o = ob * OB * cs + r * st + c;
@@ -74,14 +75,15 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
             a7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs);
             b7 = FloatVector.fromArray(SPECIES, tile, o + 7 * cs + e1);
         }
-        // A loop over the staged planes (source channel, kd) and in it over the three kh rows: the weight index is
-        // linear in the steps, so the JIT checks its bounds once before the loop instead of 24 times per (channel, kd).
+        // Per kh row, one loop over the staged planes (source channel, kd): row offset and weight index linear in p.
         final int rowBase = r * s * sj + c, np = ic * nd, planeLen = rn * sj;
         final int h0 = offH[0] * sj, h1 = offH[1] * sj, h2 = offH[2] * sj;
-        int wb = (ob * srcCh + i0) * taps * OB;
-        for (int p = 0; p < np; p++) {
-          for (int th = 0; th < 3; th++) {
-            int rowOff = p * planeLen + (th == 0 ? h0 : th == 1 ? h1 : h2) + rowBase;
+        final int wBase = (ob * srcCh + i0) * taps * OB;
+        for (int th = 0; th < 3; th++) {
+          final int hOff = (th == 0 ? h0 : th == 1 ? h1 : h2) + rowBase, wTh = wBase + th * 3 * OB;
+          for (int p = 0; p < np; p++) {
+            int rowOff = p * planeLen + hOff;
+            int wb = wTh + p * 9 * OB;
             FloatVector v0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0);
             FloatVector u0 = FloatVector.fromArray(SPECIES, buf, rowOff + l0 + d1);
             FloatVector w0_0 = FloatVector.broadcast(SPECIES, pw[wb]);
@@ -160,7 +162,6 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
             FloatVector w7_2 = FloatVector.broadcast(SPECIES, pw[wb + 23]);
             a7 = v2.fma(w7_2, a7);
             b7 = u2.fma(w7_2, b7);
-            wb += 3 * OB;
           }
         }
         a0.intoArray(tile, o);
@@ -191,7 +192,7 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
         final float[] pw = this.pw;
         final int[] loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         final int l0 = loadOff[0], l1 = loadOff[1], l2 = loadOff[2];
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
@@ -341,7 +342,7 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
         final float[] pw = this.pw;
         final int[] loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         final int l0 = loadOff[0];
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, a6, b6, a7, b7;
@@ -438,7 +439,7 @@ final class ConvUnrolledTapKernels extends ConvTileKernels {
         final float[] pw = this.pw;
         final int[] loadOff = this.loadOff;
         final int nd = this.nd, nh = this.nh;
-        final int st = this.st, cs = ROW_TILE * st;
+        final int st = this.st, cs = this.cs;
         final int l0 = loadOff[0], l1 = loadOff[1];
         int o = ob * OB * cs + r * st + c;
         FloatVector a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, a6, b6, a7, b7;

@@ -350,7 +350,7 @@ final class ConvWeightGradient {
         for (int p = 0; p < np; p++) {
             final int xr = x0 + p * ps, g = gsb + p * gp;
             for (int q = 0; q < nq; q++) {
-                FloatVector g0 = ld(buf, g + q * CO);
+                FloatVector g0 = FloatVector.fromArray(SPECIES, buf, g + q * CO);
                 int x = xr + q, y = x + xc;
                 a0 = g0.fma(FloatVector.broadcast(SPECIES, buf[x]), a0);
                 b0 = g0.fma(FloatVector.broadcast(SPECIES, buf[y]), b0);
@@ -373,24 +373,24 @@ final class ConvWeightGradient {
             }
         }
         final int t = accBase, u = accBase + 27 * CO;
-        st(ld(buf, t).add(a0), buf, t);
-        st(ld(buf, t + VL).add(a1), buf, t + VL);
-        st(ld(buf, t + 2 * VL).add(a2), buf, t + 2 * VL);
-        st(ld(buf, t + 3 * VL).add(a3), buf, t + 3 * VL);
-        st(ld(buf, t + 4 * VL).add(a4), buf, t + 4 * VL);
-        st(ld(buf, t + 5 * VL).add(a5), buf, t + 5 * VL);
-        st(ld(buf, t + 6 * VL).add(a6), buf, t + 6 * VL);
-        st(ld(buf, t + 7 * VL).add(a7), buf, t + 7 * VL);
-        st(ld(buf, t + 8 * VL).add(a8), buf, t + 8 * VL);
-        st(ld(buf, u).add(b0), buf, u);
-        st(ld(buf, u + VL).add(b1), buf, u + VL);
-        st(ld(buf, u + 2 * VL).add(b2), buf, u + 2 * VL);
-        st(ld(buf, u + 3 * VL).add(b3), buf, u + 3 * VL);
-        st(ld(buf, u + 4 * VL).add(b4), buf, u + 4 * VL);
-        st(ld(buf, u + 5 * VL).add(b5), buf, u + 5 * VL);
-        st(ld(buf, u + 6 * VL).add(b6), buf, u + 6 * VL);
-        st(ld(buf, u + 7 * VL).add(b7), buf, u + 7 * VL);
-        st(ld(buf, u + 8 * VL).add(b8), buf, u + 8 * VL);
+        FloatVector.fromArray(SPECIES, buf, t).add(a0).intoArray(buf, t);
+        FloatVector.fromArray(SPECIES, buf, t + VL).add(a1).intoArray(buf, t + VL);
+        FloatVector.fromArray(SPECIES, buf, t + 2 * VL).add(a2).intoArray(buf, t + 2 * VL);
+        FloatVector.fromArray(SPECIES, buf, t + 3 * VL).add(a3).intoArray(buf, t + 3 * VL);
+        FloatVector.fromArray(SPECIES, buf, t + 4 * VL).add(a4).intoArray(buf, t + 4 * VL);
+        FloatVector.fromArray(SPECIES, buf, t + 5 * VL).add(a5).intoArray(buf, t + 5 * VL);
+        FloatVector.fromArray(SPECIES, buf, t + 6 * VL).add(a6).intoArray(buf, t + 6 * VL);
+        FloatVector.fromArray(SPECIES, buf, t + 7 * VL).add(a7).intoArray(buf, t + 7 * VL);
+        FloatVector.fromArray(SPECIES, buf, t + 8 * VL).add(a8).intoArray(buf, t + 8 * VL);
+        FloatVector.fromArray(SPECIES, buf, u).add(b0).intoArray(buf, u);
+        FloatVector.fromArray(SPECIES, buf, u + VL).add(b1).intoArray(buf, u + VL);
+        FloatVector.fromArray(SPECIES, buf, u + 2 * VL).add(b2).intoArray(buf, u + 2 * VL);
+        FloatVector.fromArray(SPECIES, buf, u + 3 * VL).add(b3).intoArray(buf, u + 3 * VL);
+        FloatVector.fromArray(SPECIES, buf, u + 4 * VL).add(b4).intoArray(buf, u + 4 * VL);
+        FloatVector.fromArray(SPECIES, buf, u + 5 * VL).add(b5).intoArray(buf, u + 5 * VL);
+        FloatVector.fromArray(SPECIES, buf, u + 6 * VL).add(b6).intoArray(buf, u + 6 * VL);
+        FloatVector.fromArray(SPECIES, buf, u + 7 * VL).add(b7).intoArray(buf, u + 7 * VL);
+        FloatVector.fromArray(SPECIES, buf, u + 8 * VL).add(b8).intoArray(buf, u + 8 * VL);
     }
 
     /**
@@ -411,7 +411,8 @@ final class ConvWeightGradient {
         for (int p = 0; p < np; p++) {
             final int xr = x0 + p * ps, g = gsb + p * gp;
             for (int q = 0; q < nq; q++) {
-                FloatVector g0 = ld(buf, g + q * CO_WIDE), g1 = ld(buf, g + q * CO_WIDE + VL);
+                FloatVector g0 = FloatVector.fromArray(SPECIES, buf, g + q * CO_WIDE);
+                FloatVector g1 = FloatVector.fromArray(SPECIES, buf, g + q * CO_WIDE + VL);
                 int x = xr + q;
                 FloatVector w = FloatVector.broadcast(SPECIES, buf[x]);
                 a0 = g0.fma(w, a0);
@@ -443,24 +444,24 @@ final class ConvWeightGradient {
             }
         }
         final int t = accBase, w2 = 2 * VL;
-        st(ld(buf, t).add(a0), buf, t);
-        st(ld(buf, t + VL).add(b0), buf, t + VL);
-        st(ld(buf, t + w2).add(a1), buf, t + w2);
-        st(ld(buf, t + w2 + VL).add(b1), buf, t + w2 + VL);
-        st(ld(buf, t + 2 * w2).add(a2), buf, t + 2 * w2);
-        st(ld(buf, t + 2 * w2 + VL).add(b2), buf, t + 2 * w2 + VL);
-        st(ld(buf, t + 3 * w2).add(a3), buf, t + 3 * w2);
-        st(ld(buf, t + 3 * w2 + VL).add(b3), buf, t + 3 * w2 + VL);
-        st(ld(buf, t + 4 * w2).add(a4), buf, t + 4 * w2);
-        st(ld(buf, t + 4 * w2 + VL).add(b4), buf, t + 4 * w2 + VL);
-        st(ld(buf, t + 5 * w2).add(a5), buf, t + 5 * w2);
-        st(ld(buf, t + 5 * w2 + VL).add(b5), buf, t + 5 * w2 + VL);
-        st(ld(buf, t + 6 * w2).add(a6), buf, t + 6 * w2);
-        st(ld(buf, t + 6 * w2 + VL).add(b6), buf, t + 6 * w2 + VL);
-        st(ld(buf, t + 7 * w2).add(a7), buf, t + 7 * w2);
-        st(ld(buf, t + 7 * w2 + VL).add(b7), buf, t + 7 * w2 + VL);
-        st(ld(buf, t + 8 * w2).add(a8), buf, t + 8 * w2);
-        st(ld(buf, t + 8 * w2 + VL).add(b8), buf, t + 8 * w2 + VL);
+        FloatVector.fromArray(SPECIES, buf, t).add(a0).intoArray(buf, t);
+        FloatVector.fromArray(SPECIES, buf, t + VL).add(b0).intoArray(buf, t + VL);
+        FloatVector.fromArray(SPECIES, buf, t + w2).add(a1).intoArray(buf, t + w2);
+        FloatVector.fromArray(SPECIES, buf, t + w2 + VL).add(b1).intoArray(buf, t + w2 + VL);
+        FloatVector.fromArray(SPECIES, buf, t + 2 * w2).add(a2).intoArray(buf, t + 2 * w2);
+        FloatVector.fromArray(SPECIES, buf, t + 2 * w2 + VL).add(b2).intoArray(buf, t + 2 * w2 + VL);
+        FloatVector.fromArray(SPECIES, buf, t + 3 * w2).add(a3).intoArray(buf, t + 3 * w2);
+        FloatVector.fromArray(SPECIES, buf, t + 3 * w2 + VL).add(b3).intoArray(buf, t + 3 * w2 + VL);
+        FloatVector.fromArray(SPECIES, buf, t + 4 * w2).add(a4).intoArray(buf, t + 4 * w2);
+        FloatVector.fromArray(SPECIES, buf, t + 4 * w2 + VL).add(b4).intoArray(buf, t + 4 * w2 + VL);
+        FloatVector.fromArray(SPECIES, buf, t + 5 * w2).add(a5).intoArray(buf, t + 5 * w2);
+        FloatVector.fromArray(SPECIES, buf, t + 5 * w2 + VL).add(b5).intoArray(buf, t + 5 * w2 + VL);
+        FloatVector.fromArray(SPECIES, buf, t + 6 * w2).add(a6).intoArray(buf, t + 6 * w2);
+        FloatVector.fromArray(SPECIES, buf, t + 6 * w2 + VL).add(b6).intoArray(buf, t + 6 * w2 + VL);
+        FloatVector.fromArray(SPECIES, buf, t + 7 * w2).add(a7).intoArray(buf, t + 7 * w2);
+        FloatVector.fromArray(SPECIES, buf, t + 7 * w2 + VL).add(b7).intoArray(buf, t + 7 * w2 + VL);
+        FloatVector.fromArray(SPECIES, buf, t + 8 * w2).add(a8).intoArray(buf, t + 8 * w2);
+        FloatVector.fromArray(SPECIES, buf, t + 8 * w2 + VL).add(b8).intoArray(buf, t + 8 * w2 + VL);
     }
 
     /**
@@ -560,39 +561,47 @@ final class ConvWeightGradient {
         final int gc = gChan, ps = s * planeLen, gp = gPlane;
         final int l1 = (1 % s) * blockLen + 1 / s, l2 = (2 % s) * blockLen + 2 / s;
         final int b1 = accBase + cs, b2 = accBase + 2 * cs, b3 = accBase + 3 * cs;
-        FloatVector a00 = ld(buf, accBase), a01 = ld(buf, accBase + VL), a02 = ld(buf, accBase + 2 * VL);
-        FloatVector a10 = ld(buf, b1), a11 = ld(buf, b1 + VL), a12 = ld(buf, b1 + 2 * VL);
-        FloatVector a20 = ld(buf, b2), a21 = ld(buf, b2 + VL), a22 = ld(buf, b2 + 2 * VL);
-        FloatVector a30 = ld(buf, b3), a31 = ld(buf, b3 + VL), a32 = ld(buf, b3 + 2 * VL);
+        FloatVector a00 = FloatVector.fromArray(SPECIES, buf, accBase);
+        FloatVector a01 = FloatVector.fromArray(SPECIES, buf, accBase + VL);
+        FloatVector a02 = FloatVector.fromArray(SPECIES, buf, accBase + 2 * VL);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, buf, b1);
+        FloatVector a11 = FloatVector.fromArray(SPECIES, buf, b1 + VL);
+        FloatVector a12 = FloatVector.fromArray(SPECIES, buf, b1 + 2 * VL);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, buf, b2);
+        FloatVector a21 = FloatVector.fromArray(SPECIES, buf, b2 + VL);
+        FloatVector a22 = FloatVector.fromArray(SPECIES, buf, b2 + 2 * VL);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, buf, b3);
+        FloatVector a31 = FloatVector.fromArray(SPECIES, buf, b3 + VL);
+        FloatVector a32 = FloatVector.fromArray(SPECIES, buf, b3 + 2 * VL);
         for (int p = 0; p < np; p++) {
             int xr = x0 + p * ps;
             int g = gBase + p * gp;
             for (int q = 0; q < qLen; q += VL) {
-                FloatVector x0v = ld(buf, xr + q);
-                FloatVector x1v = ld(buf, xr + l1 + q);
-                FloatVector x2v = ld(buf, xr + l2 + q);
-                FloatVector g0 = ld(buf, g + q);
+                FloatVector x0v = FloatVector.fromArray(SPECIES, buf, xr + q);
+                FloatVector x1v = FloatVector.fromArray(SPECIES, buf, xr + l1 + q);
+                FloatVector x2v = FloatVector.fromArray(SPECIES, buf, xr + l2 + q);
+                FloatVector g0 = FloatVector.fromArray(SPECIES, buf, g + q);
                 a00 = g0.fma(x0v, a00);
                 a01 = g0.fma(x1v, a01);
                 a02 = g0.fma(x2v, a02);
-                FloatVector g1 = ld(buf, g + gc + q);
+                FloatVector g1 = FloatVector.fromArray(SPECIES, buf, g + gc + q);
                 a10 = g1.fma(x0v, a10);
                 a11 = g1.fma(x1v, a11);
                 a12 = g1.fma(x2v, a12);
-                FloatVector g2 = ld(buf, g + 2 * gc + q);
+                FloatVector g2 = FloatVector.fromArray(SPECIES, buf, g + 2 * gc + q);
                 a20 = g2.fma(x0v, a20);
                 a21 = g2.fma(x1v, a21);
                 a22 = g2.fma(x2v, a22);
-                FloatVector g3 = ld(buf, g + 3 * gc + q);
+                FloatVector g3 = FloatVector.fromArray(SPECIES, buf, g + 3 * gc + q);
                 a30 = g3.fma(x0v, a30);
                 a31 = g3.fma(x1v, a31);
                 a32 = g3.fma(x2v, a32);
             }
         }
-        st(a00, buf, accBase); st(a01, buf, accBase + VL); st(a02, buf, accBase + 2 * VL);
-        st(a10, buf, b1); st(a11, buf, b1 + VL); st(a12, buf, b1 + 2 * VL);
-        st(a20, buf, b2); st(a21, buf, b2 + VL); st(a22, buf, b2 + 2 * VL);
-        st(a30, buf, b3); st(a31, buf, b3 + VL); st(a32, buf, b3 + 2 * VL);
+        a00.intoArray(buf, accBase); a01.intoArray(buf, accBase + VL); a02.intoArray(buf, accBase + 2 * VL);
+        a10.intoArray(buf, b1); a11.intoArray(buf, b1 + VL); a12.intoArray(buf, b1 + 2 * VL);
+        a20.intoArray(buf, b2); a21.intoArray(buf, b2 + VL); a22.intoArray(buf, b2 + 2 * VL);
+        a30.intoArray(buf, b3); a31.intoArray(buf, b3 + VL); a32.intoArray(buf, b3 + 2 * VL);
     }
 
     /**
@@ -602,69 +611,91 @@ final class ConvWeightGradient {
     private void tile1x4(float[] buf, int x0, int gBase, int np, int qLen, int accBase, int cStride) {
         final int gc = gChan, xc = chanLen, ps = s * planeLen, gp = gPlane;
         final int e1 = accBase + cStride, e2 = accBase + 2 * cStride, e3 = accBase + 3 * cStride;
-        FloatVector a00 = ld(buf, accBase), a01 = ld(buf, accBase + VL), a02 = ld(buf, accBase + 2 * VL),
-                a03 = ld(buf, accBase + 3 * VL);
-        FloatVector a10 = ld(buf, e1), a11 = ld(buf, e1 + VL), a12 = ld(buf, e1 + 2 * VL), a13 = ld(buf, e1 + 3 * VL);
-        FloatVector a20 = ld(buf, e2), a21 = ld(buf, e2 + VL), a22 = ld(buf, e2 + 2 * VL), a23 = ld(buf, e2 + 3 * VL);
-        FloatVector a30 = ld(buf, e3), a31 = ld(buf, e3 + VL), a32 = ld(buf, e3 + 2 * VL), a33 = ld(buf, e3 + 3 * VL);
+        FloatVector a00 = FloatVector.fromArray(SPECIES, buf, accBase);
+        FloatVector a01 = FloatVector.fromArray(SPECIES, buf, accBase + VL);
+        FloatVector a02 = FloatVector.fromArray(SPECIES, buf, accBase + 2 * VL);
+        FloatVector a03 = FloatVector.fromArray(SPECIES, buf, accBase + 3 * VL);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, buf, e1);
+        FloatVector a11 = FloatVector.fromArray(SPECIES, buf, e1 + VL);
+        FloatVector a12 = FloatVector.fromArray(SPECIES, buf, e1 + 2 * VL);
+        FloatVector a13 = FloatVector.fromArray(SPECIES, buf, e1 + 3 * VL);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, buf, e2);
+        FloatVector a21 = FloatVector.fromArray(SPECIES, buf, e2 + VL);
+        FloatVector a22 = FloatVector.fromArray(SPECIES, buf, e2 + 2 * VL);
+        FloatVector a23 = FloatVector.fromArray(SPECIES, buf, e2 + 3 * VL);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, buf, e3);
+        FloatVector a31 = FloatVector.fromArray(SPECIES, buf, e3 + VL);
+        FloatVector a32 = FloatVector.fromArray(SPECIES, buf, e3 + 2 * VL);
+        FloatVector a33 = FloatVector.fromArray(SPECIES, buf, e3 + 3 * VL);
         for (int p = 0; p < np; p++) {
             int xr = x0 + p * ps;
             int g = gBase + p * gp;
             for (int q = 0; q < qLen; q += VL) {
-                FloatVector g0 = ld(buf, g + q), g1 = ld(buf, g + gc + q), g2 = ld(buf, g + 2 * gc + q),
-                        g3 = ld(buf, g + 3 * gc + q);
-                FloatVector v = ld(buf, xr + q);
+                FloatVector g0 = FloatVector.fromArray(SPECIES, buf, g + q);
+                FloatVector g1 = FloatVector.fromArray(SPECIES, buf, g + gc + q);
+                FloatVector g2 = FloatVector.fromArray(SPECIES, buf, g + 2 * gc + q);
+                FloatVector g3 = FloatVector.fromArray(SPECIES, buf, g + 3 * gc + q);
+                FloatVector v = FloatVector.fromArray(SPECIES, buf, xr + q);
                 a00 = g0.fma(v, a00);
                 a01 = g1.fma(v, a01);
                 a02 = g2.fma(v, a02);
                 a03 = g3.fma(v, a03);
-                v = ld(buf, xr + xc + q);
+                v = FloatVector.fromArray(SPECIES, buf, xr + xc + q);
                 a10 = g0.fma(v, a10);
                 a11 = g1.fma(v, a11);
                 a12 = g2.fma(v, a12);
                 a13 = g3.fma(v, a13);
-                v = ld(buf, xr + 2 * xc + q);
+                v = FloatVector.fromArray(SPECIES, buf, xr + 2 * xc + q);
                 a20 = g0.fma(v, a20);
                 a21 = g1.fma(v, a21);
                 a22 = g2.fma(v, a22);
                 a23 = g3.fma(v, a23);
-                v = ld(buf, xr + 3 * xc + q);
+                v = FloatVector.fromArray(SPECIES, buf, xr + 3 * xc + q);
                 a30 = g0.fma(v, a30);
                 a31 = g1.fma(v, a31);
                 a32 = g2.fma(v, a32);
                 a33 = g3.fma(v, a33);
             }
         }
-        st(a00, buf, accBase); st(a01, buf, accBase + VL); st(a02, buf, accBase + 2 * VL); st(a03, buf, accBase + 3 * VL);
-        st(a10, buf, e1); st(a11, buf, e1 + VL); st(a12, buf, e1 + 2 * VL); st(a13, buf, e1 + 3 * VL);
-        st(a20, buf, e2); st(a21, buf, e2 + VL); st(a22, buf, e2 + 2 * VL); st(a23, buf, e2 + 3 * VL);
-        st(a30, buf, e3); st(a31, buf, e3 + VL); st(a32, buf, e3 + 2 * VL); st(a33, buf, e3 + 3 * VL);
+        a00.intoArray(buf, accBase);
+        a01.intoArray(buf, accBase + VL);
+        a02.intoArray(buf, accBase + 2 * VL);
+        a03.intoArray(buf, accBase + 3 * VL);
+        a10.intoArray(buf, e1);
+        a11.intoArray(buf, e1 + VL);
+        a12.intoArray(buf, e1 + 2 * VL);
+        a13.intoArray(buf, e1 + 3 * VL);
+        a20.intoArray(buf, e2);
+        a21.intoArray(buf, e2 + VL);
+        a22.intoArray(buf, e2 + 2 * VL);
+        a23.intoArray(buf, e2 + 3 * VL);
+        a30.intoArray(buf, e3);
+        a31.intoArray(buf, e3 + VL);
+        a32.intoArray(buf, e3 + 2 * VL);
+        a33.intoArray(buf, e3 + 3 * VL);
     }
 
     /** k = 1, one input channel × 4 output channels (the input channels left over from tile1x4). */
     private void tile1(float[] buf, int x0, int gBase, int np, int qLen, int accBase) {
         final int gc = gChan, ps = s * planeLen, gp = gPlane;
-        FloatVector a0 = ld(buf, accBase), a1 = ld(buf, accBase + VL), a2 = ld(buf, accBase + 2 * VL),
-                a3 = ld(buf, accBase + 3 * VL);
+        FloatVector a0 = FloatVector.fromArray(SPECIES, buf, accBase);
+        FloatVector a1 = FloatVector.fromArray(SPECIES, buf, accBase + VL);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, buf, accBase + 2 * VL);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, buf, accBase + 3 * VL);
         for (int p = 0; p < np; p++) {
             int xr = x0 + p * ps;
             int g = gBase + p * gp;
             for (int q = 0; q < qLen; q += VL) {
-                FloatVector v = ld(buf, xr + q);
-                a0 = ld(buf, g + q).fma(v, a0);
-                a1 = ld(buf, g + gc + q).fma(v, a1);
-                a2 = ld(buf, g + 2 * gc + q).fma(v, a2);
-                a3 = ld(buf, g + 3 * gc + q).fma(v, a3);
+                FloatVector v = FloatVector.fromArray(SPECIES, buf, xr + q);
+                a0 = FloatVector.fromArray(SPECIES, buf, g + q).fma(v, a0);
+                a1 = FloatVector.fromArray(SPECIES, buf, g + gc + q).fma(v, a1);
+                a2 = FloatVector.fromArray(SPECIES, buf, g + 2 * gc + q).fma(v, a2);
+                a3 = FloatVector.fromArray(SPECIES, buf, g + 3 * gc + q).fma(v, a3);
             }
         }
-        st(a0, buf, accBase); st(a1, buf, accBase + VL); st(a2, buf, accBase + 2 * VL); st(a3, buf, accBase + 3 * VL);
-    }
-
-    private static FloatVector ld(float[] a, int off) {
-        return FloatVector.fromArray(SPECIES, a, off);
-    }
-
-    private static void st(FloatVector v, float[] a, int off) {
-        v.intoArray(a, off);
+        a0.intoArray(buf, accBase);
+        a1.intoArray(buf, accBase + VL);
+        a2.intoArray(buf, accBase + 2 * VL);
+        a3.intoArray(buf, accBase + 3 * VL);
     }
 }

@@ -61,7 +61,7 @@ public final class CpuConv3d {
         float[] pw = pack(w, co, ci, k, taps, taps, taps);
         ConvCorrelation cc = new ConvCorrelation(x, ci, d, h, wd, mapD, mapH, mapW, pad, stride, taps, taps, taps,
                 pw, co, hO, wO);
-        int tiles = ceilDiv(hO, ConvCorrelation.ROW_TILE);
+        int rowTile = cc.rowTile(), tiles = ceilDiv(hO, rowTile);
         int planeOut = dO * hO * wO;
         Parallel.forRange(n * dO * tiles, 1, (lo, hi) -> {
             ConvScratch sc = ConvScratch.get();
@@ -69,7 +69,7 @@ public final class CpuConv3d {
             float[] acc = sc.second(cc.tileSize());
             for (int it = lo; it < hi; it++) {
                 int tile = it % tiles, od = it / tiles % dO, b = it / tiles / dO;
-                int r0 = tile * ConvCorrelation.ROW_TILE, tr = Math.min(ConvCorrelation.ROW_TILE, hO - r0);
+                int r0 = tile * rowTile, tr = Math.min(rowTile, hO - r0);
                 cc.tile(b * ci * d * h * wd, od, r0, tr, bias, buf, acc);
                 cc.copyOut(acc, r0, tr, y, b * co * planeOut + od * hO * wO, planeOut);
             }
@@ -182,11 +182,11 @@ public final class CpuConv3d {
                             ConvCorrelation cc = phase[z % s][b][c];
                             if (cc == null) continue;
                             int rows = cc.rows;
-                            for (int r0 = 0; r0 < rows; r0 += ConvCorrelation.ROW_TILE) {
-                                int tr = Math.min(ConvCorrelation.ROW_TILE, rows - r0);
+                            for (int r0 = 0; r0 < rows; r0 += cc.rowTile()) {
+                                int tr = Math.min(cc.rowTile(), rows - r0);
                                 cc.tile(bn * co * dO * hO * wO, z / s, r0, tr, null, buf, g);
-                                fold(g, cc.tileRowStride(), cc.cols, r0, tr, b, c, s, ci, gx, gxBase, planeIn, h,
-                                        wd, pad, fH, fW);
+                                fold(g, cc.tileRowStride(), cc.rowTile(), cc.cols, r0, tr, b, c, s, ci, gx, gxBase,
+                                        planeIn, h, wd, pad, fH, fW);
                             }
                         }
                     }
@@ -199,10 +199,10 @@ public final class CpuConv3d {
      * Adds a tile of the padded-domain gradient phase, g[o][r][C] = position (s*(r0+r)+b, s*C+c), into the gx
      * planes it maps to, for channels o < oValid.
      */
-    private static void fold(float[] g, int st, int cols, int r0, int tr, int b, int c, int s, int oValid, float[] gx,
+    private static void fold(float[] g, int st, int rowTile, int cols, int r0, int tr, int b, int c, int s, int oValid, float[] gx,
                              int gxBase, int planeIn, int h, int wd, int pad, int[] fH, int[] fW) {
         for (int o = 0; o < oValid; o++) {
-            int go = o * ConvCorrelation.ROW_TILE * st, xo = gxBase + o * planeIn;
+            int go = o * rowTile * st, xo = gxBase + o * planeIn;
             for (int r = 0; r < tr; r++) {
                 int sh = fH[s * (r0 + r) + b];
                 if (sh < 0) continue;

@@ -96,6 +96,11 @@ class CpuConv3dTest {
         // Rows of one vector (9..16 columns) with full channel blocks, odd row counts included.
         out.add(Arguments.of(new Case(1, 12, 9, 4, 7, 14, 3, 1, Padding.REFLECT)));
         out.add(Arguments.of(new Case(1, 9, 12, 5, 6, 13, 3, 1, Padding.ZERO)));
+        // Stride-1 3³ with whole blocks of 8 outputs and rows narrower than their vector-rounded width (28 of 32, 10
+        // and 12 of 16): the flat layout, whose vectors run on across row ends; more rows than its row tile (16).
+        out.add(Arguments.of(new Case(1, 3, 16, 3, 19, 28, 3, 1, Padding.REFLECT)));
+        out.add(Arguments.of(new Case(1, 5, 8, 4, 9, 10, 3, 1, Padding.ZERO)));
+        out.add(Arguments.of(new Case(2, 8, 8, 3, 18, 12, 3, 1, Padding.REFLECT)));
         return out.stream();
     }
 
