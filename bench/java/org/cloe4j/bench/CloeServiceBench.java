@@ -1,5 +1,7 @@
 package org.cloe4j.bench;
 
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,12 +72,12 @@ public final class CloeServiceBench {
             long w0 = System.nanoTime();
             cloe.segment(study); // warm-up: JIT and the graphs of this signature
             System.out.printf(Locale.ROOT, "warm-up request: %.2f s%n", (System.nanoTime() - w0) / 1e9);
-            heap.add(String.format(Locale.ROOT, "after warm-up %.1f MiB", usedHeapMiB()));
+            heap.add("after warm-up: " + memory());
             for (int c : callers) {
                 double[] lat = new double[requests];
                 AtomicInteger next = new AtomicInteger();
                 AtomicInteger done = new AtomicInteger();
-                int every = Math.max(1, requests / 5);
+                int every = Math.max(1, requests / 10);
                 long t0 = System.nanoTime();
                 try (ExecutorService pool = Executors.newFixedThreadPool(c)) {
                     List<Future<?>> fs = new ArrayList<>();
@@ -91,7 +93,7 @@ public final class CloeServiceBench {
                                 int d = done.incrementAndGet();
                                 if (d % every == 0) {
                                     synchronized (heap) {
-                                        heap.add(String.format(Locale.ROOT, "%d callers, %d requests: %.1f MiB", c, d, usedHeapMiB()));
+                                        heap.add(String.format(Locale.ROOT, "%d callers, %d requests: %s", c, d, memory()));
                                     }
                                 }
                             }
@@ -110,7 +112,8 @@ public final class CloeServiceBench {
         }
         System.out.println();
         System.out.print(table);
-        System.out.println("\nHeap in use after a full GC (a rising series would be a leak):");
+        System.out.println("\nMemory after a full GC: the Java heap in use, direct and mapped buffers, the process's resident set"
+                + " (a series rising with the requests would be a leak):");
         heap.forEach(h -> System.out.println("  " + h));
     }
 
@@ -120,9 +123,28 @@ public final class CloeServiceBench {
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 
-    private static double usedHeapMiB() {
+    /** Heap in use after a full GC, NIO buffers (direct and mapped) and the resident set, in MiB. */
+    private static String memory() {
         System.gc();
         Runtime rt = Runtime.getRuntime();
-        return (rt.totalMemory() - rt.freeMemory()) / 1048576.0;
+        double heapMiB = (rt.totalMemory() - rt.freeMemory()) / 1048576.0;
+        long buffers = 0;
+        for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) buffers += Math.max(0, b.getMemoryUsed());
+        return String.format(Locale.ROOT, "heap %.1f MiB, buffers %.1f MiB, resident %s", heapMiB, buffers / 1048576.0, residentMiB());
+    }
+
+    /** VmRSS from /proc/self/status (Linux); "n/a" elsewhere. */
+    static String residentMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    long kib = Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+                    return String.format(Locale.ROOT, "%.1f MiB", kib / 1024.0);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return "n/a";
+        }
+        return "n/a";
     }
 }
